@@ -1,0 +1,430 @@
+//! Backtests: barter's `BacktestArgsConstant` built from a config and market data, the
+//! dynamic arguments, and `backtest` / `run_backtests` run on the process-wide runtime.
+
+use crate::config::BarterSystemConfig;
+use crate::ffi::{
+    bytes_arg, ffi_call, free_handle, handle_ref, opt_str_arg, str_arg, write_bytes,
+    write_handle, write_out, BarterError, BarterStatus, FfiError, FfiResult,
+};
+use crate::market_data::{BarterMarketData, MarketData};
+use crate::summary::{BacktestSummaryWire, MultiBacktestSummaryWire};
+use barter::backtest::{
+    market_data::MarketDataInMemory, BacktestArgsConstant, BacktestArgsDynamic,
+};
+use barter::engine::state::{
+    builder::EngineStateBuilder, global::DefaultGlobalData,
+    instrument::data::DefaultInstrumentMarketData, trading::TradingState, EngineState,
+};
+use barter::risk::DefaultRiskManager;
+use barter::statistic::time::TimeInterval;
+use barter::strategy::DefaultStrategy;
+use barter::system::config::ExecutionConfig;
+use barter_data::event::DataKind;
+use barter_execution::balance::{AssetBalance, Balance};
+use barter_instrument::{
+    asset::{name::AssetNameInternal, ExchangeAsset},
+    exchange::ExchangeId,
+    Keyed,
+};
+use chrono::{DateTime, TimeDelta, Utc};
+use rust_decimal::Decimal;
+use serde::Deserialize;
+use smol_str::SmolStr;
+use std::collections::{BTreeSet, HashSet};
+use std::ffi::c_char;
+use std::str::FromStr;
+use std::sync::Arc;
+
+/// The summary interval, chosen at run time (barter's `Daily`, `Annual252`, `Annual365`
+/// are distinct types; this is one type with the same names and lengths).
+#[derive(Debug, Copy, Clone, PartialEq, Eq)]
+pub enum SummaryInterval {
+    Daily,
+    Annual252,
+    Annual365,
+}
+
+impl SummaryInterval {
+    pub const VALID: &'static str = "daily, annual_252, annual_365";
+
+    pub fn parse(text: &str) -> FfiResult<Self> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "daily" => Ok(Self::Daily),
+            "annual_252" => Ok(Self::Annual252),
+            "annual_365" => Ok(Self::Annual365),
+            _ => Err(FfiError::invalid(format!(
+                "summary_interval: unknown interval {text:?}; valid values are {}",
+                Self::VALID
+            ))),
+        }
+    }
+
+    pub fn key(&self) -> &'static str {
+        match self {
+            Self::Daily => "daily",
+            Self::Annual252 => "annual_252",
+            Self::Annual365 => "annual_365",
+        }
+    }
+}
+
+impl TimeInterval for SummaryInterval {
+    fn name(&self) -> SmolStr {
+        match self {
+            Self::Daily => barter::statistic::time::Daily.name(),
+            Self::Annual252 => barter::statistic::time::Annual252.name(),
+            Self::Annual365 => barter::statistic::time::Annual365.name(),
+        }
+    }
+
+    fn interval(&self) -> TimeDelta {
+        match self {
+            Self::Daily => barter::statistic::time::Daily.interval(),
+            Self::Annual252 => barter::statistic::time::Annual252.interval(),
+            Self::Annual365 => barter::statistic::time::Annual365.interval(),
+        }
+    }
+}
+
+pub type State = EngineState<DefaultGlobalData, DefaultInstrumentMarketData>;
+pub type ArgsConstant = BacktestArgsConstant<MarketDataInMemory<DataKind>, SummaryInterval, State>;
+pub type ArgsDynamic = BacktestArgsDynamic<DefaultStrategy<State>, DefaultRiskManager<State>>;
+
+/// Opaque handle to the constant backtest arguments (`Arc` inside).
+pub struct BarterBacktestArgsConstant {
+    pub(crate) inner: Arc<ArgsConstant>,
+    pub(crate) market_data: MarketData,
+}
+
+/// Counts of a constant-arguments handle.
+#[repr(C)]
+#[derive(Debug, Copy, Clone, Default, PartialEq, Eq)]
+pub struct BarterBacktestArgsConstantInfo {
+    pub instruments: usize,
+    pub executions: usize,
+    /// 0 daily, 1 annual_252, 2 annual_365.
+    pub summary_interval: u32,
+}
+
+/// One `initial_balances` entry as given by the caller.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BalanceOverride {
+    pub exchange: String,
+    pub asset: String,
+    pub total: String,
+    pub free: String,
+}
+
+fn parse_decimal(text: &str, field: &str) -> FfiResult<Decimal> {
+    let trimmed = text.trim();
+    Decimal::from_str(trimmed)
+        .or_else(|_| Decimal::from_scientific(trimmed))
+        .map_err(|e| FfiError::invalid(format!("{field}: {text:?} is not a finite decimal in range: {e}")))
+}
+
+/// Applies the overrides to the mock executions' initial balances and returns the
+/// balances the engine state starts from, so the two agree.
+fn apply_balances(
+    executions: &mut [ExecutionConfig],
+    known_assets: &HashSet<(ExchangeId, String)>,
+    overrides: &[BalanceOverride],
+    time_default: DateTime<Utc>,
+) -> FfiResult<Vec<Keyed<ExchangeAsset<AssetNameInternal>, Balance>>> {
+    for (index, entry) in overrides.iter().enumerate() {
+        let field = |name: &str| format!("initial_balances[{index}].{name}");
+        let exchange_name = entry.exchange.trim();
+        let position = executions.iter().position(|ExecutionConfig::Mock(mock)| {
+            mock.mocked_exchange.as_str().eq_ignore_ascii_case(exchange_name)
+        });
+        let Some(position) = position else {
+            let known: Vec<&str> = executions
+                .iter()
+                .map(|ExecutionConfig::Mock(mock)| mock.mocked_exchange.as_str())
+                .collect();
+            return Err(FfiError::invalid(format!(
+                "{}: unknown exchange {:?}; the config executes on {:?}",
+                field("exchange"),
+                entry.exchange,
+                known
+            )));
+        };
+        let ExecutionConfig::Mock(mock) = &mut executions[position];
+        let exchange = mock.mocked_exchange;
+        let asset = entry.asset.trim().to_ascii_lowercase();
+        if !known_assets.contains(&(exchange, asset.clone())) {
+            let mut known: Vec<&str> = known_assets
+                .iter()
+                .filter(|(e, _)| *e == exchange)
+                .map(|(_, a)| a.as_str())
+                .collect();
+            known.sort_unstable();
+            return Err(FfiError::invalid(format!(
+                "{}: unknown asset {:?} on {}; known assets are {:?}",
+                field("asset"),
+                entry.asset,
+                exchange.as_str(),
+                known
+            )));
+        }
+        let total = parse_decimal(&entry.total, &field("total"))?;
+        let free = parse_decimal(&entry.free, &field("free"))?;
+        if total.is_sign_negative() && !total.is_zero() {
+            return Err(FfiError::invalid(format!("{}: must not be negative, got {total}", field("total"))));
+        }
+        if free.is_sign_negative() && !free.is_zero() {
+            return Err(FfiError::invalid(format!("{}: must not be negative, got {free}", field("free"))));
+        }
+        if free > total {
+            return Err(FfiError::invalid(format!(
+                "initial_balances[{index}]: free ({free}) is greater than total ({total})"
+            )));
+        }
+        let balance = Balance::new(total, free);
+        let balances = &mut mock.initial_state.balances;
+        match balances
+            .iter_mut()
+            .find(|b| b.asset.name().to_ascii_lowercase() == asset)
+        {
+            Some(existing) => existing.balance = balance,
+            None => balances.push(AssetBalance {
+                asset: asset.as_str().into(),
+                balance,
+                time_exchange: time_default,
+            }),
+        }
+    }
+
+    let mut engine_balances = Vec::new();
+    for ExecutionConfig::Mock(mock) in executions.iter() {
+        for b in &mock.initial_state.balances {
+            let asset = b.asset.name().to_ascii_lowercase();
+            if known_assets.contains(&(mock.mocked_exchange, asset.clone())) {
+                engine_balances.push(Keyed {
+                    key: ExchangeAsset::new(mock.mocked_exchange, AssetNameInternal::from(asset.as_str())),
+                    value: b.balance,
+                });
+            }
+        }
+    }
+    Ok(engine_balances)
+}
+
+/// Builds barter's constant arguments: indexed instruments and executions from the
+/// config, the market data, and an engine state with trading enabled starting at the
+/// first event, seeded with the executions' initial balances.
+pub fn build_args_constant(
+    config: &crate::config::Config,
+    market_data: &MarketData,
+    interval: SummaryInterval,
+    overrides: &[BalanceOverride],
+) -> FfiResult<ArgsConstant> {
+    let instruments = (*config.instruments).clone();
+    let count = instruments.instruments().len();
+    if market_data.max_instrument >= count {
+        let names = config.instrument_names();
+        return Err(FfiError::invalid(format!(
+            "market data refers to instrument index {}, but the config has {count} instrument(s) (indices 0..={}: {})",
+            market_data.max_instrument,
+            count.saturating_sub(1),
+            names.join(", ")
+        )));
+    }
+    let time_start = DateTime::<Utc>::from_timestamp_nanos(market_data.time_first_event_ns);
+    let known_assets: HashSet<(ExchangeId, String)> = instruments
+        .assets()
+        .iter()
+        .map(|keyed| (keyed.value.exchange, keyed.value.asset.name_internal.name().to_ascii_lowercase()))
+        .collect();
+    let mut executions = config.system.executions.clone();
+    let balances = apply_balances(&mut executions, &known_assets, overrides, time_start)?;
+
+    let engine_state = EngineStateBuilder::new(&instruments, DefaultGlobalData::default(), |_| {
+        DefaultInstrumentMarketData::default()
+    })
+    .time_engine_start(time_start)
+    .trading_state(TradingState::Enabled)
+    .balances(balances)
+    .build();
+
+    Ok(BacktestArgsConstant {
+        instruments,
+        executions,
+        market_data: market_data.to_barter(),
+        summary_interval: interval,
+        engine_state,
+    })
+}
+
+/// One dynamic-arguments entry as given by the caller.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DynamicSpec {
+    pub id: String,
+    pub risk_free_return: String,
+}
+
+/// Validates dynamic argument specs into barter's `BacktestArgsDynamic`s (ids trimmed,
+/// non-empty and unique; risk-free returns finite decimals).
+pub fn build_args_dynamic(specs: &[DynamicSpec]) -> FfiResult<Vec<ArgsDynamic>> {
+    let mut seen = HashSet::with_capacity(specs.len());
+    let mut duplicates = BTreeSet::new();
+    let mut out = Vec::with_capacity(specs.len());
+    for (index, spec) in specs.iter().enumerate() {
+        let id = spec.id.trim();
+        if id.is_empty() {
+            return Err(FfiError::invalid(format!("args_dynamic[{index}].id: must not be empty")));
+        }
+        if !seen.insert(id.to_owned()) {
+            duplicates.insert(id.to_owned());
+        }
+        let risk_free_return =
+            parse_decimal(&spec.risk_free_return, &format!("args_dynamic[{index}].risk_free_return"))?;
+        out.push(BacktestArgsDynamic {
+            id: SmolStr::new(id),
+            risk_free_return,
+            strategy: DefaultStrategy::default(),
+            risk: DefaultRiskManager::default(),
+        });
+    }
+    if !duplicates.is_empty() {
+        let list: Vec<String> = duplicates.into_iter().collect();
+        return Err(FfiError::invalid(format!("duplicate backtest ids: {}", list.join(", "))));
+    }
+    Ok(out)
+}
+
+/// Runs one backtest to completion on the process-wide runtime.
+pub fn run_one(args: &Arc<ArgsConstant>, dynamic: ArgsDynamic) -> FfiResult<BacktestSummaryWire> {
+    let runtime = crate::runtime::runtime().map_err(|e| FfiError::engine(format!("tokio runtime: {e}")))?;
+    let summary = runtime
+        .block_on(barter::backtest::backtest(Arc::clone(args), dynamic))
+        .map_err(|e| FfiError::engine(e.to_string()))?;
+    Ok(BacktestSummaryWire::from(&summary))
+}
+
+/// Runs many backtests concurrently on the process-wide runtime.
+pub fn run_many(args: &Arc<ArgsConstant>, dynamics: Vec<ArgsDynamic>) -> FfiResult<MultiBacktestSummaryWire> {
+    let runtime = crate::runtime::runtime().map_err(|e| FfiError::engine(format!("tokio runtime: {e}")))?;
+    let summary = runtime
+        .block_on(barter::backtest::run_backtests(Arc::clone(args), dynamics))
+        .map_err(|e| FfiError::engine(e.to_string()))?;
+    Ok(MultiBacktestSummaryWire::from(&summary))
+}
+
+fn to_json<T: serde::Serialize>(value: &T) -> FfiResult<Vec<u8>> {
+    serde_json::to_vec(value).map_err(|e| FfiError::engine(format!("serialising summary: {e}")))
+}
+
+/// Builds the constant backtest arguments. `summary_interval` is `daily`, `annual_252`
+/// or `annual_365` (case-insensitive); `initial_balances_json` (may be NULL) is a JSON
+/// array of `{"exchange","asset","total","free"}` with decimal strings.
+#[no_mangle]
+pub extern "C" fn barter_backtest_args_constant_new(
+    config: *const BarterSystemConfig,
+    market_data: *const BarterMarketData,
+    summary_interval: *const c_char,
+    initial_balances_json: *const c_char,
+    out: *mut *mut BarterBacktestArgsConstant,
+    err: *mut *mut BarterError,
+) -> BarterStatus {
+    ffi_call(err, || {
+        let config = &handle_ref(config, "system config handle")?.inner;
+        let market_data = &handle_ref(market_data, "market data handle")?.inner;
+        let interval = SummaryInterval::parse(str_arg(summary_interval, "summary_interval")?)?;
+        let overrides: Vec<BalanceOverride> = match opt_str_arg(initial_balances_json, "initial_balances")? {
+            None => Vec::new(),
+            Some(text) => serde_json::from_str(text)
+                .map_err(|e| FfiError::invalid(format!("initial_balances: {e}")))?,
+        };
+        let args = build_args_constant(config, market_data, interval, &overrides)?;
+        write_handle(
+            out,
+            BarterBacktestArgsConstant { inner: Arc::new(args), market_data: market_data.clone() },
+            "out",
+        )
+    })
+}
+
+/// Counts and interval of the constant arguments.
+#[no_mangle]
+pub extern "C" fn barter_backtest_args_constant_info(
+    handle: *const BarterBacktestArgsConstant,
+    out: *mut BarterBacktestArgsConstantInfo,
+    err: *mut *mut BarterError,
+) -> BarterStatus {
+    ffi_call(err, || {
+        let args = &handle_ref(handle, "backtest args handle")?.inner;
+        let info = BarterBacktestArgsConstantInfo {
+            instruments: args.instruments.instruments().len(),
+            executions: args.executions.len(),
+            summary_interval: args.summary_interval as u32,
+        };
+        write_out(out, info, "out")
+    })
+}
+
+/// A new market data handle sharing the records the arguments replay.
+#[no_mangle]
+pub extern "C" fn barter_backtest_args_constant_market_data(
+    handle: *const BarterBacktestArgsConstant,
+    out: *mut *mut BarterMarketData,
+    err: *mut *mut BarterError,
+) -> BarterStatus {
+    ffi_call(err, || {
+        let inner = handle_ref(handle, "backtest args handle")?.market_data.clone();
+        write_handle(out, BarterMarketData { inner }, "out")
+    })
+}
+
+/// Frees a constant-arguments handle; NULL is ignored.
+#[no_mangle]
+pub extern "C" fn barter_backtest_args_constant_free(handle: *mut BarterBacktestArgsConstant) {
+    free_handle(handle)
+}
+
+/// Runs one backtest with the default strategy and risk manager. `risk_free_return` is a
+/// decimal string. Writes the `BacktestSummary` as JSON; free it with `barter_bytes_free`.
+#[no_mangle]
+pub extern "C" fn barter_backtest_run(
+    args: *const BarterBacktestArgsConstant,
+    id: *const c_char,
+    risk_free_return: *const c_char,
+    out_ptr: *mut *mut u8,
+    out_len: *mut usize,
+    err: *mut *mut BarterError,
+) -> BarterStatus {
+    ffi_call(err, || {
+        let args = &handle_ref(args, "backtest args handle")?.inner;
+        let spec = DynamicSpec {
+            id: str_arg(id, "id")?.to_owned(),
+            risk_free_return: str_arg(risk_free_return, "risk_free_return")?.to_owned(),
+        };
+        let dynamic = build_args_dynamic(std::slice::from_ref(&spec))?.pop().expect("one spec in, one out");
+        let summary = run_one(args, dynamic)?;
+        write_bytes(to_json(&summary)?, out_ptr, out_len)
+    })
+}
+
+/// Runs backtests concurrently. `dynamics_json` is a JSON array of
+/// `{"id": str, "risk_free_return": decimal string}`; ids must be unique. Writes the
+/// `MultiBacktestSummary` as JSON; free it with `barter_bytes_free`.
+#[no_mangle]
+pub extern "C" fn barter_backtest_run_many(
+    args: *const BarterBacktestArgsConstant,
+    dynamics_json: *const u8,
+    dynamics_len: usize,
+    out_ptr: *mut *mut u8,
+    out_len: *mut usize,
+    err: *mut *mut BarterError,
+) -> BarterStatus {
+    ffi_call(err, || {
+        let args = &handle_ref(args, "backtest args handle")?.inner;
+        let bytes = bytes_arg(dynamics_json, dynamics_len, "dynamics_json")?;
+        let specs: Vec<DynamicSpec> = serde_json::from_slice(bytes)
+            .map_err(|e| FfiError::invalid(format!("args_dynamic: {e}")))?;
+        let dynamics = build_args_dynamic(&specs)?;
+        let summary = run_many(args, dynamics)?;
+        write_bytes(to_json(&summary)?, out_ptr, out_len)
+    })
+}

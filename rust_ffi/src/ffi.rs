@@ -1,0 +1,248 @@
+//! The plumbing every exported function shares: status codes, the owned error object,
+//! the one wrapper that catches panics and fills the error out-parameter, handle and
+//! pointer helpers, and the free functions for byte buffers Rust hands out.
+
+use std::ffi::{c_char, CStr, CString};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+/// Outcome of every fallible exported function.
+#[repr(C)]
+#[derive(Debug, Copy, Clone, PartialEq, Eq)]
+pub enum BarterStatus {
+    /// Success; out-parameters are written.
+    Ok = 0,
+    /// The caller's input is invalid (bad JSON, bad value, unknown name...).
+    InvalidInput = 1,
+    /// A file does not exist.
+    NotFound = 2,
+    /// Any other I/O failure (permissions, a directory instead of a file...).
+    Io = 3,
+    /// barter itself reported an error while running.
+    Engine = 4,
+    /// A Rust panic was caught at the boundary.
+    Panic = 5,
+    /// A required pointer argument was NULL.
+    NullPointer = 6,
+}
+
+/// Error details for a failed call: a status and a UTF-8 message. Owned by Rust; free it
+/// with `barter_error_free`.
+pub struct BarterError {
+    status: BarterStatus,
+    message: CString,
+}
+
+/// The error type used inside the crate before it crosses the boundary.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FfiError {
+    pub status: BarterStatus,
+    pub message: String,
+}
+
+impl FfiError {
+    pub fn new(status: BarterStatus, message: impl Into<String>) -> Self {
+        Self { status, message: message.into() }
+    }
+    pub fn invalid(message: impl Into<String>) -> Self {
+        Self::new(BarterStatus::InvalidInput, message)
+    }
+    pub fn engine(message: impl Into<String>) -> Self {
+        Self::new(BarterStatus::Engine, message)
+    }
+    pub fn io(path: &str, error: &std::io::Error) -> Self {
+        let status = match error.kind() {
+            std::io::ErrorKind::NotFound => BarterStatus::NotFound,
+            _ => BarterStatus::Io,
+        };
+        Self::new(status, format!("{path}: {error}"))
+    }
+}
+
+pub type FfiResult<T> = Result<T, FfiError>;
+
+/// Text of a caught panic payload.
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_owned()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "Rust panic with a non-string payload".to_owned()
+    }
+}
+
+/// Runs `body` and turns its result, or a panic inside it, into a status plus an optional
+/// error object written to `err_out` (which may be NULL). Every exported fallible function
+/// is a call to this.
+pub fn ffi_call<F>(err_out: *mut *mut BarterError, body: F) -> BarterStatus
+where
+    F: FnOnce() -> FfiResult<()>,
+{
+    if !err_out.is_null() {
+        // SAFETY: the caller passes a valid location or NULL.
+        unsafe { *err_out = std::ptr::null_mut() };
+    }
+    let error = match catch_unwind(AssertUnwindSafe(body)) {
+        Ok(Ok(())) => return BarterStatus::Ok,
+        Ok(Err(error)) => error,
+        Err(payload) => FfiError::new(BarterStatus::Panic, panic_message(payload.as_ref())),
+    };
+    let status = error.status;
+    if !err_out.is_null() {
+        let message = CString::new(error.message.replace('\0', "\\0"))
+            .unwrap_or_else(|_| CString::new("invalid error message").unwrap());
+        let boxed = Box::new(BarterError { status, message });
+        // SAFETY: checked non-NULL above.
+        unsafe { *err_out = Box::into_raw(boxed) };
+    }
+    status
+}
+
+/// Runs a free function body so that a panic in a destructor cannot unwind into C.
+pub fn ffi_free<F: FnOnce()>(body: F) {
+    let _ = catch_unwind(AssertUnwindSafe(body));
+}
+
+/// Borrows the object behind a handle, failing on NULL.
+pub fn handle_ref<'a, T>(ptr: *const T, what: &str) -> FfiResult<&'a T> {
+    // SAFETY: non-NULL handles come from `Box::into_raw` in this crate and stay alive
+    // until their `*_free`; the caller guarantees that.
+    unsafe { ptr.as_ref() }
+        .ok_or_else(|| FfiError::new(BarterStatus::NullPointer, format!("{what} is NULL")))
+}
+
+/// Writes `value` through an out-parameter, failing on NULL.
+pub fn write_out<T>(out: *mut T, value: T, what: &str) -> FfiResult<()> {
+    if out.is_null() {
+        return Err(FfiError::new(BarterStatus::NullPointer, format!("{what} is NULL")));
+    }
+    // SAFETY: non-NULL and provided by the caller as writable.
+    unsafe { out.write(value) };
+    Ok(())
+}
+
+/// Moves a Rust value into a new handle written to `out`.
+pub fn write_handle<T>(out: *mut *mut T, value: T, what: &str) -> FfiResult<()> {
+    if out.is_null() {
+        return Err(FfiError::new(BarterStatus::NullPointer, format!("{what} is NULL")));
+    }
+    // SAFETY: as in `write_out`.
+    unsafe { out.write(Box::into_raw(Box::new(value))) };
+    Ok(())
+}
+
+/// Frees a handle created by `write_handle`; NULL is ignored.
+pub fn free_handle<T>(ptr: *mut T) {
+    if !ptr.is_null() {
+        ffi_free(|| {
+            // SAFETY: created by `Box::into_raw` in `write_handle`, freed once by contract.
+            drop(unsafe { Box::from_raw(ptr) })
+        });
+    }
+}
+
+/// Reads a NUL-terminated UTF-8 string argument.
+pub fn str_arg<'a>(ptr: *const c_char, what: &str) -> FfiResult<&'a str> {
+    if ptr.is_null() {
+        return Err(FfiError::new(BarterStatus::NullPointer, format!("{what} is NULL")));
+    }
+    // SAFETY: non-NULL, NUL-terminated by contract.
+    unsafe { CStr::from_ptr(ptr) }
+        .to_str()
+        .map_err(|e| FfiError::invalid(format!("{what} is not valid UTF-8: {e}")))
+}
+
+/// Reads an optional NUL-terminated UTF-8 string argument (NULL means absent).
+pub fn opt_str_arg<'a>(ptr: *const c_char, what: &str) -> FfiResult<Option<&'a str>> {
+    if ptr.is_null() {
+        Ok(None)
+    } else {
+        str_arg(ptr, what).map(Some)
+    }
+}
+
+/// Borrows a byte buffer argument; (NULL, 0) is the empty buffer.
+pub fn bytes_arg<'a>(ptr: *const u8, len: usize, what: &str) -> FfiResult<&'a [u8]> {
+    if len == 0 {
+        return Ok(&[]);
+    }
+    if ptr.is_null() {
+        return Err(FfiError::new(BarterStatus::NullPointer, format!("{what} is NULL")));
+    }
+    // SAFETY: the caller guarantees `len` readable bytes at `ptr` for the call.
+    Ok(unsafe { std::slice::from_raw_parts(ptr, len) })
+}
+
+/// Hands a byte buffer to the caller through (`out_ptr`, `out_len`); free it with
+/// `barter_bytes_free(ptr, len)`.
+pub fn write_bytes(bytes: Vec<u8>, out_ptr: *mut *mut u8, out_len: *mut usize) -> FfiResult<()> {
+    if out_ptr.is_null() || out_len.is_null() {
+        return Err(FfiError::new(BarterStatus::NullPointer, "output buffer pointer is NULL"));
+    }
+    let boxed: Box<[u8]> = bytes.into_boxed_slice();
+    let len = boxed.len();
+    let ptr = Box::into_raw(boxed) as *mut u8;
+    // SAFETY: both checked non-NULL.
+    unsafe {
+        out_len.write(len);
+        out_ptr.write(ptr);
+    }
+    Ok(())
+}
+
+/// The status of an error object (`Ok` for NULL).
+#[no_mangle]
+pub extern "C" fn barter_error_status(error: *const BarterError) -> BarterStatus {
+    // SAFETY: NULL or a live error from this crate.
+    match unsafe { error.as_ref() } {
+        Some(e) => e.status,
+        None => BarterStatus::Ok,
+    }
+}
+
+/// The UTF-8, NUL-terminated message of an error object, valid until it is freed
+/// (NULL for NULL).
+#[no_mangle]
+pub extern "C" fn barter_error_message(error: *const BarterError) -> *const c_char {
+    // SAFETY: NULL or a live error from this crate.
+    match unsafe { error.as_ref() } {
+        Some(e) => e.message.as_ptr(),
+        None => std::ptr::null(),
+    }
+}
+
+/// Frees an error object; NULL is ignored.
+#[no_mangle]
+pub extern "C" fn barter_error_free(error: *mut BarterError) {
+    free_handle(error)
+}
+
+/// Frees a buffer returned through a (`ptr`, `len`) pair; NULL is ignored.
+#[no_mangle]
+pub extern "C" fn barter_bytes_free(ptr: *mut u8, len: usize) {
+    if !ptr.is_null() {
+        ffi_free(|| {
+            // SAFETY: made by `write_bytes` from a boxed slice of exactly `len` bytes.
+            drop(unsafe { Box::from_raw(std::ptr::slice_from_raw_parts_mut(ptr, len)) })
+        });
+    }
+}
+
+/// Panics on purpose with `message` inside the shared wrapper, so tests can check that
+/// a panic reaches the caller as `BARTER_STATUS_PANIC` and the process goes on.
+#[no_mangle]
+pub extern "C" fn barter_testing_panic(
+    message: *const c_char,
+    err_out: *mut *mut BarterError,
+) -> BarterStatus {
+    ffi_call(err_out, || {
+        let text = str_arg(message, "message")?.to_owned();
+        panic!("{text}")
+    })
+}
+
+/// Version of this library, a static NUL-terminated string.
+#[no_mangle]
+pub extern "C" fn barter_ffi_version() -> *const c_char {
+    concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr() as *const c_char
+}

@@ -1,0 +1,15 @@
+//! `barter_ffi`: a C ABI over the backtester of barter (barter-rs), for the `barter_cy`
+//! Cython package and any other C caller.
+//!
+//! Conventions: every fallible function returns a [`ffi::BarterStatus`] and writes its
+//! results through out-parameters, the last one an optional `BarterError**`; panics are
+//! caught at the boundary; handles are opaque, immutable, thread-safe and freed once by
+//! their own `*_free`, which accepts NULL. Decimals cross as strings, times as i64
+//! nanoseconds since the Unix epoch (UTC). Nothing here links or calls Python.
+
+pub mod backtest;
+pub mod config;
+pub mod ffi;
+pub mod market_data;
+pub mod runtime;
+pub mod summary;

@@ -1,0 +1,344 @@
+//! Market data: barter's JSON market data parsed by serde into the events barter's
+//! `MarketDataInMemory<DataKind>` replays, behind an immutable, shareable handle.
+
+use crate::ffi::{
+    bytes_arg, ffi_call, free_handle, handle_ref, str_arg, write_bytes, write_handle, write_out,
+    BarterError, BarterStatus, FfiError, FfiResult,
+};
+use barter::backtest::market_data::MarketDataInMemory;
+use barter_data::{event::DataKind, event::MarketEvent, streams::consumer::MarketStreamEvent};
+use barter_instrument::{exchange::ExchangeId, instrument::InstrumentIndex};
+use barter_data::streams::reconnect::Event as ReconnectEvent;
+use serde::Deserialize;
+use std::ffi::c_char;
+use std::sync::Arc;
+
+/// One market data record as the engine sees it: an item or a reconnect marker.
+pub type Record = MarketStreamEvent<InstrumentIndex, DataKind>;
+
+/// Parsed market data. Immutable after creation; clones share the records.
+#[derive(Debug, Clone)]
+pub struct MarketData {
+    pub records: Arc<Vec<Record>>,
+    pub time_first_event_ns: i64,
+    pub item_count: usize,
+    pub reconnect_count: usize,
+    pub skipped_error_count: usize,
+    /// Highest `instrument` index among the items.
+    pub max_instrument: usize,
+}
+
+/// Opaque handle to market data (`Arc` inside, `Send + Sync`).
+pub struct BarterMarketData {
+    pub(crate) inner: MarketData,
+}
+
+/// Counts and first-event time of a market data handle.
+#[repr(C)]
+#[derive(Debug, Copy, Clone, Default, PartialEq, Eq)]
+pub struct BarterMarketDataInfo {
+    /// All records, reconnect markers included.
+    pub records: usize,
+    pub items: usize,
+    pub reconnects: usize,
+    /// `{"Item":{"Err":...}}` records dropped because `skip_errors` was set.
+    pub skipped_errors: usize,
+    /// `time_exchange` of the first item, nanoseconds since the Unix epoch (UTC).
+    pub time_first_event_ns: i64,
+    /// Highest instrument index referenced by an item.
+    pub max_instrument: usize,
+}
+
+/// Array shape: barter's recorded stream results.
+#[derive(Deserialize)]
+enum ResultRecord {
+    Item(Result<MarketEvent<InstrumentIndex, DataKind>, serde_json::Value>),
+    Reconnecting(ExchangeId),
+}
+
+/// Nanoseconds since the epoch; barter's times all fit in i64 nanoseconds.
+pub fn to_ns(time: chrono::DateTime<chrono::Utc>) -> i64 {
+    time.timestamp_nanos_opt().unwrap_or(if time.timestamp() < 0 { i64::MIN } else { i64::MAX })
+}
+
+/// Shortens serde's "unknown variant" messages, which list every exchange barter knows,
+/// and says which kind of name was not recognised.
+fn describe_serde_error(error: &serde_json::Error) -> String {
+    let text = error.to_string();
+    if let Some(start) = text.find("unknown variant `") {
+        let rest = &text[start + "unknown variant `".len()..];
+        if let Some(end) = rest.find('`') {
+            let name = &rest[..end];
+            let what = if text.contains("`Trade`") {
+                "unknown DataKind"
+            } else if text.contains("`binance_spot`") {
+                "unknown exchange"
+            } else if text.contains("`Snapshot`") {
+                "unknown order book event"
+            } else if text.contains("`Buy`") {
+                "unknown side"
+            } else if text.contains("`Item`") {
+                "unknown record type"
+            } else {
+                "unknown variant"
+            };
+            return format!("{what} `{name}`");
+        }
+    }
+    // serde_json appends " at line L column C"; the callers add their own location.
+    match text.rfind(" at line ") {
+        Some(at) => text[..at].to_owned(),
+        None => text,
+    }
+}
+
+struct Builder {
+    records: Vec<Record>,
+    first_ns: Option<i64>,
+    items: usize,
+    reconnects: usize,
+    skipped: usize,
+    max_instrument: usize,
+}
+
+impl Builder {
+    fn with_capacity(capacity: usize) -> Self {
+        Self {
+            records: Vec::with_capacity(capacity),
+            first_ns: None,
+            items: 0,
+            reconnects: 0,
+            skipped: 0,
+            max_instrument: 0,
+        }
+    }
+
+    fn item(&mut self, event: MarketEvent<InstrumentIndex, DataKind>) {
+        if self.first_ns.is_none() {
+            self.first_ns = Some(to_ns(event.time_exchange));
+        }
+        self.max_instrument = self.max_instrument.max(event.instrument.index());
+        self.items += 1;
+        self.records.push(ReconnectEvent::Item(event));
+    }
+
+    fn reconnect(&mut self, exchange: ExchangeId) {
+        self.reconnects += 1;
+        self.records.push(ReconnectEvent::Reconnecting(exchange));
+    }
+
+    fn finish(self, source: &str) -> FfiResult<MarketData> {
+        if self.records.is_empty() {
+            return Err(FfiError::invalid(format!("{source}: no market data records (input is empty)")));
+        }
+        let Some(first) = self.first_ns else {
+            return Err(FfiError::invalid(format!(
+                "{source}: no market events: {} records, none of them an item",
+                self.records.len()
+            )));
+        };
+        let mut records = self.records;
+        records.shrink_to_fit();
+        Ok(MarketData {
+            records: Arc::new(records),
+            time_first_event_ns: first,
+            item_count: self.items,
+            reconnect_count: self.reconnects,
+            skipped_error_count: self.skipped,
+            max_instrument: self.max_instrument,
+        })
+    }
+}
+
+/// Parses either shape barter uses: a JSON array of `{"Item":{"Ok":..}}` /
+/// `{"Reconnecting":..}` results, or JSON Lines of `{"Item":{..}}` / `{"Reconnecting":..}`.
+/// `source` names the input in error messages.
+pub fn parse(bytes: &[u8], source: &str, skip_errors: bool) -> FfiResult<MarketData> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF".as_slice()).unwrap_or(bytes);
+    match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
+        None => Err(FfiError::invalid(format!("{source}: no market data records (input is empty)"))),
+        Some(b'[') => parse_array(bytes, source, skip_errors),
+        Some(_) => parse_lines(bytes, source),
+    }
+}
+
+fn parse_array(bytes: &[u8], source: &str, skip_errors: bool) -> FfiResult<MarketData> {
+    let parsed: Vec<ResultRecord> = serde_json::from_slice(bytes).map_err(|e| {
+        FfiError::invalid(format!(
+            "{source}: line {} column {}: {}",
+            e.line(),
+            e.column(),
+            describe_serde_error(&e)
+        ))
+    })?;
+    let mut builder = Builder::with_capacity(parsed.len());
+    for (index, record) in parsed.into_iter().enumerate() {
+        match record {
+            ResultRecord::Item(Ok(event)) => builder.item(event),
+            ResultRecord::Item(Err(error)) if skip_errors => {
+                let _ = error;
+                builder.skipped += 1;
+            }
+            ResultRecord::Item(Err(error)) => {
+                return Err(FfiError::invalid(format!(
+                    "{source}: record {index} is an error item: {error} (pass skip_errors=True to drop such records)"
+                )))
+            }
+            ResultRecord::Reconnecting(exchange) => builder.reconnect(exchange),
+        }
+    }
+    builder.finish(source)
+}
+
+fn parse_lines(bytes: &[u8], source: &str) -> FfiResult<MarketData> {
+    let estimate = bytes.len() / 200 + 1;
+    let mut builder = Builder::with_capacity(estimate);
+    for (line_index, line) in bytes.split(|b| *b == b'\n').enumerate() {
+        if line.iter().all(|b| b.is_ascii_whitespace()) {
+            continue;
+        }
+        let record: Record = serde_json::from_slice(line).map_err(|e| {
+            FfiError::invalid(format!(
+                "{source}: line {} column {}: {}",
+                line_index + 1,
+                e.column(),
+                describe_serde_error(&e)
+            ))
+        })?;
+        match record {
+            ReconnectEvent::Item(event) => builder.item(event),
+            ReconnectEvent::Reconnecting(exchange) => builder.reconnect(exchange),
+        }
+    }
+    builder.finish(source)
+}
+
+/// Reads and parses a market data file.
+pub fn load_file(path: &str, skip_errors: bool) -> FfiResult<MarketData> {
+    let bytes = std::fs::read(path).map_err(|e| FfiError::io(path, &e))?;
+    parse(&bytes, path, skip_errors)
+}
+
+impl MarketData {
+    /// barter's in-memory market data over the same records (no copy).
+    pub fn to_barter(&self) -> MarketDataInMemory<DataKind> {
+        MarketDataInMemory::new(Arc::clone(&self.records))
+    }
+
+    pub fn info(&self) -> BarterMarketDataInfo {
+        BarterMarketDataInfo {
+            records: self.records.len(),
+            items: self.item_count,
+            reconnects: self.reconnect_count,
+            skipped_errors: self.skipped_error_count,
+            time_first_event_ns: self.time_first_event_ns,
+            max_instrument: self.max_instrument,
+        }
+    }
+
+    /// The items among records `start..stop` (clamped) as a JSON array of rows
+    /// `[time_exchange_ns, time_received_ns, exchange, instrument, kind]`, `kind` in
+    /// barter's serde form. Reconnect markers are skipped.
+    pub fn items_json(&self, start: usize, stop: usize) -> FfiResult<Vec<u8>> {
+        let stop = stop.min(self.records.len());
+        let start = start.min(stop);
+        let rows = self.records[start..stop].iter().filter_map(|record| match record {
+            ReconnectEvent::Item(e) => Some((
+                to_ns(e.time_exchange),
+                to_ns(e.time_received),
+                e.exchange,
+                e.instrument.index(),
+                &e.kind,
+            )),
+            ReconnectEvent::Reconnecting(_) => None,
+        });
+        let mut out = Vec::with_capacity((stop - start) * 160 + 2);
+        let mut serializer = serde_json::Serializer::new(&mut out);
+        serde::Serializer::collect_seq(&mut serializer, rows)
+            .map_err(|e| FfiError::new(BarterStatus::Engine, format!("serialising events: {e}")))?;
+        Ok(out)
+    }
+}
+
+/// Loads market data from a file (either shape). A missing file is `NotFound`.
+#[no_mangle]
+pub extern "C" fn barter_market_data_from_json_file(
+    path: *const c_char,
+    skip_errors: bool,
+    out: *mut *mut BarterMarketData,
+    err: *mut *mut BarterError,
+) -> BarterStatus {
+    ffi_call(err, || {
+        let path = str_arg(path, "path")?;
+        let inner = load_file(path, skip_errors)?;
+        write_handle(out, BarterMarketData { inner }, "out")
+    })
+}
+
+/// Loads market data from a UTF-8 JSON buffer (either shape); `source` (may be NULL)
+/// names it in error messages.
+#[no_mangle]
+pub extern "C" fn barter_market_data_from_json_bytes(
+    data: *const u8,
+    len: usize,
+    source: *const c_char,
+    skip_errors: bool,
+    out: *mut *mut BarterMarketData,
+    err: *mut *mut BarterError,
+) -> BarterStatus {
+    ffi_call(err, || {
+        let bytes = bytes_arg(data, len, "data")?;
+        let source = crate::ffi::opt_str_arg(source, "source")?.unwrap_or("<json>");
+        let inner = parse(bytes, source, skip_errors)?;
+        write_handle(out, BarterMarketData { inner }, "out")
+    })
+}
+
+/// A second handle sharing the same records (no parsing, no copy).
+#[no_mangle]
+pub extern "C" fn barter_market_data_clone(
+    handle: *const BarterMarketData,
+    out: *mut *mut BarterMarketData,
+    err: *mut *mut BarterError,
+) -> BarterStatus {
+    ffi_call(err, || {
+        let inner = handle_ref(handle, "market data handle")?.inner.clone();
+        write_handle(out, BarterMarketData { inner }, "out")
+    })
+}
+
+/// Counts and first-event time.
+#[no_mangle]
+pub extern "C" fn barter_market_data_info(
+    handle: *const BarterMarketData,
+    out: *mut BarterMarketDataInfo,
+    err: *mut *mut BarterError,
+) -> BarterStatus {
+    ffi_call(err, || {
+        let info = handle_ref(handle, "market data handle")?.inner.info();
+        write_out(out, info, "out")
+    })
+}
+
+/// The items among records `start..stop` as JSON rows (see `MarketData::items_json`);
+/// free the buffer with `barter_bytes_free`.
+#[no_mangle]
+pub extern "C" fn barter_market_data_events_json(
+    handle: *const BarterMarketData,
+    start: usize,
+    stop: usize,
+    out_ptr: *mut *mut u8,
+    out_len: *mut usize,
+    err: *mut *mut BarterError,
+) -> BarterStatus {
+    ffi_call(err, || {
+        let json = handle_ref(handle, "market data handle")?.inner.items_json(start, stop)?;
+        write_bytes(json, out_ptr, out_len)
+    })
+}
+
+/// Frees a market data handle; NULL is ignored.
+#[no_mangle]
+pub extern "C" fn barter_market_data_free(handle: *mut BarterMarketData) {
+    free_handle(handle)
+}

@@ -1,0 +1,216 @@
+//! Serde structs of our own for summaries crossing the boundary as JSON (barter's
+//! `TradingSummary` has a map with struct keys serde_json refuses, and `BacktestSummary`
+//! / `MultiBacktestSummary` are not `Serialize`). Decimals are written with their
+//! `Display` form as strings, so every digit barter computed survives; times are i64
+//! nanoseconds since the Unix epoch (UTC).
+
+use crate::market_data::to_ns;
+use barter::backtest::summary::{BacktestSummary, MultiBacktestSummary};
+use barter::statistic::{
+    metric::drawdown::{max::MaxDrawdown, mean::MeanDrawdown, Drawdown},
+    summary::{asset::TearSheetAsset, instrument::TearSheet, TradingSummary},
+    time::TimeInterval,
+};
+use barter_execution::balance::Balance;
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+/// A Decimal as its exact string form.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct DecimalString(pub String);
+
+impl From<Decimal> for DecimalString {
+    fn from(value: Decimal) -> Self {
+        Self(value.to_string())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MetricWire {
+    pub value: DecimalString,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub interval: Option<String>,
+}
+
+impl MetricWire {
+    fn with_interval(value: Decimal, interval: impl TimeInterval) -> Self {
+        Self { value: value.into(), interval: Some(interval.name().to_string()) }
+    }
+    fn plain(value: Decimal) -> Self {
+        Self { value: value.into(), interval: None }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DrawdownWire {
+    pub value: DecimalString,
+    pub time_start_ns: i64,
+    pub time_end_ns: i64,
+}
+
+impl From<&Drawdown> for DrawdownWire {
+    fn from(d: &Drawdown) -> Self {
+        Self { value: d.value.into(), time_start_ns: to_ns(d.time_start), time_end_ns: to_ns(d.time_end) }
+    }
+}
+
+impl From<&MaxDrawdown> for DrawdownWire {
+    fn from(d: &MaxDrawdown) -> Self {
+        Self::from(&d.0)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MeanDrawdownWire {
+    pub mean_drawdown: DecimalString,
+    pub mean_drawdown_ms: i64,
+}
+
+impl From<&MeanDrawdown> for MeanDrawdownWire {
+    fn from(d: &MeanDrawdown) -> Self {
+        Self { mean_drawdown: d.mean_drawdown.into(), mean_drawdown_ms: d.mean_drawdown_ms }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BalanceWire {
+    pub total: DecimalString,
+    pub free: DecimalString,
+}
+
+impl From<&Balance> for BalanceWire {
+    fn from(b: &Balance) -> Self {
+        Self { total: b.total.into(), free: b.free.into() }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TearSheetWire {
+    pub pnl: DecimalString,
+    pub pnl_return: MetricWire,
+    pub sharpe_ratio: MetricWire,
+    pub sortino_ratio: MetricWire,
+    pub calmar_ratio: MetricWire,
+    pub pnl_drawdown: Option<DrawdownWire>,
+    pub pnl_drawdown_mean: Option<MeanDrawdownWire>,
+    pub pnl_drawdown_max: Option<DrawdownWire>,
+    pub win_rate: Option<MetricWire>,
+    pub profit_factor: Option<MetricWire>,
+}
+
+impl<I: TimeInterval> From<&TearSheet<I>> for TearSheetWire {
+    fn from(t: &TearSheet<I>) -> Self {
+        Self {
+            pnl: t.pnl.into(),
+            pnl_return: MetricWire::with_interval(t.pnl_return.value, t.pnl_return.interval),
+            sharpe_ratio: MetricWire::with_interval(t.sharpe_ratio.value, t.sharpe_ratio.interval),
+            sortino_ratio: MetricWire::with_interval(t.sortino_ratio.value, t.sortino_ratio.interval),
+            calmar_ratio: MetricWire::with_interval(t.calmar_ratio.value, t.calmar_ratio.interval),
+            pnl_drawdown: t.pnl_drawdown.as_ref().map(DrawdownWire::from),
+            pnl_drawdown_mean: t.pnl_drawdown_mean.as_ref().map(MeanDrawdownWire::from),
+            pnl_drawdown_max: t.pnl_drawdown_max.as_ref().map(DrawdownWire::from),
+            win_rate: t.win_rate.as_ref().map(|w| MetricWire::plain(w.value)),
+            profit_factor: t.profit_factor.as_ref().map(|p| MetricWire::plain(p.value)),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TearSheetAssetWire {
+    pub balance_end: Option<BalanceWire>,
+    pub drawdown: Option<DrawdownWire>,
+    pub drawdown_mean: Option<MeanDrawdownWire>,
+    pub drawdown_max: Option<DrawdownWire>,
+}
+
+impl From<&TearSheetAsset> for TearSheetAssetWire {
+    fn from(t: &TearSheetAsset) -> Self {
+        Self {
+            balance_end: t.balance_end.as_ref().map(BalanceWire::from),
+            drawdown: t.drawdown.as_ref().map(DrawdownWire::from),
+            drawdown_mean: t.drawdown_mean.as_ref().map(MeanDrawdownWire::from),
+            drawdown_max: t.drawdown_max.as_ref().map(DrawdownWire::from),
+        }
+    }
+}
+
+/// Ordered string-keyed map, serialised as a JSON object in insertion order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OrderedMap<V>(pub Vec<(String, V)>);
+
+impl<V: Serialize> Serialize for OrderedMap<V> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(self.0.iter().map(|(k, v)| (k, v)))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TradingSummaryWire {
+    pub time_engine_start_ns: i64,
+    pub time_engine_end_ns: i64,
+    /// Keyed by barter's internal instrument name, e.g. `binance_spot-btc_usdt`.
+    pub instruments: OrderedMap<TearSheetWire>,
+    /// Keyed by `exchange:asset`, e.g. `binance_spot:usdt`.
+    pub assets: OrderedMap<TearSheetAssetWire>,
+}
+
+impl<I: TimeInterval> From<&TradingSummary<I>> for TradingSummaryWire {
+    fn from(t: &TradingSummary<I>) -> Self {
+        Self {
+            time_engine_start_ns: to_ns(t.time_engine_start),
+            time_engine_end_ns: to_ns(t.time_engine_end),
+            instruments: OrderedMap(
+                t.instruments
+                    .iter()
+                    .map(|(name, sheet)| (name.name().to_string(), TearSheetWire::from(sheet)))
+                    .collect(),
+            ),
+            assets: OrderedMap(
+                t.assets
+                    .iter()
+                    .map(|(key, sheet)| {
+                        (
+                            format!("{}:{}", key.exchange.as_str(), key.asset.name()),
+                            TearSheetAssetWire::from(sheet),
+                        )
+                    })
+                    .collect(),
+            ),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BacktestSummaryWire {
+    pub id: String,
+    pub risk_free_return: DecimalString,
+    pub trading_summary: TradingSummaryWire,
+}
+
+impl<I: TimeInterval> From<&BacktestSummary<I>> for BacktestSummaryWire {
+    fn from(b: &BacktestSummary<I>) -> Self {
+        Self {
+            id: b.id.to_string(),
+            risk_free_return: b.risk_free_return.into(),
+            trading_summary: TradingSummaryWire::from(&b.trading_summary),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MultiBacktestSummaryWire {
+    pub num_backtests: usize,
+    pub duration_ns: i64,
+    pub summaries: Vec<BacktestSummaryWire>,
+}
+
+impl<I: TimeInterval> From<&MultiBacktestSummary<I>> for MultiBacktestSummaryWire {
+    fn from(m: &MultiBacktestSummary<I>) -> Self {
+        Self {
+            num_backtests: m.num_backtests,
+            duration_ns: i64::try_from(m.duration.as_nanos()).unwrap_or(i64::MAX),
+            summaries: m.summaries.iter().map(BacktestSummaryWire::from).collect(),
+        }
+    }
+}
