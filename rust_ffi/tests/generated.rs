@@ -15,6 +15,9 @@ fn generate(language: cbindgen::Language) -> String {
         // The default Cython preamble cimports the fixed-width ints and maps `bool`.
         config.no_includes = false;
         config.sys_includes.clear();
+        config.header = config.header.map(|text| {
+            text.replace("/* ", "# ").replace(" */", "").replace("cbindgen.toml", "cbindgen.toml (Cython variant)")
+        });
     }
     let bindings = cbindgen::Builder::new()
         .with_config(config)

@@ -1,0 +1,76 @@
+"""barter_cy: Python bindings for the backtester of barter (Rust), through a C ABI
+(cbindgen) and Cython, with the GIL released while Rust works.
+
+>>> import barter_cy
+>>> data = barter_cy.MarketDataInMemory.from_json_file(barter_cy.example_path("market_data"))
+>>> config = barter_cy.SystemConfig.from_json(barter_cy.example_path("system_config"))
+>>> args = barter_cy.BacktestArgsConstant(config, data)
+>>> summary = barter_cy.backtest(args, barter_cy.BacktestArgsDynamic("run-1", "0.05"))
+"""
+
+from importlib import resources as _resources
+
+from barter_cy import backtest, data, summary
+from barter_cy._native import version as _native_version
+from barter_cy.backtest import (
+    BacktestArgsConstant,
+    BacktestArgsDynamic,
+    run_backtests,
+)
+from barter_cy.config import SystemConfig
+from barter_cy.data import DataKind, MarketEvent, Reconnecting, Side
+from barter_cy.errors import BarterError, BarterPanic
+from barter_cy.market_data import MarketDataInMemory
+from barter_cy.summary import (
+    BacktestSummary,
+    MultiBacktestSummary,
+    TearSheet,
+    TearSheetAsset,
+    TradingSummary,
+)
+
+__version__ = "0.1.0"
+
+_EXAMPLES = {
+    "market_data": "binance_spot_market_data_with_disconnect_events.json",
+    "system_config": "system_config.json",
+    "backtest_config": "backtest_config.json",
+}
+
+
+def example_path(name: str) -> str:
+    """Path of a bundled example file from barter (MIT): ``market_data``,
+    ``system_config`` or ``backtest_config``."""
+    try:
+        filename = _EXAMPLES[name]
+    except KeyError:
+        raise ValueError(f"unknown example {name!r}; choose one of {', '.join(_EXAMPLES)}") from None
+    return str(_resources.files("barter_cy") / "examples" / filename)
+
+
+def native_version() -> str:
+    """Version of the linked Rust library (rust_ffi)."""
+    return _native_version()
+
+
+__all__ = [
+    "BacktestArgsConstant",
+    "BacktestArgsDynamic",
+    "BacktestSummary",
+    "BarterError",
+    "BarterPanic",
+    "DataKind",
+    "MarketDataInMemory",
+    "MarketEvent",
+    "MultiBacktestSummary",
+    "Reconnecting",
+    "Side",
+    "SystemConfig",
+    "TearSheet",
+    "TearSheetAsset",
+    "TradingSummary",
+    "backtest",
+    "example_path",
+    "native_version",
+    "run_backtests",
+]
