@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Runs every test on a fresh machine: installs the Python package (which builds rust_ffi
+# with cargo), then the Rust tests (including the header/.pxd drift check), then pytest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+python -m pip install --upgrade pip >/dev/null
+python -m pip install -e ".[test]"
+
+# Rust: extern functions called as C would, native comparison, summary decimals, and
+# the drift check of include/barter_ffi.h and barter_cy/_ffi.pxd against the source.
+cargo test --locked --manifest-path rust_ffi/Cargo.toml
+
+python -m pytest -q tests
