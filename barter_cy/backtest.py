@@ -55,7 +55,9 @@ def _balances_json(initial_balances: Any) -> str | None:
         if extra:
             raise ValueError(f"{where} has unknown keys {', '.join(map(str, extra))}")
         for key in ("exchange", "asset"):
-            if not isinstance(entry[key], str) or not entry[key].strip():
+            if not isinstance(entry[key], str):
+                raise TypeError(f"{where}.{key} must be str, got {type(entry[key]).__name__}")
+            if not entry[key].strip():
                 raise ValueError(f"{where}.{key} must be a non-empty string, got {entry[key]!r}")
         entries.append(
             {
