@@ -44,7 +44,9 @@ def main(argv: list[str] | None = None) -> int:
         market_data = barter_cy.MarketDataInMemory.from_json_file(args.market_data)
         risk_free_return = args.risk_free_return
         if risk_free_return is None:
-            risk_free_return = config.risk_free_return or Decimal("0.05")
+            risk_free_return = config.risk_free_return
+        if risk_free_return is None:
+            risk_free_return = Decimal("0.05")
         constant = barter_cy.BacktestArgsConstant(config, market_data, args.interval)
         summary = barter_cy.backtest.backtest(constant, barter_cy.BacktestArgsDynamic(args.id, risk_free_return))
     except (OSError, ValueError, barter_cy.BarterError) as error:

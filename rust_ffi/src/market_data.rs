@@ -6,7 +6,17 @@ use crate::ffi::{
     BarterError, BarterStatus, FfiError, FfiResult,
 };
 use barter::backtest::market_data::MarketDataInMemory;
-use barter_data::{event::DataKind, event::MarketEvent, streams::consumer::MarketStreamEvent};
+use barter_data::{
+    books::{Level, OrderBook},
+    event::{DataKind, MarketEvent},
+    streams::consumer::MarketStreamEvent,
+    subscription::{
+        book::{OrderBookEvent, OrderBookL1},
+        candle::Candle,
+        liquidation::Liquidation,
+        trade::PublicTrade,
+    },
+};
 use barter_instrument::{exchange::ExchangeId, instrument::InstrumentIndex};
 use barter_data::streams::reconnect::Event as ReconnectEvent;
 use serde::Deserialize;
@@ -49,12 +59,74 @@ pub struct BarterMarketDataInfo {
     pub max_instrument: usize,
 }
 
+/// barter's `DataKind` as read from JSON. Identical to barter's own `Deserialize` except
+/// for order books: barter serialises `OrderBookSide` without its `side` tag but requires
+/// the tag when deserialising, so barter cannot read back the order books it writes.
+/// Here the sides are plain `{"levels": [...]}`, as barter writes them.
+#[derive(Deserialize)]
+#[serde(rename = "DataKind")]
+enum DataKindIn {
+    Trade(PublicTrade),
+    OrderBookL1(OrderBookL1),
+    OrderBook(OrderBookEventIn),
+    Candle(Candle),
+    Liquidation(Liquidation),
+}
+
+#[derive(Deserialize)]
+#[serde(rename = "OrderBookEvent")]
+enum OrderBookEventIn {
+    Snapshot(OrderBookIn),
+    Update(OrderBookIn),
+}
+
+#[derive(Deserialize)]
+struct OrderBookIn {
+    sequence: u64,
+    time_engine: Option<chrono::DateTime<chrono::Utc>>,
+    bids: OrderBookSideIn,
+    asks: OrderBookSideIn,
+}
+
+#[derive(Deserialize)]
+struct OrderBookSideIn {
+    levels: Vec<Level>,
+}
+
+impl OrderBookIn {
+    fn into_barter(self) -> OrderBook {
+        OrderBook::new(self.sequence, self.time_engine, self.bids.levels, self.asks.levels)
+    }
+}
+
+impl From<DataKindIn> for DataKind {
+    fn from(kind: DataKindIn) -> Self {
+        match kind {
+            DataKindIn::Trade(trade) => DataKind::Trade(trade),
+            DataKindIn::OrderBookL1(l1) => DataKind::OrderBookL1(l1),
+            DataKindIn::OrderBook(OrderBookEventIn::Snapshot(book)) => {
+                DataKind::OrderBook(OrderBookEvent::Snapshot(book.into_barter()))
+            }
+            DataKindIn::OrderBook(OrderBookEventIn::Update(book)) => {
+                DataKind::OrderBook(OrderBookEvent::Update(book.into_barter()))
+            }
+            DataKindIn::Candle(candle) => DataKind::Candle(candle),
+            DataKindIn::Liquidation(liquidation) => DataKind::Liquidation(liquidation),
+        }
+    }
+}
+
+type EventIn = MarketEvent<InstrumentIndex, DataKindIn>;
+
 /// Array shape: barter's recorded stream results.
 #[derive(Deserialize)]
 enum ResultRecord {
-    Item(Result<MarketEvent<InstrumentIndex, DataKind>, serde_json::Value>),
+    Item(Result<EventIn, serde_json::Value>),
     Reconnecting(ExchangeId),
 }
+
+/// JSON Lines shape: one `MarketStreamEvent` per line.
+type LineRecord = ReconnectEvent<ExchangeId, EventIn>;
 
 /// Nanoseconds since the epoch; barter's times all fit in i64 nanoseconds.
 pub fn to_ns(time: chrono::DateTime<chrono::Utc>) -> i64 {
@@ -113,7 +185,8 @@ impl Builder {
         }
     }
 
-    fn item(&mut self, event: MarketEvent<InstrumentIndex, DataKind>) {
+    fn item(&mut self, event: EventIn) {
+        let event = event.map_kind(DataKind::from);
         if self.first_ns.is_none() {
             self.first_ns = Some(to_ns(event.time_exchange));
         }
@@ -128,6 +201,12 @@ impl Builder {
     }
 
     fn finish(self, source: &str) -> FfiResult<MarketData> {
+        if self.records.is_empty() && self.skipped > 0 {
+            return Err(FfiError::invalid(format!(
+                "{source}: no market events: all {} records were error items (skipped)",
+                self.skipped
+            )));
+        }
         if self.records.is_empty() {
             return Err(FfiError::invalid(format!("{source}: no market data records (input is empty)")));
         }
@@ -197,7 +276,7 @@ fn parse_lines(bytes: &[u8], source: &str) -> FfiResult<MarketData> {
         if line.iter().all(|b| b.is_ascii_whitespace()) {
             continue;
         }
-        let record: Record = serde_json::from_slice(line).map_err(|e| {
+        let record: LineRecord = serde_json::from_slice(line).map_err(|e| {
             FfiError::invalid(format!(
                 "{source}: line {} column {}: {}",
                 line_index + 1,

@@ -1,0 +1,88 @@
+//! Native baseline for `bench/bench_load.py`: times `barter_ffi::market_data::load_file`
+//! (read + serde parse into barter's `MarketStreamEvent`s), the same function the
+//! Python `MarketDataInMemory.from_json_file` reaches through the C ABI.
+//!
+//! Build and run:
+//!
+//! ```text
+//! cargo build --release --example bench_load --manifest-path rust_ffi/Cargo.toml
+//! rust_ffi/target/release/examples/bench_load PATH [--repeat N]
+//! ```
+//!
+//! Prints one JSON object on stdout: the per-repeat load times (seconds), best and
+//! median, the time to drop the parsed data, and the record counts.
+
+use std::time::Instant;
+
+struct Options {
+    path: String,
+    repeat: usize,
+}
+
+fn usage() -> ! {
+    eprintln!("usage: bench_load PATH [--repeat N]");
+    std::process::exit(2)
+}
+
+fn parse_options() -> Options {
+    let mut path = None;
+    let mut repeat = 3usize;
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--repeat" => {
+                repeat = args.next().and_then(|v| v.parse().ok()).filter(|n| *n > 0).unwrap_or_else(|| usage())
+            }
+            "-h" | "--help" => usage(),
+            _ if path.is_none() && !arg.starts_with("--") => path = Some(arg),
+            _ => usage(),
+        }
+    }
+    Options { path: path.unwrap_or_else(|| usage()), repeat }
+}
+
+fn median(samples: &[f64]) -> f64 {
+    let mut sorted = samples.to_vec();
+    sorted.sort_by(|a, b| a.partial_cmp(b).expect("finite timings"));
+    let mid = sorted.len() / 2;
+    if sorted.len() % 2 == 1 {
+        sorted[mid]
+    } else {
+        (sorted[mid - 1] + sorted[mid]) / 2.0
+    }
+}
+
+fn main() {
+    let options = parse_options();
+    let mut load_s = Vec::with_capacity(options.repeat);
+    let mut drop_s = Vec::with_capacity(options.repeat);
+    let mut info = None;
+    for _ in 0..options.repeat {
+        let start = Instant::now();
+        let data = match barter_ffi::market_data::load_file(&options.path, false) {
+            Ok(data) => data,
+            Err(error) => {
+                eprintln!("bench_load: {}", error.message);
+                std::process::exit(1)
+            }
+        };
+        load_s.push(start.elapsed().as_secs_f64());
+        info = Some(data.info());
+        let start = Instant::now();
+        drop(data);
+        drop_s.push(start.elapsed().as_secs_f64());
+    }
+    let info = info.expect("repeat > 0");
+    let report = serde_json::json!({
+        "path": options.path,
+        "repeat": options.repeat,
+        "load_s": load_s,
+        "load_best_s": load_s.iter().copied().fold(f64::INFINITY, f64::min),
+        "load_median_s": median(&load_s),
+        "drop_median_s": median(&drop_s),
+        "records": info.records,
+        "items": info.items,
+        "reconnects": info.reconnects,
+    });
+    println!("{report}");
+}
