@@ -34,6 +34,9 @@ SUMMARY_INTERVALS = ("daily", "annual_252", "annual_365")
 
 _BALANCE_KEYS = ("exchange", "asset", "total", "free")
 
+#: rust_decimal's Decimal::MAX; larger magnitudes cannot cross into barter.
+_RUST_DECIMAL_MAX = Decimal("79228162514264337593543950335")
+
 
 def _balances_json(initial_balances: Any) -> str | None:
     if initial_balances is None:
@@ -150,7 +153,10 @@ class BacktestArgsDynamic:
         if not trimmed:
             raise ValueError("id must not be empty")
         self._id = trimmed
-        self._risk_free_return = _decimal(risk_free_return, "risk_free_return")
+        value = _decimal(risk_free_return, "risk_free_return")
+        if value.copy_abs() > _RUST_DECIMAL_MAX:
+            raise ValueError(f"risk_free_return is out of range for barter's Decimal (|x| <= {_RUST_DECIMAL_MAX}): {value}")
+        self._risk_free_return = value
 
     @property
     def id(self) -> str:

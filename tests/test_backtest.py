@@ -268,7 +268,7 @@ def test_initial_balances_error_names_the_entry_index(config, market_data):
 
 
 def test_initial_balances_out_of_range_decimal(config, market_data):
-    with pytest.raises(ValueError, match=r"initial_balances\[0\]\.total: .* is not a finite decimal in range"):
+    with pytest.raises(ValueError, match=r"initial_balances\[0\]\.total: .* is not a decimal barter can represent"):
         BacktestArgsConstant(config, market_data, initial_balances=[_balance(total="1e40", free="1")])
 
 
@@ -481,8 +481,14 @@ def test_backtest_wrong_argument_types(args):
 
 def test_backtest_risk_free_return_outside_rust_decimal_range(args):
     # Valid for Python's Decimal, but beyond rust_decimal's 96-bit mantissa.
-    with pytest.raises(ValueError, match=r"args_dynamic\[0\]\.risk_free_return: .* not a finite decimal in range"):
-        barter_cy.backtest(args, BacktestArgsDynamic("huge", "1e30"))
+    # Rejected when the arguments are made, before anything runs.
+    with pytest.raises(ValueError, match=r"risk_free_return is out of range for barter's Decimal"):
+        BacktestArgsDynamic("huge", "1e30")
+    with pytest.raises(ValueError, match=r"out of range"):
+        BacktestArgsDynamic("huge", Decimal("-79228162514264337593543950336"))
+    # The largest value barter can hold is accepted and comes back digit for digit.
+    summary = barter_cy.backtest(args, BacktestArgsDynamic("max", "79228162514264337593543950335"))
+    assert str(summary.risk_free_return) == "79228162514264337593543950335"
 
 
 # --------------------------------------------------------------------------

@@ -118,9 +118,16 @@ pub struct BalanceOverride {
 
 fn parse_decimal(text: &str, field: &str) -> FfiResult<Decimal> {
     let trimmed = text.trim();
-    Decimal::from_str(trimmed)
-        .or_else(|_| Decimal::from_scientific(trimmed))
-        .map_err(|e| FfiError::invalid(format!("{field}: {text:?} is not a finite decimal in range: {e}")))
+    Decimal::from_str(trimmed).or_else(|_| Decimal::from_scientific(trimmed)).map_err(|e| {
+        let shown: String = if trimmed.chars().count() > 48 {
+            format!("{}... ({} characters)", trimmed.chars().take(40).collect::<String>(), trimmed.chars().count())
+        } else {
+            trimmed.to_owned()
+        };
+        FfiError::invalid(format!(
+            "{field}: {shown:?} is not a decimal barter can represent (at most 28 significant digits, magnitude below 7.9e28): {e}"
+        ))
+    })
 }
 
 /// Applies the overrides to the mock executions' initial balances and returns the

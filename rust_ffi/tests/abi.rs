@@ -1191,7 +1191,7 @@ fn args_constant_outlives_config_and_market_data_handles() {
     let mut md2: *mut MarketData = null_mut();
     ok(|err| unsafe { barter_backtest_args_constant_market_data(args, &mut md2, err) });
     assert_eq!(md_info(md2).items, 21);
-    let summary = run(args, "after-free", "0.05").unwrap();
+    let (summary, _) = run(args, "after-free", "0.05").unwrap();
     assert_eq!(summary["id"], json!("after-free"));
     unsafe {
         barter_market_data_free(md2);
@@ -1309,65 +1309,74 @@ fn args_constant_rejects_market_data_for_unknown_instrument() {
 // Backtests
 // ---------------------------------------------------------------------------------------
 
-const ASSET_KEYS: [&str; 4] = ["binance_spot:btc", "binance_spot:usdt", "binance_spot:eth", "binance_spot:sol"];
+/// Assets in the order barter's `IndexedInstruments` lists them (sorted).
+const ASSET_KEYS: [&str; 4] = ["binance_spot:btc", "binance_spot:eth", "binance_spot:sol", "binance_spot:usdt"];
 
-/// Checks the structure of one `BacktestSummary` JSON and the values the default
-/// strategy (which never trades) must produce.
-fn check_summary(summary: &Value, id: &str, risk_free_return: &str, interval_name: &str, balances: &[(&str, &str, &str)]) {
-    assert_eq!(keys(summary), vec!["id", "risk_free_return", "trading_summary"]);
+/// The example executions' initial balances as barter reads them (`1.0` and `10.0` are
+/// JSON numbers, read through f64, hence `1` and `10`).
+const DEFAULT_BALANCES: [(&str, &str, &str); 4] = [
+    (ASSET_KEYS[0], "0.1", "0.1"),
+    (ASSET_KEYS[1], "1", "1"),
+    (ASSET_KEYS[2], "10", "10"),
+    (ASSET_KEYS[3], "10000", "10000"),
+];
+
+/// Checks the structure and key order of one `BacktestSummary` JSON and the values the
+/// default strategy (which never trades) must produce.
+fn check_summary(
+    summary: &Value,
+    ordered: &Ordered,
+    id: &str,
+    risk_free_return: &str,
+    interval_name: &str,
+    balances: &[(&str, &str, &str)],
+) {
+    assert_eq!(ordered.keys(), ["id", "risk_free_return", "trading_summary"]);
     assert_eq!(summary["id"], json!(id));
     assert_eq!(summary["risk_free_return"], json!(risk_free_return));
     let ts = &summary["trading_summary"];
-    assert_eq!(keys(ts), vec!["assets", "instruments", "time_engine_end_ns", "time_engine_start_ns"]);
+    let ts_ordered = ordered.get("trading_summary");
+    assert_eq!(ts_ordered.keys(), ["time_engine_start_ns", "time_engine_end_ns", "instruments", "assets"]);
     let start = ts["time_engine_start_ns"].as_i64().expect("i64 start");
     let end = ts["time_engine_end_ns"].as_i64().expect("i64 end");
     assert!(start >= FIRST_EVENT_NS, "{start} < first event");
     assert!(start - FIRST_EVENT_NS < 5_000_000_000, "start {start} drifted too far from the first event");
     assert!(end >= start, "{end} < {start}");
 
-    // Key order is part of the wire format: serde_json must keep it (no sorting).
-    let instruments = &ts["instruments"];
-    let text = serde_json::to_string(instruments).unwrap();
-    let positions: Vec<usize> = INSTRUMENT_NAMES.iter().map(|n| text.find(&format!("\"{n}\"")).unwrap()).collect();
-    assert!(positions.windows(2).all(|w| w[0] < w[1]), "instrument order {text}");
-    assert_eq!(instruments.as_object().unwrap().len(), 3);
+    assert_eq!(ts_ordered.get("instruments").keys(), INSTRUMENT_NAMES, "instrument order");
     for name in INSTRUMENT_NAMES {
-        let sheet = &instruments[name];
+        let sheet = &ts["instruments"][name];
         assert_eq!(
-            keys(sheet),
-            {
-                let mut k = vec![
-                    "calmar_ratio", "pnl", "pnl_drawdown", "pnl_drawdown_max", "pnl_drawdown_mean", "pnl_return",
-                    "profit_factor", "sharpe_ratio", "sortino_ratio", "win_rate",
-                ];
-                k.sort();
-                k
-            },
+            ts_ordered.get("instruments").get(name).keys(),
+            [
+                "pnl", "pnl_return", "sharpe_ratio", "sortino_ratio", "calmar_ratio", "pnl_drawdown",
+                "pnl_drawdown_mean", "pnl_drawdown_max", "win_rate", "profit_factor",
+            ],
             "{name}"
         );
         assert_eq!(sheet["pnl"], json!("0"), "{name}");
         for metric in ["pnl_return", "sharpe_ratio", "sortino_ratio", "calmar_ratio"] {
-            assert_eq!(keys(&sheet[metric]), vec!["interval", "value"], "{name}.{metric}");
+            assert_eq!(ts_ordered.get("instruments").get(name).get(metric).keys(), ["value", "interval"]);
             assert_eq!(sheet[metric]["interval"], json!(interval_name), "{name}.{metric}");
             let value = s(&sheet[metric]["value"]);
-            rust_decimal::Decimal::from_str_exact(value).unwrap_or_else(|e| panic!("{name}.{metric} = {value}: {e}"));
+            let parsed = rust_decimal::Decimal::from_str_exact(value)
+                .unwrap_or_else(|e| panic!("{name}.{metric} = {value}: {e}"));
+            assert_eq!(parsed.to_string(), value, "{name}.{metric}: Display form");
         }
         assert_eq!(sheet["pnl_return"]["value"], json!("0"), "{name}");
-        // No trades: no drawdowns, win rate or profit factor.
+        // No trades: no drawdowns, win rate or profit factor (present as null, not absent).
         for field in ["pnl_drawdown", "pnl_drawdown_mean", "pnl_drawdown_max", "win_rate", "profit_factor"] {
             assert_eq!(sheet[field], Value::Null, "{name}.{field}");
         }
     }
 
-    let assets = &ts["assets"];
-    assert_eq!(assets.as_object().unwrap().len(), balances.len());
-    let text = serde_json::to_string(assets).unwrap();
-    let positions: Vec<usize> =
-        balances.iter().map(|(k, _, _)| text.find(&format!("\"{k}\"")).unwrap_or_else(|| panic!("{k} in {text}"))).collect();
-    assert!(positions.windows(2).all(|w| w[0] < w[1]), "asset order {text}");
+    let assets_ordered = ts_ordered.get("assets");
+    let expected_keys: Vec<&str> = balances.iter().map(|(k, _, _)| *k).collect();
+    assert_eq!(assets_ordered.keys(), expected_keys, "asset order");
     for (key, total, free) in balances {
-        let sheet = &assets[*key];
-        assert_eq!(keys(sheet), vec!["balance_end", "drawdown", "drawdown_max", "drawdown_mean"], "{key}");
+        let sheet = &ts["assets"][*key];
+        assert_eq!(assets_ordered.get(key).keys(), ["balance_end", "drawdown", "drawdown_mean", "drawdown_max"]);
+        assert_eq!(assets_ordered.get(key).get("balance_end").keys(), ["total", "free"]);
         assert_eq!(sheet["balance_end"], json!({"total": total, "free": free}), "{key}");
         // Balances never move without trades: no drawdown.
         for field in ["drawdown", "drawdown_max", "drawdown_mean"] {
@@ -1376,34 +1385,29 @@ fn check_summary(summary: &Value, id: &str, risk_free_return: &str, interval_nam
     }
 }
 
-const DEFAULT_BALANCES: [(&str, &str, &str); 4] = [
-    (ASSET_KEYS[0], "0.1", "0.1"),
-    (ASSET_KEYS[1], "10000", "10000"),
-    (ASSET_KEYS[2], "1.0", "1.0"),
-    (ASSET_KEYS[3], "10.0", "10.0"),
-];
-
 #[test]
 fn backtest_run_summary() {
     let setup = Setup::new("daily", None);
-    let summary = run(setup.args, "run-1", "0.05").unwrap();
-    check_summary(&summary, "run-1", "0.05", "Daily", &DEFAULT_BALANCES);
+    let (summary, ordered) = run(setup.args, "run-1", "0.05").unwrap();
+    check_summary(&summary, &ordered, "run-1", "0.05", "Daily", &DEFAULT_BALANCES);
 
     // The id is trimmed; the risk-free return keeps its digits as given.
-    let summary = run(setup.args, "  spaced id  ", "0.0500").unwrap();
-    check_summary(&summary, "spaced id", "0.0500", "Daily", &DEFAULT_BALANCES);
-    let summary = run(setup.args, "sci", "5e-2").unwrap();
+    let (summary, ordered) = run(setup.args, "  spaced id  ", "0.0500").unwrap();
+    check_summary(&summary, &ordered, "spaced id", "0.0500", "Daily", &DEFAULT_BALANCES);
+    let (summary, _) = run(setup.args, "sci", "5e-2").unwrap();
     assert_eq!(summary["risk_free_return"], json!("0.05"));
-    let summary = run(setup.args, "neg", "-0.01").unwrap();
+    let (summary, _) = run(setup.args, "neg", " -0.01 ").unwrap();
     assert_eq!(summary["risk_free_return"], json!("-0.01"));
+    let (summary, _) = run(setup.args, "unicode ✓ id", "0").unwrap();
+    assert_eq!(summary["id"], json!("unicode ✓ id"));
 }
 
 #[test]
 fn backtest_run_intervals_name_the_metrics() {
     for (interval, name) in [("annual_252", "Annual(252)"), ("ANNUAL_365", "Annual(365)"), ("daily", "Daily")] {
         let setup = Setup::new(interval, None);
-        let summary = run(setup.args, interval, "0").unwrap();
-        check_summary(&summary, interval, "0", name, &DEFAULT_BALANCES);
+        let (summary, ordered) = run(setup.args, interval, "0").unwrap();
+        check_summary(&summary, &ordered, interval, "0", name, &DEFAULT_BALANCES);
     }
 }
 
@@ -1412,17 +1416,18 @@ fn backtest_run_with_initial_balance_override() {
     let balances = r#"[{"exchange": "binance_spot", "asset": "USDT", "total": "5000.50", "free": "4000.25"},
                        {"exchange": "binance_spot", "asset": "sol", "total": "0", "free": "0"}]"#;
     let setup = Setup::new("daily", Some(balances));
-    let summary = run(setup.args, "override", "0.05").unwrap();
+    let (summary, ordered) = run(setup.args, "override", "0.05").unwrap();
     check_summary(
         &summary,
+        &ordered,
         "override",
         "0.05",
         "Daily",
         &[
             (ASSET_KEYS[0], "0.1", "0.1"),
-            (ASSET_KEYS[1], "5000.50", "4000.25"),
-            (ASSET_KEYS[2], "1.0", "1.0"),
-            (ASSET_KEYS[3], "0", "0"),
+            (ASSET_KEYS[1], "1", "1"),
+            (ASSET_KEYS[2], "0", "0"),
+            (ASSET_KEYS[3], "5000.50", "4000.25"),
         ],
     );
 }
@@ -1449,15 +1454,16 @@ fn backtest_run_many_summaries() {
         {"id": "beta", "risk_free_return": "0"},
         {"id": "gamma", "risk_free_return": "0.123456789012345678901234567"},
     ]);
-    let multi = run_many(setup.args, &serde_json::to_vec(&dynamics).unwrap()).unwrap();
-    assert_eq!(keys(&multi), vec!["duration_ns", "num_backtests", "summaries"]);
+    let (multi, ordered) = run_many(setup.args, &serde_json::to_vec(&dynamics).unwrap()).unwrap();
+    assert_eq!(ordered.keys(), ["num_backtests", "duration_ns", "summaries"]);
     assert_eq!(multi["num_backtests"], json!(3));
     let duration = multi["duration_ns"].as_i64().expect("i64 duration");
     assert!(duration > 0 && duration < 600_000_000_000, "{duration}");
     let summaries = multi["summaries"].as_array().unwrap();
     assert_eq!(summaries.len(), 3);
-    for (summary, spec) in summaries.iter().zip(dynamics.as_array().unwrap()) {
-        check_summary(summary, s(&spec["id"]), s(&spec["risk_free_return"]), "Daily", &DEFAULT_BALANCES);
+    for (i, (summary, spec)) in summaries.iter().zip(dynamics.as_array().unwrap()).enumerate() {
+        let o = ordered.get("summaries").at(i);
+        check_summary(summary, o, s(&spec["id"]), s(&spec["risk_free_return"]), "Daily", &DEFAULT_BALANCES);
     }
 }
 
@@ -1465,7 +1471,7 @@ fn backtest_run_many_summaries() {
 fn backtest_run_many_empty_array() {
     let setup = Setup::new("annual_365", None);
     for text in ["[]", " [ ] "] {
-        let multi = run_many(setup.args, text.as_bytes()).unwrap();
+        let (multi, _) = run_many(setup.args, text.as_bytes()).unwrap();
         assert_eq!(multi["num_backtests"], json!(0));
         assert_eq!(multi["summaries"], json!([]));
         assert!(multi["duration_ns"].as_i64().unwrap() >= 0);
@@ -1523,11 +1529,11 @@ fn backtests_from_several_threads_share_one_args_handle() {
             .map(|i| {
                 scope.spawn(move || {
                     let id = format!("thread-{i}");
-                    let summary = run(shared.0, &id, "0.01").unwrap();
-                    check_summary(&summary, &id, "0.01", "Daily", &DEFAULT_BALANCES);
+                    let (summary, ordered) = run(shared.0, &id, "0.01").unwrap();
+                    check_summary(&summary, &ordered, &id, "0.01", "Daily", &DEFAULT_BALANCES);
                     let dynamics = json!([{"id": format!("{id}-a"), "risk_free_return": "0"},
                                           {"id": format!("{id}-b"), "risk_free_return": "0"}]);
-                    let multi = run_many(shared.0, &serde_json::to_vec(&dynamics).unwrap()).unwrap();
+                    let (multi, _) = run_many(shared.0, &serde_json::to_vec(&dynamics).unwrap()).unwrap();
                     assert_eq!(multi["num_backtests"], json!(2));
                 })
             })
@@ -1538,9 +1544,178 @@ fn backtests_from_several_threads_share_one_args_handle() {
     });
 }
 
+fn plain_config() -> Value {
+    serde_json::from_slice(&std::fs::read(system_config_path()).unwrap()).unwrap()
+}
+
 #[test]
-fn zz_print() {
-    let setup = Setup::new("daily", None);
-    let summary = run(setup.args, "run-1", "0.05").unwrap();
-    println!("{}", serde_json::to_string_pretty(&summary).unwrap());
+fn barter_errors_while_running_are_engine_status() {
+    let md = market_data_file(&market_data_path(), false).unwrap();
+    let execution = plain_config()["executions"][0].clone();
+
+    // Two mock executions for one exchange: barter refuses when the backtest starts.
+    let mut v = plain_config();
+    v["executions"] = json!([execution.clone(), execution.clone()]);
+    let cfg = config_bytes(&serde_json::to_vec(&v).unwrap(), None).unwrap();
+    let args = args_new(cfg, md, "daily", None).unwrap();
+    let message = expect_err(run(args, "dup", "0"), BarterStatus::Engine);
+    assert!(message.contains("duplicate"), "{message}");
+    let message = expect_err(run_many(args, br#"[{"id": "a", "risk_free_return": "0"}]"#), BarterStatus::Engine);
+    assert!(message.contains("duplicate"), "{message}");
+    unsafe {
+        barter_backtest_args_constant_free(args);
+        barter_system_config_free(cfg);
+    }
+
+    // A mock execution for an exchange none of the instruments trade on.
+    let mut kraken = execution.clone();
+    kraken["mocked_exchange"] = json!("kraken");
+    kraken["initial_state"]["exchange"] = json!("kraken");
+    let mut v = plain_config();
+    v["executions"] = json!([execution, kraken]);
+    let cfg = config_bytes(&serde_json::to_vec(&v).unwrap(), None).unwrap();
+    let args = args_new(cfg, md, "daily", None).unwrap();
+    let message = expect_err(run(args, "kraken", "0"), BarterStatus::Engine);
+    assert!(message.contains("Kraken"), "{message}");
+    // The process and the handle are still usable afterwards.
+    expect_err(run(args, "kraken-again", "0"), BarterStatus::Engine);
+    unsafe {
+        barter_backtest_args_constant_free(args);
+        barter_system_config_free(cfg);
+        barter_market_data_free(md);
+    }
+}
+
+#[test]
+fn system_config_counts_agree_with_the_indexed_instruments() {
+    // barter's IndexedInstruments sorts and de-duplicates instruments; the market data's
+    // `instrument` field indexes that list. Every count the library reports for the same
+    // config must agree with it (or a duplicate must be rejected outright).
+    let mut v = plain_config();
+    let first = v["instruments"][0].clone();
+    v["instruments"].as_array_mut().unwrap().push(first);
+    match config_bytes(&serde_json::to_vec(&v).unwrap(), Some("dup.json")) {
+        Err(failure) => assert_eq!(failure.status, BarterStatus::InvalidInput, "{}", failure.message),
+        Ok(cfg) => {
+            let names = config_json(cfg)["instrument_names"].as_array().unwrap().len();
+            let md = market_data_file(&market_data_path(), false).unwrap();
+            let args = args_new(cfg, md, "daily", None).unwrap();
+            let indexed = args_info(args).instruments;
+            assert_eq!(names, indexed);
+            assert_eq!(
+                config_info(cfg).instruments,
+                indexed,
+                "SystemConfig info says {} instruments, but instrument_names and the backtest args have {indexed}",
+                config_info(cfg).instruments
+            );
+            unsafe {
+                barter_backtest_args_constant_free(args);
+                barter_market_data_free(md);
+                barter_system_config_free(cfg);
+            }
+        }
+    }
+}
+
+#[test]
+fn instrument_names_follow_barters_index_order() {
+    // Config order does not matter: barter indexes instruments sorted.
+    let mut v = plain_config();
+    v["instruments"].as_array_mut().unwrap().reverse();
+    let cfg = config_bytes(&serde_json::to_vec(&v).unwrap(), None).unwrap();
+    assert_eq!(config_json(cfg)["instrument_names"], json!(INSTRUMENT_NAMES));
+    let md = market_data_file(&market_data_path(), false).unwrap();
+    let args = args_new(cfg, md, "daily", None).unwrap();
+    let (_, ordered) = run(args, "reversed", "0").unwrap();
+    assert_eq!(ordered.get("trading_summary").get("instruments").keys(), INSTRUMENT_NAMES);
+    unsafe {
+        barter_backtest_args_constant_free(args);
+        barter_market_data_free(md);
+        barter_system_config_free(cfg);
+    }
+}
+
+#[test]
+fn decimal_strings_in_configs_and_overrides_are_exact_end_to_end() {
+    let mut v: Value = serde_json::from_slice(&std::fs::read(backtest_config_path()).unwrap()).unwrap();
+    v["risk_free_return"] = json!("0.1234567890123456789012");
+    let balances = &mut v["system"]["executions"][0]["initial_state"]["balances"];
+    balances[0]["balance"] =
+        json!({"total": "0.1234567890123456789012345678", "free": "0.0000000000000000000000000001"});
+    let cfg = config_bytes(&serde_json::to_vec(&v).unwrap(), None).unwrap();
+    let value = config_json(cfg);
+    assert_eq!(value["risk_free_return"], json!("0.1234567890123456789012"));
+    assert_eq!(
+        value["system"]["executions"][0]["initial_state"]["balances"][0]["balance"],
+        json!({"total": "0.1234567890123456789012345678", "free": "0.0000000000000000000000000001"})
+    );
+    let md = market_data_file(&market_data_path(), false).unwrap();
+    let overrides = r#"[{"exchange": "binance_spot", "asset": "eth", "total": "79228162514264337593543950335",
+                         "free": "-0"}]"#;
+    let args = args_new(cfg, md, "daily", Some(overrides)).unwrap();
+    let (summary, _) = run(args, "exact", "0.0000000000000000000000000001").unwrap();
+    assert_eq!(summary["risk_free_return"], json!("0.0000000000000000000000000001"));
+    let assets = &summary["trading_summary"]["assets"];
+    assert_eq!(
+        assets["binance_spot:usdt"]["balance_end"],
+        json!({"total": "0.1234567890123456789012345678", "free": "0.0000000000000000000000000001"})
+    );
+    assert_eq!(assets["binance_spot:eth"]["balance_end"], json!({"total": "79228162514264337593543950335", "free": "0"}));
+    unsafe {
+        barter_backtest_args_constant_free(args);
+        barter_market_data_free(md);
+        barter_system_config_free(cfg);
+    }
+}
+
+#[test]
+fn assets_without_a_balance_and_overrides_that_add_one() {
+    let md = market_data_file(&market_data_path(), false).unwrap();
+    // The execution has no "sol" balance.
+    let mut v = plain_config();
+    v["executions"][0]["initial_state"]["balances"].as_array_mut().unwrap().pop();
+    let cfg = config_bytes(&serde_json::to_vec(&v).unwrap(), None).unwrap();
+    let args = args_new(cfg, md, "daily", None).unwrap();
+    let (summary, ordered) = run(args, "no-sol", "0").unwrap();
+    assert_eq!(ordered.get("trading_summary").get("assets").keys(), ASSET_KEYS);
+    assert_eq!(summary["trading_summary"]["assets"]["binance_spot:sol"]["balance_end"], Value::Null);
+    unsafe { barter_backtest_args_constant_free(args) };
+
+    // An override for a known asset the execution has no balance for adds one.
+    let args = args_new(
+        cfg,
+        md,
+        "daily",
+        Some(r#"[{"exchange": "binance_spot", "asset": "SOL", "total": "3.5", "free": "2"}]"#),
+    )
+    .unwrap();
+    let (summary, _) = run(args, "sol-added", "0").unwrap();
+    assert_eq!(
+        summary["trading_summary"]["assets"]["binance_spot:sol"]["balance_end"],
+        json!({"total": "3.5", "free": "2"})
+    );
+    unsafe { barter_backtest_args_constant_free(args) };
+
+    // No executions at all: the backtest runs, no asset has a balance.
+    let mut v = plain_config();
+    v["executions"] = json!([]);
+    let cfg2 = config_bytes(&serde_json::to_vec(&v).unwrap(), None).unwrap();
+    assert_eq!(config_info(cfg2).executions, 0);
+    let message = expect_err(
+        args_new(cfg2, md, "daily", Some(r#"[{"exchange": "binance_spot", "asset": "usdt", "total": "1", "free": "1"}]"#)),
+        BarterStatus::InvalidInput,
+    );
+    assert!(message.contains("unknown exchange"), "{message}");
+    let args = args_new(cfg2, md, "daily", None).unwrap();
+    assert_eq!(args_info(args).executions, 0);
+    let (summary, _) = run(args, "no-exec", "0").unwrap();
+    for key in ASSET_KEYS {
+        assert_eq!(summary["trading_summary"]["assets"][key]["balance_end"], Value::Null, "{key}");
+    }
+    unsafe {
+        barter_backtest_args_constant_free(args);
+        barter_system_config_free(cfg2);
+        barter_system_config_free(cfg);
+        barter_market_data_free(md);
+    }
 }
