@@ -24,6 +24,7 @@ use barter_execution::balance::{AssetBalance, Balance};
 use barter_instrument::{
     asset::{name::AssetNameInternal, ExchangeAsset},
     exchange::ExchangeId,
+    index::IndexedInstruments,
     Keyed,
 };
 use chrono::{DateTime, TimeDelta, Utc};
@@ -118,7 +119,7 @@ pub struct BalanceOverride {
 
 fn parse_decimal(text: &str, field: &str) -> FfiResult<Decimal> {
     let trimmed = text.trim();
-    Decimal::from_str(trimmed).or_else(|_| Decimal::from_scientific(trimmed)).map_err(|e| {
+    Decimal::from_str_exact(trimmed).or_else(|_| Decimal::from_scientific(trimmed)).map_err(|e| {
         let shown: String = if trimmed.chars().count() > 48 {
             format!("{}... ({} characters)", trimmed.chars().take(40).collect::<String>(), trimmed.chars().count())
         } else {
@@ -217,6 +218,40 @@ fn apply_balances(
     Ok(engine_balances)
 }
 
+/// Rejects execution configs that barter would accept here but fail on at run time.
+fn check_executions(
+    executions: &[ExecutionConfig],
+    instruments: &IndexedInstruments,
+    known_assets: &HashSet<(ExchangeId, String)>,
+) -> FfiResult<()> {
+    let mut seen = HashSet::new();
+    for (index, ExecutionConfig::Mock(mock)) in executions.iter().enumerate() {
+        let exchange = mock.mocked_exchange;
+        if !seen.insert(exchange) {
+            return Err(FfiError::invalid(format!(
+                "executions[{index}]: more than one execution for exchange {}",
+                exchange.as_str()
+            )));
+        }
+        if instruments.find_exchange_index(exchange).is_err() {
+            return Err(FfiError::invalid(format!(
+                "executions[{index}]: exchange {} has no instruments in the config",
+                exchange.as_str()
+            )));
+        }
+        for (position, balance) in mock.initial_state.balances.iter().enumerate() {
+            let asset = balance.asset.name().to_ascii_lowercase();
+            if !known_assets.contains(&(exchange, asset.clone())) {
+                return Err(FfiError::invalid(format!(
+                    "executions[{index}].initial_state.balances[{position}]: asset {asset:?} is not an asset of any instrument on {}",
+                    exchange.as_str()
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Builds barter's constant arguments: indexed instruments and executions from the
 /// config, the market data, and an engine state with trading enabled starting at the
 /// first event, seeded with the executions' initial balances.
@@ -244,6 +279,7 @@ pub fn build_args_constant(
         .map(|keyed| (keyed.value.exchange, keyed.value.asset.name_internal.name().to_ascii_lowercase()))
         .collect();
     let mut executions = config.system.executions.clone();
+    check_executions(&executions, &instruments, &known_assets)?;
     let balances = apply_balances(&mut executions, &known_assets, overrides, time_start)?;
 
     let engine_state = EngineStateBuilder::new(&instruments, DefaultGlobalData::default(), |_| {

@@ -77,7 +77,8 @@ pub fn parse(bytes: &[u8], source: &str) -> FfiResult<Config> {
 impl Config {
     pub fn info(&self) -> BarterSystemConfigInfo {
         BarterSystemConfigInfo {
-            instruments: self.system.instruments.len(),
+            // Indexed (sorted, duplicates merged): the count market data indices refer to.
+            instruments: self.instruments.instruments().len(),
             executions: self.system.executions.len(),
             exchanges: self.instruments.exchanges().len(),
             assets: self.instruments.assets().len(),

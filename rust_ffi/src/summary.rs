@@ -149,7 +149,7 @@ impl<V: Serialize> Serialize for OrderedMap<V> {
 pub struct TradingSummaryWire {
     pub time_engine_start_ns: i64,
     pub time_engine_end_ns: i64,
-    /// Keyed by barter's internal instrument name, e.g. `binance_spot-btc_usdt`.
+    /// Keyed by barter's internal instrument name, e.g. `binancespot-btc_usdt`.
     pub instruments: OrderedMap<TearSheetWire>,
     /// Keyed by `exchange:asset`, e.g. `binance_spot:usdt`.
     pub assets: OrderedMap<TearSheetAssetWire>,

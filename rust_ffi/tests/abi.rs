@@ -11,10 +11,12 @@
 mod common;
 
 use barter_ffi::backtest::BarterBacktestArgsConstantInfo;
-use common::{backtest_config_path, examples, market_data_path, system_config_path, Ordered, FIRST_EVENT_NS};
 use barter_ffi::config::BarterSystemConfigInfo;
 use barter_ffi::ffi::BarterStatus;
 use barter_ffi::market_data::BarterMarketDataInfo;
+use common::{
+    backtest_config_path, examples, market_data_path, system_config_path, Ordered, FIRST_EVENT_NS,
+};
 use serde_json::{json, Value};
 use std::ffi::{c_char, CStr, CString};
 use std::ptr::{null, null_mut, NonNull};
@@ -145,8 +147,11 @@ extern "C" {
 // Helpers
 // ---------------------------------------------------------------------------------------
 
-const INSTRUMENT_NAMES: [&str; 3] =
-    ["binancespot-btc_usdt", "binancespot-eth_usdt", "binancespot-sol_usdt"];
+const INSTRUMENT_NAMES: [&str; 3] = [
+    "binancespot-btc_usdt",
+    "binancespot-eth_usdt",
+    "binancespot-sol_usdt",
+];
 
 fn c(text: &str) -> CString {
     CString::new(text).unwrap()
@@ -174,13 +179,23 @@ fn call(f: impl FnOnce(*mut *mut Error) -> BarterStatus) -> Result<(), Failure> 
         assert!(err.is_null(), "success must leave *err NULL");
         return Ok(());
     }
-    assert!(!err.is_null(), "failure ({status:?}) must write an error object");
+    assert!(
+        !err.is_null(),
+        "failure ({status:?}) must write an error object"
+    );
     assert_ne!(err, garbage_error());
     unsafe {
-        assert_eq!(barter_error_status(err), status, "error object status = returned status");
+        assert_eq!(
+            barter_error_status(err),
+            status,
+            "error object status = returned status"
+        );
         let message_ptr = barter_error_message(err);
         assert!(!message_ptr.is_null());
-        let message = CStr::from_ptr(message_ptr).to_str().expect("UTF-8 message").to_owned();
+        let message = CStr::from_ptr(message_ptr)
+            .to_str()
+            .expect("UTF-8 message")
+            .to_owned();
         // The pointer is stable while the error lives.
         assert_eq!(barter_error_message(err), message_ptr);
         barter_error_free(err);
@@ -227,18 +242,25 @@ fn json_out(
     call(|err| f(&mut ptr, &mut len, err))?;
     let bytes = unsafe { take_bytes(ptr, len) };
     let text = std::str::from_utf8(&bytes).expect("output is UTF-8");
-    Ok((serde_json::from_str(text).expect("output is JSON"), Ordered::parse(&bytes)))
+    Ok((
+        serde_json::from_str(text).expect("output is JSON"),
+        Ordered::parse(&bytes),
+    ))
 }
 
 #[track_caller]
 fn json_ok(f: impl FnOnce(*mut *mut u8, *mut usize, *mut *mut Error) -> BarterStatus) -> Value {
-    json_out(f).unwrap_or_else(|e| panic!("expected Ok, got {:?}: {}", e.status, e.message)).0
+    json_out(f)
+        .unwrap_or_else(|e| panic!("expected Ok, got {:?}: {}", e.status, e.message))
+        .0
 }
 
 fn market_data_file(path: &str, skip_errors: bool) -> Result<*mut MarketData, Failure> {
     let path = c(path);
     let mut out: *mut MarketData = null_mut();
-    let result = call(|err| unsafe { barter_market_data_from_json_file(path.as_ptr(), skip_errors, &mut out, err) });
+    let result = call(|err| unsafe {
+        barter_market_data_from_json_file(path.as_ptr(), skip_errors, &mut out, err)
+    });
     match result {
         Ok(()) => {
             assert!(!out.is_null());
@@ -251,12 +273,23 @@ fn market_data_file(path: &str, skip_errors: bool) -> Result<*mut MarketData, Fa
     }
 }
 
-fn market_data_bytes(data: &[u8], source: Option<&str>, skip_errors: bool) -> Result<*mut MarketData, Failure> {
+fn market_data_bytes(
+    data: &[u8],
+    source: Option<&str>,
+    skip_errors: bool,
+) -> Result<*mut MarketData, Failure> {
     let source = source.map(c);
     let source_ptr = source.as_ref().map_or(null(), |s| s.as_ptr());
     let mut out: *mut MarketData = null_mut();
     let result = call(|err| unsafe {
-        barter_market_data_from_json_bytes(data.as_ptr(), data.len(), source_ptr, skip_errors, &mut out, err)
+        barter_market_data_from_json_bytes(
+            data.as_ptr(),
+            data.len(),
+            source_ptr,
+            skip_errors,
+            &mut out,
+            err,
+        )
     });
     match result {
         Ok(()) => {
@@ -295,14 +328,16 @@ fn md_info(handle: *const MarketData) -> BarterMarketDataInfo {
 }
 
 fn events(handle: *const MarketData, start: usize, stop: usize) -> Vec<Value> {
-    let value = json_ok(|p, l, e| unsafe { barter_market_data_events_json(handle, start, stop, p, l, e) });
+    let value =
+        json_ok(|p, l, e| unsafe { barter_market_data_events_json(handle, start, stop, p, l, e) });
     value.as_array().expect("events JSON is an array").clone()
 }
 
 fn config_file(path: &str) -> Result<*mut SystemConfig, Failure> {
     let path = c(path);
     let mut out: *mut SystemConfig = null_mut();
-    let result = call(|err| unsafe { barter_system_config_from_json_file(path.as_ptr(), &mut out, err) });
+    let result =
+        call(|err| unsafe { barter_system_config_from_json_file(path.as_ptr(), &mut out, err) });
     result.map(|()| out).inspect_err(|_| assert!(out.is_null()))
 }
 
@@ -343,25 +378,42 @@ fn args_new(
     let balances_ptr = balances.as_ref().map_or(null(), |s| s.as_ptr());
     let mut out: *mut ArgsConstant = null_mut();
     let result = call(|err| unsafe {
-        barter_backtest_args_constant_new(config, market_data, interval.as_ptr(), balances_ptr, &mut out, err)
+        barter_backtest_args_constant_new(
+            config,
+            market_data,
+            interval.as_ptr(),
+            balances_ptr,
+            &mut out,
+            err,
+        )
     });
     result.map(|()| out).inspect_err(|_| assert!(out.is_null()))
 }
 
 fn args_info(handle: *const ArgsConstant) -> BarterBacktestArgsConstantInfo {
-    let mut info = BarterBacktestArgsConstantInfo { instruments: 999, executions: 999, summary_interval: 999 };
+    let mut info = BarterBacktestArgsConstantInfo {
+        instruments: 999,
+        executions: 999,
+        summary_interval: 999,
+    };
     ok(|err| unsafe { barter_backtest_args_constant_info(handle, &mut info, err) });
     info
 }
 
-fn run(args: *const ArgsConstant, id: &str, risk_free_return: &str) -> Result<(Value, Ordered), Failure> {
+fn run(
+    args: *const ArgsConstant,
+    id: &str,
+    risk_free_return: &str,
+) -> Result<(Value, Ordered), Failure> {
     let id = c(id);
     let rfr = c(risk_free_return);
     json_out(|p, l, e| unsafe { barter_backtest_run(args, id.as_ptr(), rfr.as_ptr(), p, l, e) })
 }
 
 fn run_many(args: *const ArgsConstant, dynamics: &[u8]) -> Result<(Value, Ordered), Failure> {
-    json_out(|p, l, e| unsafe { barter_backtest_run_many(args, dynamics.as_ptr(), dynamics.len(), p, l, e) })
+    json_out(|p, l, e| unsafe {
+        barter_backtest_run_many(args, dynamics.as_ptr(), dynamics.len(), p, l, e)
+    })
 }
 
 /// Owns the three handles of a standard setup (example config + example market data).
@@ -375,8 +427,13 @@ impl Setup {
     fn new(interval: &str, balances: Option<&str>) -> Self {
         let config = config_file(&backtest_config_path()).unwrap();
         let market_data = market_data_file(&market_data_path(), false).unwrap();
-        let args = args_new(config, market_data, interval, balances).unwrap_or_else(|e| panic!("{e:?}"));
-        Self { config, market_data, args }
+        let args =
+            args_new(config, market_data, interval, balances).unwrap_or_else(|e| panic!("{e:?}"));
+        Self {
+            config,
+            market_data,
+            args,
+        }
     }
 }
 
@@ -422,7 +479,8 @@ fn trade_item(instrument: usize, exchange: &str) -> Value {
 }
 
 fn s(v: &Value) -> &str {
-    v.as_str().unwrap_or_else(|| panic!("expected a string, got {v}"))
+    v.as_str()
+        .unwrap_or_else(|| panic!("expected a string, got {v}"))
 }
 
 fn keys(v: &Value) -> Vec<String> {
@@ -439,7 +497,11 @@ fn version_is_static_nul_terminated_crate_version() {
     assert!(!ptr.is_null());
     let text = unsafe { CStr::from_ptr(ptr) }.to_str().unwrap();
     assert_eq!(text, env!("CARGO_PKG_VERSION"));
-    assert_eq!(unsafe { barter_ffi_version() }, ptr, "static string, same pointer every call");
+    assert_eq!(
+        unsafe { barter_ffi_version() },
+        ptr,
+        "static string, same pointer every call"
+    );
 }
 
 #[test]
@@ -460,7 +522,10 @@ fn status_values_match_the_header() {
     assert_eq!(BarterStatus::Engine as i32, 4);
     assert_eq!(BarterStatus::Panic as i32, 5);
     assert_eq!(BarterStatus::NullPointer as i32, 6);
-    assert_eq!(std::mem::size_of::<BarterStatus>(), std::mem::size_of::<std::ffi::c_int>());
+    assert_eq!(
+        std::mem::size_of::<BarterStatus>(),
+        std::mem::size_of::<std::ffi::c_int>()
+    );
 }
 
 #[test]
@@ -483,7 +548,9 @@ fn bytes_free_releases_buffers_of_every_size() {
     for (start, stop) in [(0, 0), (0, 1), (0, usize::MAX)] {
         let mut ptr: *mut u8 = null_mut();
         let mut len = 0usize;
-        ok(|err| unsafe { barter_market_data_events_json(md, start, stop, &mut ptr, &mut len, err) });
+        ok(|err| unsafe {
+            barter_market_data_events_json(md, start, stop, &mut ptr, &mut len, err)
+        });
         assert!(!ptr.is_null());
         assert!(len >= 2);
         unsafe { barter_bytes_free(ptr, len) };
@@ -495,14 +562,21 @@ fn bytes_free_releases_buffers_of_every_size() {
 fn testing_panic_reports_panic_status_and_process_continues() {
     for message in ["first deliberate panic", "second deliberate panic: ünïcödé"] {
         let text = c(message);
-        let got = fails(BarterStatus::Panic, |err| unsafe { barter_testing_panic(text.as_ptr(), err) });
+        let got = fails(BarterStatus::Panic, |err| unsafe {
+            barter_testing_panic(text.as_ptr(), err)
+        });
         assert_eq!(got, message);
     }
     // NULL err out-parameter: the status still comes back.
     let text = c("panic with NULL err");
-    assert_eq!(unsafe { barter_testing_panic(text.as_ptr(), null_mut()) }, BarterStatus::Panic);
+    assert_eq!(
+        unsafe { barter_testing_panic(text.as_ptr(), null_mut()) },
+        BarterStatus::Panic
+    );
     // NULL message is a NULL pointer argument, not a panic.
-    let got = fails(BarterStatus::NullPointer, |err| unsafe { barter_testing_panic(null(), err) });
+    let got = fails(BarterStatus::NullPointer, |err| unsafe {
+        barter_testing_panic(null(), err)
+    });
     assert!(got.contains("message"), "{got}");
     // Still alive and working.
     let md = market_data_file(&market_data_path(), false).unwrap();
@@ -598,7 +672,10 @@ fn market_data_non_utf8_path_is_invalid_input() {
 fn market_data_malformed_json_names_line_and_column() {
     // Array shape: the syntax error is on line 3.
     let text = b"[\n  {\"Reconnecting\": \"binance_spot\"},\n  {\"Item\": {\"Ok\": oops}}\n]";
-    let message = expect_err(market_data_bytes(text, Some("bad.json"), false), BarterStatus::InvalidInput);
+    let message = expect_err(
+        market_data_bytes(text, Some("bad.json"), false),
+        BarterStatus::InvalidInput,
+    );
     assert!(message.contains("bad.json"), "{message}");
     assert!(message.contains("line 3"), "{message}");
     assert!(message.contains("column"), "{message}");
@@ -609,20 +686,32 @@ fn market_data_malformed_json_names_line_and_column() {
     broken.insert(1, "");
     broken[2] = &broken[2][..20];
     let text = broken.join("\n");
-    let message = expect_err(market_data_bytes(text.as_bytes(), Some("bad.jsonl"), false), BarterStatus::InvalidInput);
+    let message = expect_err(
+        market_data_bytes(text.as_bytes(), Some("bad.jsonl"), false),
+        BarterStatus::InvalidInput,
+    );
     assert!(message.contains("bad.jsonl"), "{message}");
     assert!(message.contains("line 3"), "{message}");
     assert!(message.contains("column"), "{message}");
 
     // Without a source name the message still says where.
-    let message = expect_err(market_data_bytes(b"[{]", None, false), BarterStatus::InvalidInput);
-    assert!(message.contains("line 1") && message.contains("column"), "{message}");
+    let message = expect_err(
+        market_data_bytes(b"[{]", None, false),
+        BarterStatus::InvalidInput,
+    );
+    assert!(
+        message.contains("line 1") && message.contains("column"),
+        "{message}"
+    );
 }
 
 #[test]
 fn market_data_empty_input() {
     for text in [&b""[..], b"   \n\t  ", b"\xEF\xBB\xBF", b"[]", b"[ \n ]"] {
-        let message = expect_err(market_data_bytes(text, Some("empty.json"), false), BarterStatus::InvalidInput);
+        let message = expect_err(
+            market_data_bytes(text, Some("empty.json"), false),
+            BarterStatus::InvalidInput,
+        );
         assert!(message.contains("empty.json"), "{message}");
         assert!(message.contains("no market data records"), "{message}");
     }
@@ -638,11 +727,17 @@ fn market_data_empty_input() {
 #[test]
 fn market_data_without_items() {
     let array = br#"[{"Reconnecting": "binance_spot"}, {"Reconnecting": "binance_spot"}]"#;
-    let message = expect_err(market_data_bytes(array, None, false), BarterStatus::InvalidInput);
+    let message = expect_err(
+        market_data_bytes(array, None, false),
+        BarterStatus::InvalidInput,
+    );
     assert!(message.contains("no market events"), "{message}");
     assert!(message.contains("2 records"), "{message}");
     let lines = b"{\"Reconnecting\": \"binance_spot\"}\n";
-    let message = expect_err(market_data_bytes(lines, None, false), BarterStatus::InvalidInput);
+    let message = expect_err(
+        market_data_bytes(lines, None, false),
+        BarterStatus::InvalidInput,
+    );
     assert!(message.contains("no market events"), "{message}");
 }
 
@@ -656,7 +751,10 @@ fn market_data_error_item_names_its_index_and_skip_errors_counts() {
         {"Item": {"Err": {"code": 42}}},
     ]);
     let text = serde_json::to_vec(&records).unwrap();
-    let message = expect_err(market_data_bytes(&text, Some("errs.json"), false), BarterStatus::InvalidInput);
+    let message = expect_err(
+        market_data_bytes(&text, Some("errs.json"), false),
+        BarterStatus::InvalidInput,
+    );
     assert!(message.contains("errs.json"), "{message}");
     assert!(message.contains("record 2"), "{message}");
     assert!(message.contains("socket closed"), "{message}");
@@ -688,28 +786,68 @@ fn market_data_error_item_names_its_index_and_skip_errors_counts() {
 
 #[test]
 fn market_data_all_items_errors_skipped_is_invalid_input() {
+    // Two records, both error items dropped by skip_errors: nothing is left to replay.
+    // The input was not empty, so the message must not say it was; it should say that
+    // error records were skipped.
     let text = br#"[{"Item": {"Err": "a"}}, {"Item": {"Err": "b"}}]"#;
-    expect_err(market_data_bytes(text, None, true), BarterStatus::InvalidInput);
+    let message = expect_err(
+        market_data_bytes(text, Some("errors_only.json"), true),
+        BarterStatus::InvalidInput,
+    );
+    assert!(message.contains("errors_only.json"), "{message}");
+    assert!(
+        !message.contains("input is empty"),
+        "misleading message: {message}"
+    );
+    assert!(
+        message.contains("skip"),
+        "message should mention the skipped error records: {message}"
+    );
+
     let text = br#"[{"Item": {"Err": "a"}}, {"Reconnecting": "binance_spot"}]"#;
-    expect_err(market_data_bytes(text, None, true), BarterStatus::InvalidInput);
+    let message = expect_err(
+        market_data_bytes(text, None, true),
+        BarterStatus::InvalidInput,
+    );
+    assert!(message.contains("no market events"), "{message}");
 }
 
 #[test]
 fn market_data_unknown_exchange() {
-    let array = serde_json::to_vec(&json!([trade_item(0, "binance_spot"), trade_item(0, "mars_exchange")])).unwrap();
-    let message = expect_err(market_data_bytes(&array, Some("x.json"), false), BarterStatus::InvalidInput);
-    assert!(message.contains("unknown exchange `mars_exchange`"), "{message}");
-    assert!(message.contains("x.json") && message.contains("line") && message.contains("column"), "{message}");
+    let array = serde_json::to_vec(&json!([
+        trade_item(0, "binance_spot"),
+        trade_item(0, "mars_exchange")
+    ]))
+    .unwrap();
+    let message = expect_err(
+        market_data_bytes(&array, Some("x.json"), false),
+        BarterStatus::InvalidInput,
+    );
+    assert!(
+        message.contains("unknown exchange `mars_exchange`"),
+        "{message}"
+    );
+    assert!(
+        message.contains("x.json") && message.contains("line") && message.contains("column"),
+        "{message}"
+    );
     // The list of every exchange barter knows is not dumped into the message.
     assert!(!message.contains("bybit"), "{message}");
 
     let lines = format!(
         "{}\n{}\n",
-        serde_json::to_string(&json!({"Item": trade_item(0, "binance_spot")["Item"]["Ok"]})).unwrap(),
+        serde_json::to_string(&json!({"Item": trade_item(0, "binance_spot")["Item"]["Ok"]}))
+            .unwrap(),
         serde_json::to_string(&json!({"Reconnecting": "mars_exchange"})).unwrap()
     );
-    let message = expect_err(market_data_bytes(lines.as_bytes(), None, false), BarterStatus::InvalidInput);
-    assert!(message.contains("unknown exchange `mars_exchange`"), "{message}");
+    let message = expect_err(
+        market_data_bytes(lines.as_bytes(), None, false),
+        BarterStatus::InvalidInput,
+    );
+    assert!(
+        message.contains("unknown exchange `mars_exchange`"),
+        "{message}"
+    );
     assert!(message.contains("line 2"), "{message}");
 }
 
@@ -718,13 +856,19 @@ fn market_data_unknown_kind_and_side() {
     let mut item = trade_item(0, "binance_spot");
     item["Item"]["Ok"]["kind"] = json!({"Candle2": {}});
     let text = serde_json::to_vec(&json!([item])).unwrap();
-    let message = expect_err(market_data_bytes(&text, None, false), BarterStatus::InvalidInput);
+    let message = expect_err(
+        market_data_bytes(&text, None, false),
+        BarterStatus::InvalidInput,
+    );
     assert!(message.contains("Candle2"), "{message}");
 
     let mut item = trade_item(0, "binance_spot");
     item["Item"]["Ok"]["kind"]["Trade"]["side"] = json!("Sideways");
     let text = serde_json::to_vec(&json!([item])).unwrap();
-    let message = expect_err(market_data_bytes(&text, None, false), BarterStatus::InvalidInput);
+    let message = expect_err(
+        market_data_bytes(&text, None, false),
+        BarterStatus::InvalidInput,
+    );
     assert!(message.contains("Sideways"), "{message}");
 }
 
@@ -732,7 +876,10 @@ fn market_data_unknown_kind_and_side() {
 fn error_message_with_nul_byte_survives_as_escaped_text() {
     // serde echoes the unknown name, NUL included; the C string must stay intact.
     let array = serde_json::to_vec(&json!([trade_item(0, "bad\u{0}name")])).unwrap();
-    let message = expect_err(market_data_bytes(&array, None, false), BarterStatus::InvalidInput);
+    let message = expect_err(
+        market_data_bytes(&array, None, false),
+        BarterStatus::InvalidInput,
+    );
     assert!(message.contains("bad\\0name"), "{message}");
 }
 
@@ -752,16 +899,31 @@ fn market_data_null_arguments() {
     });
     let data = std::fs::read(market_data_path()).unwrap();
     fails(BarterStatus::NullPointer, |err| unsafe {
-        barter_market_data_from_json_bytes(data.as_ptr(), data.len(), null(), false, null_mut(), err)
+        barter_market_data_from_json_bytes(
+            data.as_ptr(),
+            data.len(),
+            null(),
+            false,
+            null_mut(),
+            err,
+        )
     });
     assert!(out.is_null());
 
     let md = market_data_file(&market_data_path(), false).unwrap();
     let mut info = BarterMarketDataInfo::default();
-    fails(BarterStatus::NullPointer, |err| unsafe { barter_market_data_info(null(), &mut info, err) });
-    fails(BarterStatus::NullPointer, |err| unsafe { barter_market_data_info(md, null_mut(), err) });
-    fails(BarterStatus::NullPointer, |err| unsafe { barter_market_data_clone(null(), &mut out, err) });
-    fails(BarterStatus::NullPointer, |err| unsafe { barter_market_data_clone(md, null_mut(), err) });
+    fails(BarterStatus::NullPointer, |err| unsafe {
+        barter_market_data_info(null(), &mut info, err)
+    });
+    fails(BarterStatus::NullPointer, |err| unsafe {
+        barter_market_data_info(md, null_mut(), err)
+    });
+    fails(BarterStatus::NullPointer, |err| unsafe {
+        barter_market_data_clone(null(), &mut out, err)
+    });
+    fails(BarterStatus::NullPointer, |err| unsafe {
+        barter_market_data_clone(md, null_mut(), err)
+    });
     assert!(out.is_null());
     let mut ptr: *mut u8 = null_mut();
     let mut len = 0usize;
@@ -794,7 +956,14 @@ fn null_err_out_parameter_is_accepted() {
             BarterStatus::NullPointer
         );
         assert_eq!(
-            barter_market_data_from_json_bytes(b"[".as_ptr(), 1, null(), false, &mut out, null_mut()),
+            barter_market_data_from_json_bytes(
+                b"[".as_ptr(),
+                1,
+                null(),
+                false,
+                &mut out,
+                null_mut()
+            ),
             BarterStatus::InvalidInput
         );
         assert_eq!(
@@ -803,26 +972,55 @@ fn null_err_out_parameter_is_accepted() {
         );
         assert!(!out.is_null());
         let mut info = BarterMarketDataInfo::default();
-        assert_eq!(barter_market_data_info(out, &mut info, null_mut()), BarterStatus::Ok);
+        assert_eq!(
+            barter_market_data_info(out, &mut info, null_mut()),
+            BarterStatus::Ok
+        );
         assert_eq!(info.items, 21);
-        assert_eq!(barter_market_data_info(null(), &mut info, null_mut()), BarterStatus::NullPointer);
+        assert_eq!(
+            barter_market_data_info(null(), &mut info, null_mut()),
+            BarterStatus::NullPointer
+        );
 
         let mut cfg: *mut SystemConfig = null_mut();
-        assert_eq!(barter_system_config_from_json_file(missing.as_ptr(), &mut cfg, null_mut()), BarterStatus::NotFound);
-        assert_eq!(barter_system_config_from_json_bytes(b"{".as_ptr(), 1, null(), &mut cfg, null_mut()), BarterStatus::InvalidInput);
+        assert_eq!(
+            barter_system_config_from_json_file(missing.as_ptr(), &mut cfg, null_mut()),
+            BarterStatus::NotFound
+        );
+        assert_eq!(
+            barter_system_config_from_json_bytes(b"{".as_ptr(), 1, null(), &mut cfg, null_mut()),
+            BarterStatus::InvalidInput
+        );
         let cfg_path = c(&backtest_config_path());
-        assert_eq!(barter_system_config_from_json_file(cfg_path.as_ptr(), &mut cfg, null_mut()), BarterStatus::Ok);
+        assert_eq!(
+            barter_system_config_from_json_file(cfg_path.as_ptr(), &mut cfg, null_mut()),
+            BarterStatus::Ok
+        );
 
         let weekly = c("weekly");
         let daily = c("daily");
         let mut args: *mut ArgsConstant = null_mut();
         assert_eq!(
-            barter_backtest_args_constant_new(cfg, out, weekly.as_ptr(), null(), &mut args, null_mut()),
+            barter_backtest_args_constant_new(
+                cfg,
+                out,
+                weekly.as_ptr(),
+                null(),
+                &mut args,
+                null_mut()
+            ),
             BarterStatus::InvalidInput
         );
         assert!(args.is_null());
         assert_eq!(
-            barter_backtest_args_constant_new(cfg, out, daily.as_ptr(), null(), &mut args, null_mut()),
+            barter_backtest_args_constant_new(
+                cfg,
+                out,
+                daily.as_ptr(),
+                null(),
+                &mut args,
+                null_mut()
+            ),
             BarterStatus::Ok
         );
         let id = c("x");
@@ -830,11 +1028,21 @@ fn null_err_out_parameter_is_accepted() {
         let mut ptr: *mut u8 = null_mut();
         let mut len = 0usize;
         assert_eq!(
-            barter_backtest_run(args, id.as_ptr(), bad.as_ptr(), &mut ptr, &mut len, null_mut()),
+            barter_backtest_run(
+                args,
+                id.as_ptr(),
+                bad.as_ptr(),
+                &mut ptr,
+                &mut len,
+                null_mut()
+            ),
             BarterStatus::InvalidInput
         );
         assert!(ptr.is_null());
-        assert_eq!(barter_backtest_run_many(args, b"[".as_ptr(), 1, &mut ptr, &mut len, null_mut()), BarterStatus::InvalidInput);
+        assert_eq!(
+            barter_backtest_run_many(args, b"[".as_ptr(), 1, &mut ptr, &mut len, null_mut()),
+            BarterStatus::InvalidInput
+        );
         assert!(ptr.is_null());
 
         barter_backtest_args_constant_free(args);
@@ -867,7 +1075,10 @@ fn events_json_rows() {
     for (row, record) in rows.iter().zip(&source) {
         let event = &record["Item"]["Ok"];
         let parse_ns = |v: &Value| {
-            chrono::DateTime::parse_from_rfc3339(s(v)).unwrap().timestamp_nanos_opt().unwrap()
+            chrono::DateTime::parse_from_rfc3339(s(v))
+                .unwrap()
+                .timestamp_nanos_opt()
+                .unwrap()
         };
         assert_eq!(row[0].as_i64().unwrap(), parse_ns(&event["time_exchange"]));
         assert_eq!(row[1].as_i64().unwrap(), parse_ns(&event["time_received"]));
@@ -876,7 +1087,9 @@ fn events_json_rows() {
         assert_eq!(row[4], event["kind"]);
     }
     // Exchange times never go backwards in the example.
-    assert!(rows.windows(2).all(|w| w[0][0].as_i64() <= w[1][0].as_i64()));
+    assert!(rows
+        .windows(2)
+        .all(|w| w[0][0].as_i64() <= w[1][0].as_i64()));
     unsafe { barter_market_data_free(md) };
 }
 
@@ -900,7 +1113,10 @@ fn events_json_ranges_are_record_indices_and_clamped() {
     assert!(events(md, 24, 24).is_empty());
     assert!(events(md, 30, 40).is_empty());
     assert!(events(md, usize::MAX, usize::MAX).is_empty());
-    assert!(events(md, 10, 3).is_empty(), "start > stop is empty, not an error");
+    assert!(
+        events(md, 10, 3).is_empty(),
+        "start > stop is empty, not an error"
+    );
     assert!(events(md, usize::MAX, 0).is_empty());
     // Concatenating adjacent ranges gives everything.
     let mut joined = Vec::new();
@@ -909,6 +1125,109 @@ fn events_json_ranges_are_record_indices_and_clamped() {
     }
     assert_eq!(joined, all);
     unsafe { barter_market_data_free(md) };
+}
+
+/// Rebuilds JSON Lines input from events_json rows.
+fn rows_to_json_lines(rows: &[Value]) -> String {
+    let time = |v: &Value| {
+        chrono::DateTime::<chrono::Utc>::from_timestamp_nanos(v.as_i64().unwrap())
+            .to_rfc3339_opts(chrono::SecondsFormat::Nanos, true)
+    };
+    rows.iter()
+        .map(|row| {
+            let line = json!({"Item": {
+                "time_exchange": time(&row[0]),
+                "time_received": time(&row[1]),
+                "exchange": row[2],
+                "instrument": row[3],
+                "kind": row[4],
+            }});
+            serde_json::to_string(&line).unwrap() + "\n"
+        })
+        .collect()
+}
+
+#[test]
+fn events_json_round_trips_every_data_kind() {
+    // One event of every DataKind; the rows the library writes must read back as the
+    // same events (order books included, whose sides barter writes without a tag).
+    let level = |price: &str, amount: &str| json!({"price": price, "amount": amount});
+    let kinds = [
+        json!({"Trade": {"id": "t-1", "price": 100.25, "amount": 0.5, "side": "Sell"}}),
+        json!({"OrderBookL1": {"last_update_time": "2024-12-20T19:05:18.175123456Z",
+                               "best_bid": level("100.1", "2.5"), "best_ask": null}}),
+        json!({"OrderBook": {"Snapshot": {"sequence": 7, "time_engine": null,
+            "bids": {"levels": [level("99.5", "1"), level("100", "2")]},
+            "asks": {"levels": [level("101.25", "0.001")]}}}}),
+        json!({"OrderBook": {"Update": {"sequence": 8, "time_engine": "2024-12-20T19:05:19Z",
+            "bids": {"side": "bid", "levels": []},
+            "asks": {"side": "ask", "levels": [level("101.5", "3.000")]}}}}),
+        json!({"Candle": {"close_time": "2024-12-20T19:06:00Z", "open": 1.5, "high": 2.0, "low": 1.0,
+                          "close": 1.75, "volume": 1234.5, "trade_count": 42}}),
+        json!({"Liquidation": {"side": "Buy", "price": 99.0, "quantity": 0.25,
+                               "time": "2024-12-20T19:05:20.000000001Z"}}),
+    ];
+    let lines: String = kinds
+        .iter()
+        .enumerate()
+        .map(|(i, kind)| {
+            let event = json!({
+                "time_exchange": format!("2024-12-20T19:05:{:02}.123456789Z", 18 + i),
+                "time_received": format!("2024-12-20T19:05:{:02}.987654321Z", 18 + i),
+                "exchange": "binance_spot",
+                "instrument": i % 3,
+                "kind": kind,
+            });
+            serde_json::to_string(&json!({"Item": event})).unwrap() + "\n"
+        })
+        .collect();
+    let md = market_data_bytes(lines.as_bytes(), Some("kinds.jsonl"), false)
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    let rows = events(md, 0, usize::MAX);
+    assert_eq!(rows.len(), kinds.len());
+    for (row, kind) in rows.iter().zip(&kinds) {
+        let tag = kind.as_object().unwrap().keys().next().unwrap();
+        assert!(row[4].get(tag).is_some(), "{tag}: {}", row[4]);
+    }
+    assert_eq!(rows[0][0], json!(1_734_721_518_123_456_789i64));
+    assert_eq!(rows[0][1], json!(1_734_721_518_987_654_321i64));
+
+    let again = market_data_bytes(
+        rows_to_json_lines(&rows).as_bytes(),
+        Some("again.jsonl"),
+        false,
+    )
+    .unwrap_or_else(|e| panic!("the library cannot read back its own rows: {e:?}"));
+    assert_eq!(events(again, 0, usize::MAX), rows);
+    assert_eq!(md_info(again), md_info(md));
+
+    // The same events in the array shape.
+    let array: Vec<Value> = lines
+        .lines()
+        .map(|l| {
+            let v: Value = serde_json::from_str(l).unwrap();
+            json!({"Item": {"Ok": v["Item"]}})
+        })
+        .collect();
+    let from_array = market_data_bytes(&serde_json::to_vec(&array).unwrap(), None, false).unwrap();
+    assert_eq!(events(from_array, 0, usize::MAX), rows);
+    unsafe {
+        barter_market_data_free(md);
+        barter_market_data_free(again);
+        barter_market_data_free(from_array);
+    }
+}
+
+#[test]
+fn events_json_rows_read_back_for_the_example() {
+    let md = market_data_file(&market_data_path(), false).unwrap();
+    let rows = events(md, 0, usize::MAX);
+    let again = market_data_bytes(rows_to_json_lines(&rows).as_bytes(), None, false).unwrap();
+    assert_eq!(events(again, 0, usize::MAX), rows);
+    unsafe {
+        barter_market_data_free(md);
+        barter_market_data_free(again);
+    }
 }
 
 #[test]
@@ -939,16 +1258,35 @@ fn system_config_plain_shape_from_file() {
     let cfg = config_file(&system_config_path()).unwrap();
     assert_eq!(
         config_info(cfg),
-        BarterSystemConfigInfo { instruments: 3, executions: 1, exchanges: 1, assets: 4, has_risk_free_return: false }
+        BarterSystemConfigInfo {
+            instruments: 3,
+            executions: 1,
+            exchanges: 1,
+            assets: 4,
+            has_risk_free_return: false
+        }
     );
     let value = config_json(cfg);
-    assert_eq!(keys(&value), vec!["instrument_names", "risk_free_return", "system"]);
+    assert_eq!(
+        keys(&value),
+        vec!["instrument_names", "risk_free_return", "system"]
+    );
     assert_eq!(value["instrument_names"], json!(INSTRUMENT_NAMES));
-    assert_eq!(value["risk_free_return"], Value::Null, "plain shape: a top-level risk_free_return is not read");
+    assert_eq!(
+        value["risk_free_return"],
+        Value::Null,
+        "plain shape: a top-level risk_free_return is not read"
+    );
     assert_eq!(value["system"]["instruments"].as_array().unwrap().len(), 3);
     assert_eq!(value["system"]["executions"].as_array().unwrap().len(), 1);
-    assert_eq!(value["system"]["instruments"][0]["name_exchange"], json!("BTCUSDT"));
-    assert_eq!(value["system"]["executions"][0]["mocked_exchange"], json!("binance_spot"));
+    assert_eq!(
+        value["system"]["instruments"][0]["name_exchange"],
+        json!("BTCUSDT")
+    );
+    assert_eq!(
+        value["system"]["executions"][0]["mocked_exchange"],
+        json!("binance_spot")
+    );
     unsafe { barter_system_config_free(cfg) };
 }
 
@@ -957,7 +1295,13 @@ fn system_config_wrapped_shape_from_file() {
     let cfg = config_file(&backtest_config_path()).unwrap();
     assert_eq!(
         config_info(cfg),
-        BarterSystemConfigInfo { instruments: 3, executions: 1, exchanges: 1, assets: 4, has_risk_free_return: true }
+        BarterSystemConfigInfo {
+            instruments: 3,
+            executions: 1,
+            exchanges: 1,
+            assets: 4,
+            has_risk_free_return: true
+        }
     );
     let value = config_json(cfg);
     assert_eq!(value["instrument_names"], json!(INSTRUMENT_NAMES));
@@ -982,10 +1326,15 @@ fn system_config_from_bytes_both_shapes_and_round_trip() {
         expected.has_risk_free_return = false;
         assert_eq!(config_info(again), expected);
         assert_eq!(config_json(again)["system"], value["system"]);
-        assert_eq!(config_json(again)["instrument_names"], value["instrument_names"]);
+        assert_eq!(
+            config_json(again)["instrument_names"],
+            value["instrument_names"]
+        );
 
         // And wrapping it again with a risk-free return reads that back exactly.
-        let wrapped = serde_json::to_vec(&json!({"system": value["system"], "risk_free_return": "0.0375"})).unwrap();
+        let wrapped =
+            serde_json::to_vec(&json!({"system": value["system"], "risk_free_return": "0.0375"}))
+                .unwrap();
         let wrapped = config_bytes(&wrapped, None).unwrap();
         assert!(config_info(wrapped).has_risk_free_return);
         assert_eq!(config_json(wrapped)["risk_free_return"], json!("0.0375"));
@@ -999,29 +1348,52 @@ fn system_config_from_bytes_both_shapes_and_round_trip() {
 
 #[test]
 fn system_config_errors() {
-    let message = expect_err(config_bytes(b"{\n  \"instruments\": [,\n}", Some("cfg.json")), BarterStatus::InvalidInput);
+    let message = expect_err(
+        config_bytes(b"{\n  \"instruments\": [,\n}", Some("cfg.json")),
+        BarterStatus::InvalidInput,
+    );
     assert!(message.contains("cfg.json"), "{message}");
-    assert!(message.contains("line 2") && message.contains("column"), "{message}");
+    assert!(
+        message.contains("line 2") && message.contains("column"),
+        "{message}"
+    );
 
     let message = expect_err(config_bytes(b"", None), BarterStatus::InvalidInput);
     assert!(message.contains("<json>"), "{message}");
     expect_err(config_bytes(b"[]", None), BarterStatus::InvalidInput);
     expect_err(config_bytes(b"{}", None), BarterStatus::InvalidInput);
-    expect_err(config_bytes(br#"{"system": 5}"#, None), BarterStatus::InvalidInput);
+    expect_err(
+        config_bytes(br#"{"system": 5}"#, None),
+        BarterStatus::InvalidInput,
+    );
 
-    let message = expect_err(config_bytes(br#"{"instruments": [], "executions": []}"#, None), BarterStatus::InvalidInput);
+    let message = expect_err(
+        config_bytes(br#"{"instruments": [], "executions": []}"#, None),
+        BarterStatus::InvalidInput,
+    );
     assert!(message.contains("no instruments"), "{message}");
 
     // Bad risk_free_return next to "system".
-    let mut value: Value = serde_json::from_slice(&std::fs::read(backtest_config_path()).unwrap()).unwrap();
+    let mut value: Value =
+        serde_json::from_slice(&std::fs::read(backtest_config_path()).unwrap()).unwrap();
     value["risk_free_return"] = json!("not a number");
-    let message = expect_err(config_bytes(&serde_json::to_vec(&value).unwrap(), None), BarterStatus::InvalidInput);
-    assert!(message.contains("line") && message.contains("column"), "{message}");
+    let message = expect_err(
+        config_bytes(&serde_json::to_vec(&value).unwrap(), None),
+        BarterStatus::InvalidInput,
+    );
+    assert!(
+        message.contains("line") && message.contains("column"),
+        "{message}"
+    );
 
     // Unknown exchange in an instrument.
-    let mut value: Value = serde_json::from_slice(&std::fs::read(system_config_path()).unwrap()).unwrap();
+    let mut value: Value =
+        serde_json::from_slice(&std::fs::read(system_config_path()).unwrap()).unwrap();
     value["instruments"][1]["exchange"] = json!("mars_exchange");
-    let message = expect_err(config_bytes(&serde_json::to_vec(&value).unwrap(), None), BarterStatus::InvalidInput);
+    let message = expect_err(
+        config_bytes(&serde_json::to_vec(&value).unwrap(), None),
+        BarterStatus::InvalidInput,
+    );
     assert!(message.contains("mars_exchange"), "{message}");
 }
 
@@ -1029,7 +1401,9 @@ fn system_config_errors() {
 fn system_config_null_arguments() {
     let path = c(&system_config_path());
     let mut out: *mut SystemConfig = null_mut();
-    fails(BarterStatus::NullPointer, |err| unsafe { barter_system_config_from_json_file(null(), &mut out, err) });
+    fails(BarterStatus::NullPointer, |err| unsafe {
+        barter_system_config_from_json_file(null(), &mut out, err)
+    });
     fails(BarterStatus::NullPointer, |err| unsafe {
         barter_system_config_from_json_file(path.as_ptr(), null_mut(), err)
     });
@@ -1048,13 +1422,23 @@ fn system_config_null_arguments() {
 
     let cfg = config_file(&system_config_path()).unwrap();
     let mut info = BarterSystemConfigInfo::default();
-    fails(BarterStatus::NullPointer, |err| unsafe { barter_system_config_info(null(), &mut info, err) });
-    fails(BarterStatus::NullPointer, |err| unsafe { barter_system_config_info(cfg, null_mut(), err) });
+    fails(BarterStatus::NullPointer, |err| unsafe {
+        barter_system_config_info(null(), &mut info, err)
+    });
+    fails(BarterStatus::NullPointer, |err| unsafe {
+        barter_system_config_info(cfg, null_mut(), err)
+    });
     let mut ptr: *mut u8 = null_mut();
     let mut len = 0usize;
-    fails(BarterStatus::NullPointer, |err| unsafe { barter_system_config_to_json(null(), &mut ptr, &mut len, err) });
-    fails(BarterStatus::NullPointer, |err| unsafe { barter_system_config_to_json(cfg, null_mut(), &mut len, err) });
-    fails(BarterStatus::NullPointer, |err| unsafe { barter_system_config_to_json(cfg, &mut ptr, null_mut(), err) });
+    fails(BarterStatus::NullPointer, |err| unsafe {
+        barter_system_config_to_json(null(), &mut ptr, &mut len, err)
+    });
+    fails(BarterStatus::NullPointer, |err| unsafe {
+        barter_system_config_to_json(cfg, null_mut(), &mut len, err)
+    });
+    fails(BarterStatus::NullPointer, |err| unsafe {
+        barter_system_config_to_json(cfg, &mut ptr, null_mut(), err)
+    });
     assert!(ptr.is_null());
     unsafe { barter_system_config_free(cfg) };
 }
@@ -1079,14 +1463,21 @@ fn args_constant_intervals() {
         let args = args_new(cfg, md, text, None).unwrap_or_else(|e| panic!("{text}: {e:?}"));
         assert_eq!(
             args_info(args),
-            BarterBacktestArgsConstantInfo { instruments: 3, executions: 1, summary_interval: code },
+            BarterBacktestArgsConstantInfo {
+                instruments: 3,
+                executions: 1,
+                summary_interval: code
+            },
             "{text}"
         );
         unsafe { barter_backtest_args_constant_free(args) };
     }
     for text in ["weekly", "", "annual", "annual252", "daily,", "1"] {
         let message = expect_err(args_new(cfg, md, text, None), BarterStatus::InvalidInput);
-        assert!(message.contains("daily, annual_252, annual_365"), "{message}");
+        assert!(
+            message.contains("daily, annual_252, annual_365"),
+            "{message}"
+        );
         assert!(message.contains(&format!("{text:?}")), "{message}");
     }
     unsafe {
@@ -1117,8 +1508,12 @@ fn args_constant_null_arguments() {
 
     let args = args_new(cfg, md, "daily", None).unwrap();
     let mut info = BarterBacktestArgsConstantInfo::default();
-    fails(BarterStatus::NullPointer, |err| unsafe { barter_backtest_args_constant_info(null(), &mut info, err) });
-    fails(BarterStatus::NullPointer, |err| unsafe { barter_backtest_args_constant_info(args, null_mut(), err) });
+    fails(BarterStatus::NullPointer, |err| unsafe {
+        barter_backtest_args_constant_info(null(), &mut info, err)
+    });
+    fails(BarterStatus::NullPointer, |err| unsafe {
+        barter_backtest_args_constant_info(args, null_mut(), err)
+    });
     let mut md_out: *mut MarketData = null_mut();
     fails(BarterStatus::NullPointer, |err| unsafe {
         barter_backtest_args_constant_market_data(null(), &mut md_out, err)
@@ -1149,17 +1544,42 @@ fn args_constant_null_arguments() {
     });
     let dynamics = br#"[{"id": "a", "risk_free_return": "0"}]"#;
     fails(BarterStatus::NullPointer, |err| unsafe {
-        barter_backtest_run_many(null(), dynamics.as_ptr(), dynamics.len(), &mut ptr, &mut len, err)
+        barter_backtest_run_many(
+            null(),
+            dynamics.as_ptr(),
+            dynamics.len(),
+            &mut ptr,
+            &mut len,
+            err,
+        )
     });
-    fails(BarterStatus::NullPointer, |err| unsafe { barter_backtest_run_many(args, null(), 10, &mut ptr, &mut len, err) });
     fails(BarterStatus::NullPointer, |err| unsafe {
-        barter_backtest_run_many(args, dynamics.as_ptr(), dynamics.len(), null_mut(), &mut len, err)
+        barter_backtest_run_many(args, null(), 10, &mut ptr, &mut len, err)
     });
     fails(BarterStatus::NullPointer, |err| unsafe {
-        barter_backtest_run_many(args, dynamics.as_ptr(), dynamics.len(), &mut ptr, null_mut(), err)
+        barter_backtest_run_many(
+            args,
+            dynamics.as_ptr(),
+            dynamics.len(),
+            null_mut(),
+            &mut len,
+            err,
+        )
+    });
+    fails(BarterStatus::NullPointer, |err| unsafe {
+        barter_backtest_run_many(
+            args,
+            dynamics.as_ptr(),
+            dynamics.len(),
+            &mut ptr,
+            null_mut(),
+            err,
+        )
     });
     // (NULL, 0) is an empty buffer: invalid JSON.
-    fails(BarterStatus::InvalidInput, |err| unsafe { barter_backtest_run_many(args, null(), 0, &mut ptr, &mut len, err) });
+    fails(BarterStatus::InvalidInput, |err| unsafe {
+        barter_backtest_run_many(args, null(), 0, &mut ptr, &mut len, err)
+    });
     assert!(ptr.is_null());
     unsafe {
         barter_backtest_args_constant_free(args);
@@ -1175,7 +1595,10 @@ fn args_constant_market_data_shares_the_records() {
     ok(|err| unsafe { barter_backtest_args_constant_market_data(setup.args, &mut md, err) });
     assert!(!md.is_null());
     assert_eq!(md_info(md), md_info(setup.market_data));
-    assert_eq!(events(md, 0, usize::MAX), events(setup.market_data, 0, usize::MAX));
+    assert_eq!(
+        events(md, 0, usize::MAX),
+        events(setup.market_data, 0, usize::MAX)
+    );
     unsafe { barter_market_data_free(md) };
 }
 
@@ -1214,7 +1637,8 @@ fn args_constant_initial_balances() {
             {"exchange": "binance_spot", "asset": "eth", "total": "3.50", "free": "1.25"}]"#,
     ];
     for text in valid {
-        let args = args_new(cfg, md, "daily", Some(text)).unwrap_or_else(|e| panic!("{text}: {e:?}"));
+        let args =
+            args_new(cfg, md, "daily", Some(text)).unwrap_or_else(|e| panic!("{text}: {e:?}"));
         unsafe { barter_backtest_args_constant_free(args) };
     }
 
@@ -1226,7 +1650,14 @@ fn args_constant_initial_balances() {
         (
             r#"[{"exchange": "binance_spot", "asset": "usdt", "total": "1", "free": "1"},
                 {"exchange": "binance_spot", "asset": "doge", "total": "1", "free": "1"}]"#,
-            &["initial_balances[1].asset", "doge", "btc", "eth", "sol", "usdt"],
+            &[
+                "initial_balances[1].asset",
+                "doge",
+                "btc",
+                "eth",
+                "sol",
+                "usdt",
+            ],
         ),
         (
             r#"[{"exchange": "binance_spot", "asset": "usdt", "total": "-1", "free": "0"}]"#,
@@ -1244,7 +1675,10 @@ fn args_constant_initial_balances() {
             r#"[{"exchange": "binance_spot", "asset": "usdt", "total": "ten", "free": "1"}]"#,
             &["initial_balances[0].total", "ten"],
         ),
-        (r#"[{"exchange": "binance_spot", "asset": "usdt", "total": "1"}]"#, &["initial_balances", "free"]),
+        (
+            r#"[{"exchange": "binance_spot", "asset": "usdt", "total": "1"}]"#,
+            &["initial_balances", "free"],
+        ),
         (r#"[{"exchange": "binance_spot""#, &["initial_balances"]),
         (
             r#"[{"exchange": "binance_spot", "asset": "usdt", "total": "1", "free": "1", "extra": 1}]"#,
@@ -1252,17 +1686,28 @@ fn args_constant_initial_balances() {
         ),
     ];
     for (text, needles) in cases {
-        let message = expect_err(args_new(cfg, md, "daily", Some(text)), BarterStatus::InvalidInput);
+        let message = expect_err(
+            args_new(cfg, md, "daily", Some(text)),
+            BarterStatus::InvalidInput,
+        );
         for needle in needles {
             assert!(message.contains(needle), "{needle:?} not in {message:?}");
         }
     }
     // Numbers instead of decimal strings are rejected, not silently rounded.
     expect_err(
-        args_new(cfg, md, "daily", Some(r#"[{"exchange": "binance_spot", "asset": "usdt", "total": 1, "free": 1}]"#)),
+        args_new(
+            cfg,
+            md,
+            "daily",
+            Some(r#"[{"exchange": "binance_spot", "asset": "usdt", "total": 1, "free": 1}]"#),
+        ),
         BarterStatus::InvalidInput,
     );
-    expect_err(args_new(cfg, md, "daily", Some(r#"{"exchange": "binance_spot"}"#)), BarterStatus::InvalidInput);
+    expect_err(
+        args_new(cfg, md, "daily", Some(r#"{"exchange": "binance_spot"}"#)),
+        BarterStatus::InvalidInput,
+    );
     unsafe {
         barter_market_data_free(md);
         barter_system_config_free(cfg);
@@ -1310,7 +1755,12 @@ fn args_constant_rejects_market_data_for_unknown_instrument() {
 // ---------------------------------------------------------------------------------------
 
 /// Assets in the order barter's `IndexedInstruments` lists them (sorted).
-const ASSET_KEYS: [&str; 4] = ["binance_spot:btc", "binance_spot:eth", "binance_spot:sol", "binance_spot:usdt"];
+const ASSET_KEYS: [&str; 4] = [
+    "binance_spot:btc",
+    "binance_spot:eth",
+    "binance_spot:sol",
+    "binance_spot:usdt",
+];
 
 /// The example executions' initial balances as barter reads them (`1.0` and `10.0` are
 /// JSON numbers, read through f64, hence `1` and `10`).
@@ -1331,33 +1781,71 @@ fn check_summary(
     interval_name: &str,
     balances: &[(&str, &str, &str)],
 ) {
-    assert_eq!(ordered.keys(), ["id", "risk_free_return", "trading_summary"]);
+    assert_eq!(
+        ordered.keys(),
+        ["id", "risk_free_return", "trading_summary"]
+    );
     assert_eq!(summary["id"], json!(id));
     assert_eq!(summary["risk_free_return"], json!(risk_free_return));
     let ts = &summary["trading_summary"];
     let ts_ordered = ordered.get("trading_summary");
-    assert_eq!(ts_ordered.keys(), ["time_engine_start_ns", "time_engine_end_ns", "instruments", "assets"]);
+    assert_eq!(
+        ts_ordered.keys(),
+        [
+            "time_engine_start_ns",
+            "time_engine_end_ns",
+            "instruments",
+            "assets"
+        ]
+    );
     let start = ts["time_engine_start_ns"].as_i64().expect("i64 start");
     let end = ts["time_engine_end_ns"].as_i64().expect("i64 end");
     assert!(start >= FIRST_EVENT_NS, "{start} < first event");
-    assert!(start - FIRST_EVENT_NS < 5_000_000_000, "start {start} drifted too far from the first event");
+    assert!(
+        start - FIRST_EVENT_NS < 5_000_000_000,
+        "start {start} drifted too far from the first event"
+    );
     assert!(end >= start, "{end} < {start}");
 
-    assert_eq!(ts_ordered.get("instruments").keys(), INSTRUMENT_NAMES, "instrument order");
+    assert_eq!(
+        ts_ordered.get("instruments").keys(),
+        INSTRUMENT_NAMES,
+        "instrument order"
+    );
     for name in INSTRUMENT_NAMES {
         let sheet = &ts["instruments"][name];
         assert_eq!(
             ts_ordered.get("instruments").get(name).keys(),
             [
-                "pnl", "pnl_return", "sharpe_ratio", "sortino_ratio", "calmar_ratio", "pnl_drawdown",
-                "pnl_drawdown_mean", "pnl_drawdown_max", "win_rate", "profit_factor",
+                "pnl",
+                "pnl_return",
+                "sharpe_ratio",
+                "sortino_ratio",
+                "calmar_ratio",
+                "pnl_drawdown",
+                "pnl_drawdown_mean",
+                "pnl_drawdown_max",
+                "win_rate",
+                "profit_factor",
             ],
             "{name}"
         );
         assert_eq!(sheet["pnl"], json!("0"), "{name}");
-        for metric in ["pnl_return", "sharpe_ratio", "sortino_ratio", "calmar_ratio"] {
-            assert_eq!(ts_ordered.get("instruments").get(name).get(metric).keys(), ["value", "interval"]);
-            assert_eq!(sheet[metric]["interval"], json!(interval_name), "{name}.{metric}");
+        for metric in [
+            "pnl_return",
+            "sharpe_ratio",
+            "sortino_ratio",
+            "calmar_ratio",
+        ] {
+            assert_eq!(
+                ts_ordered.get("instruments").get(name).get(metric).keys(),
+                ["value", "interval"]
+            );
+            assert_eq!(
+                sheet[metric]["interval"],
+                json!(interval_name),
+                "{name}.{metric}"
+            );
             let value = s(&sheet[metric]["value"]);
             let parsed = rust_decimal::Decimal::from_str_exact(value)
                 .unwrap_or_else(|e| panic!("{name}.{metric} = {value}: {e}"));
@@ -1365,7 +1853,13 @@ fn check_summary(
         }
         assert_eq!(sheet["pnl_return"]["value"], json!("0"), "{name}");
         // No trades: no drawdowns, win rate or profit factor (present as null, not absent).
-        for field in ["pnl_drawdown", "pnl_drawdown_mean", "pnl_drawdown_max", "win_rate", "profit_factor"] {
+        for field in [
+            "pnl_drawdown",
+            "pnl_drawdown_mean",
+            "pnl_drawdown_max",
+            "win_rate",
+            "profit_factor",
+        ] {
             assert_eq!(sheet[field], Value::Null, "{name}.{field}");
         }
     }
@@ -1375,9 +1869,19 @@ fn check_summary(
     assert_eq!(assets_ordered.keys(), expected_keys, "asset order");
     for (key, total, free) in balances {
         let sheet = &ts["assets"][*key];
-        assert_eq!(assets_ordered.get(key).keys(), ["balance_end", "drawdown", "drawdown_mean", "drawdown_max"]);
-        assert_eq!(assets_ordered.get(key).get("balance_end").keys(), ["total", "free"]);
-        assert_eq!(sheet["balance_end"], json!({"total": total, "free": free}), "{key}");
+        assert_eq!(
+            assets_ordered.get(key).keys(),
+            ["balance_end", "drawdown", "drawdown_mean", "drawdown_max"]
+        );
+        assert_eq!(
+            assets_ordered.get(key).get("balance_end").keys(),
+            ["total", "free"]
+        );
+        assert_eq!(
+            sheet["balance_end"],
+            json!({"total": total, "free": free}),
+            "{key}"
+        );
         // Balances never move without trades: no drawdown.
         for field in ["drawdown", "drawdown_max", "drawdown_mean"] {
             assert_eq!(sheet[field], Value::Null, "{key}.{field}");
@@ -1389,11 +1893,25 @@ fn check_summary(
 fn backtest_run_summary() {
     let setup = Setup::new("daily", None);
     let (summary, ordered) = run(setup.args, "run-1", "0.05").unwrap();
-    check_summary(&summary, &ordered, "run-1", "0.05", "Daily", &DEFAULT_BALANCES);
+    check_summary(
+        &summary,
+        &ordered,
+        "run-1",
+        "0.05",
+        "Daily",
+        &DEFAULT_BALANCES,
+    );
 
     // The id is trimmed; the risk-free return keeps its digits as given.
     let (summary, ordered) = run(setup.args, "  spaced id  ", "0.0500").unwrap();
-    check_summary(&summary, &ordered, "spaced id", "0.0500", "Daily", &DEFAULT_BALANCES);
+    check_summary(
+        &summary,
+        &ordered,
+        "spaced id",
+        "0.0500",
+        "Daily",
+        &DEFAULT_BALANCES,
+    );
     let (summary, _) = run(setup.args, "sci", "5e-2").unwrap();
     assert_eq!(summary["risk_free_return"], json!("0.05"));
     let (summary, _) = run(setup.args, "neg", " -0.01 ").unwrap();
@@ -1404,7 +1922,11 @@ fn backtest_run_summary() {
 
 #[test]
 fn backtest_run_intervals_name_the_metrics() {
-    for (interval, name) in [("annual_252", "Annual(252)"), ("ANNUAL_365", "Annual(365)"), ("daily", "Daily")] {
+    for (interval, name) in [
+        ("annual_252", "Annual(252)"),
+        ("ANNUAL_365", "Annual(365)"),
+        ("daily", "Daily"),
+    ] {
         let setup = Setup::new(interval, None);
         let (summary, ordered) = run(setup.args, interval, "0").unwrap();
         check_summary(&summary, &ordered, interval, "0", name, &DEFAULT_BALANCES);
@@ -1455,15 +1977,29 @@ fn backtest_run_many_summaries() {
         {"id": "gamma", "risk_free_return": "0.123456789012345678901234567"},
     ]);
     let (multi, ordered) = run_many(setup.args, &serde_json::to_vec(&dynamics).unwrap()).unwrap();
-    assert_eq!(ordered.keys(), ["num_backtests", "duration_ns", "summaries"]);
+    assert_eq!(
+        ordered.keys(),
+        ["num_backtests", "duration_ns", "summaries"]
+    );
     assert_eq!(multi["num_backtests"], json!(3));
     let duration = multi["duration_ns"].as_i64().expect("i64 duration");
     assert!(duration > 0 && duration < 600_000_000_000, "{duration}");
     let summaries = multi["summaries"].as_array().unwrap();
     assert_eq!(summaries.len(), 3);
-    for (i, (summary, spec)) in summaries.iter().zip(dynamics.as_array().unwrap()).enumerate() {
+    for (i, (summary, spec)) in summaries
+        .iter()
+        .zip(dynamics.as_array().unwrap())
+        .enumerate()
+    {
         let o = ordered.get("summaries").at(i);
-        check_summary(summary, o, s(&spec["id"]), s(&spec["risk_free_return"]), "Daily", &DEFAULT_BALANCES);
+        check_summary(
+            summary,
+            o,
+            s(&spec["id"]),
+            s(&spec["risk_free_return"]),
+            "Daily",
+            &DEFAULT_BALANCES,
+        );
     }
 }
 
@@ -1489,18 +2025,33 @@ fn backtest_run_many_errors() {
         {"id": "b", "risk_free_return": "0"},
         {"id": "b", "risk_free_return": "0"},
     ]);
-    let message = expect_err(run_many(setup.args, &serde_json::to_vec(&dynamics).unwrap()), BarterStatus::InvalidInput);
-    assert!(message.ends_with("duplicate backtest ids: a, b"), "{message}");
+    let message = expect_err(
+        run_many(setup.args, &serde_json::to_vec(&dynamics).unwrap()),
+        BarterStatus::InvalidInput,
+    );
+    assert!(
+        message.ends_with("duplicate backtest ids: a, b"),
+        "{message}"
+    );
 
     let dynamics = json!([
         {"id": "ok", "risk_free_return": "0.05"},
         {"id": "bad", "risk_free_return": "five percent"},
     ]);
-    let message = expect_err(run_many(setup.args, &serde_json::to_vec(&dynamics).unwrap()), BarterStatus::InvalidInput);
-    assert!(message.contains("args_dynamic[1].risk_free_return"), "{message}");
+    let message = expect_err(
+        run_many(setup.args, &serde_json::to_vec(&dynamics).unwrap()),
+        BarterStatus::InvalidInput,
+    );
+    assert!(
+        message.contains("args_dynamic[1].risk_free_return"),
+        "{message}"
+    );
     assert!(message.contains("five percent"), "{message}");
 
-    let message = expect_err(run_many(setup.args, br#"[{"id": "", "risk_free_return": "0"}]"#), BarterStatus::InvalidInput);
+    let message = expect_err(
+        run_many(setup.args, br#"[{"id": "", "risk_free_return": "0"}]"#),
+        BarterStatus::InvalidInput,
+    );
     assert!(message.contains("args_dynamic[0].id"), "{message}");
 
     for text in [
@@ -1533,7 +2084,8 @@ fn backtests_from_several_threads_share_one_args_handle() {
                     check_summary(&summary, &ordered, &id, "0.01", "Daily", &DEFAULT_BALANCES);
                     let dynamics = json!([{"id": format!("{id}-a"), "risk_free_return": "0"},
                                           {"id": format!("{id}-b"), "risk_free_return": "0"}]);
-                    let (multi, _) = run_many(shared.0, &serde_json::to_vec(&dynamics).unwrap()).unwrap();
+                    let (multi, _) =
+                        run_many(shared.0, &serde_json::to_vec(&dynamics).unwrap()).unwrap();
                     assert_eq!(multi["num_backtests"], json!(2));
                 })
             })
@@ -1549,23 +2101,19 @@ fn plain_config() -> Value {
 }
 
 #[test]
-fn barter_errors_while_running_are_engine_status() {
+fn execution_configs_barter_would_fail_on_are_rejected_up_front() {
+    // barter accepts these when the arguments are built but fails every run; the library
+    // rejects them when the arguments are made, naming the problem.
     let md = market_data_file(&market_data_path(), false).unwrap();
     let execution = plain_config()["executions"][0].clone();
 
-    // Two mock executions for one exchange: barter refuses when the backtest starts.
+    // Two mock executions for one exchange.
     let mut v = plain_config();
     v["executions"] = json!([execution.clone(), execution.clone()]);
     let cfg = config_bytes(&serde_json::to_vec(&v).unwrap(), None).unwrap();
-    let args = args_new(cfg, md, "daily", None).unwrap();
-    let message = expect_err(run(args, "dup", "0"), BarterStatus::Engine);
-    assert!(message.contains("duplicate"), "{message}");
-    let message = expect_err(run_many(args, br#"[{"id": "a", "risk_free_return": "0"}]"#), BarterStatus::Engine);
-    assert!(message.contains("duplicate"), "{message}");
-    unsafe {
-        barter_backtest_args_constant_free(args);
-        barter_system_config_free(cfg);
-    }
+    let message = expect_err(args_new(cfg, md, "daily", None), BarterStatus::InvalidInput);
+    assert!(message.contains("executions[1]: more than one execution for exchange binance_spot"), "{message}");
+    unsafe { barter_system_config_free(cfg) };
 
     // A mock execution for an exchange none of the instruments trade on.
     let mut kraken = execution.clone();
@@ -1574,13 +2122,9 @@ fn barter_errors_while_running_are_engine_status() {
     let mut v = plain_config();
     v["executions"] = json!([execution, kraken]);
     let cfg = config_bytes(&serde_json::to_vec(&v).unwrap(), None).unwrap();
-    let args = args_new(cfg, md, "daily", None).unwrap();
-    let message = expect_err(run(args, "kraken", "0"), BarterStatus::Engine);
-    assert!(message.contains("Kraken"), "{message}");
-    // The process and the handle are still usable afterwards.
-    expect_err(run(args, "kraken-again", "0"), BarterStatus::Engine);
+    let message = expect_err(args_new(cfg, md, "daily", None), BarterStatus::InvalidInput);
+    assert!(message.contains("executions[1]: exchange kraken has no instruments"), "{message}");
     unsafe {
-        barter_backtest_args_constant_free(args);
         barter_system_config_free(cfg);
         barter_market_data_free(md);
     }
@@ -1595,9 +2139,17 @@ fn system_config_counts_agree_with_the_indexed_instruments() {
     let first = v["instruments"][0].clone();
     v["instruments"].as_array_mut().unwrap().push(first);
     match config_bytes(&serde_json::to_vec(&v).unwrap(), Some("dup.json")) {
-        Err(failure) => assert_eq!(failure.status, BarterStatus::InvalidInput, "{}", failure.message),
+        Err(failure) => assert_eq!(
+            failure.status,
+            BarterStatus::InvalidInput,
+            "{}",
+            failure.message
+        ),
         Ok(cfg) => {
-            let names = config_json(cfg)["instrument_names"].as_array().unwrap().len();
+            let names = config_json(cfg)["instrument_names"]
+                .as_array()
+                .unwrap()
+                .len();
             let md = market_data_file(&market_data_path(), false).unwrap();
             let args = args_new(cfg, md, "daily", None).unwrap();
             let indexed = args_info(args).instruments;
@@ -1623,11 +2175,17 @@ fn instrument_names_follow_barters_index_order() {
     let mut v = plain_config();
     v["instruments"].as_array_mut().unwrap().reverse();
     let cfg = config_bytes(&serde_json::to_vec(&v).unwrap(), None).unwrap();
-    assert_eq!(config_json(cfg)["instrument_names"], json!(INSTRUMENT_NAMES));
+    assert_eq!(
+        config_json(cfg)["instrument_names"],
+        json!(INSTRUMENT_NAMES)
+    );
     let md = market_data_file(&market_data_path(), false).unwrap();
     let args = args_new(cfg, md, "daily", None).unwrap();
     let (_, ordered) = run(args, "reversed", "0").unwrap();
-    assert_eq!(ordered.get("trading_summary").get("instruments").keys(), INSTRUMENT_NAMES);
+    assert_eq!(
+        ordered.get("trading_summary").get("instruments").keys(),
+        INSTRUMENT_NAMES
+    );
     unsafe {
         barter_backtest_args_constant_free(args);
         barter_market_data_free(md);
@@ -1637,11 +2195,11 @@ fn instrument_names_follow_barters_index_order() {
 
 #[test]
 fn decimal_strings_in_configs_and_overrides_are_exact_end_to_end() {
-    let mut v: Value = serde_json::from_slice(&std::fs::read(backtest_config_path()).unwrap()).unwrap();
+    let mut v: Value =
+        serde_json::from_slice(&std::fs::read(backtest_config_path()).unwrap()).unwrap();
     v["risk_free_return"] = json!("0.1234567890123456789012");
     let balances = &mut v["system"]["executions"][0]["initial_state"]["balances"];
-    balances[0]["balance"] =
-        json!({"total": "0.1234567890123456789012345678", "free": "0.0000000000000000000000000001"});
+    balances[0]["balance"] = json!({"total": "0.1234567890123456789012345678", "free": "0.0000000000000000000000000001"});
     let cfg = config_bytes(&serde_json::to_vec(&v).unwrap(), None).unwrap();
     let value = config_json(cfg);
     assert_eq!(value["risk_free_return"], json!("0.1234567890123456789012"));
@@ -1654,13 +2212,19 @@ fn decimal_strings_in_configs_and_overrides_are_exact_end_to_end() {
                          "free": "-0"}]"#;
     let args = args_new(cfg, md, "daily", Some(overrides)).unwrap();
     let (summary, _) = run(args, "exact", "0.0000000000000000000000000001").unwrap();
-    assert_eq!(summary["risk_free_return"], json!("0.0000000000000000000000000001"));
+    assert_eq!(
+        summary["risk_free_return"],
+        json!("0.0000000000000000000000000001")
+    );
     let assets = &summary["trading_summary"]["assets"];
     assert_eq!(
         assets["binance_spot:usdt"]["balance_end"],
         json!({"total": "0.1234567890123456789012345678", "free": "0.0000000000000000000000000001"})
     );
-    assert_eq!(assets["binance_spot:eth"]["balance_end"], json!({"total": "79228162514264337593543950335", "free": "0"}));
+    assert_eq!(
+        assets["binance_spot:eth"]["balance_end"],
+        json!({"total": "79228162514264337593543950335", "free": "0"})
+    );
     unsafe {
         barter_backtest_args_constant_free(args);
         barter_market_data_free(md);
@@ -1673,12 +2237,21 @@ fn assets_without_a_balance_and_overrides_that_add_one() {
     let md = market_data_file(&market_data_path(), false).unwrap();
     // The execution has no "sol" balance.
     let mut v = plain_config();
-    v["executions"][0]["initial_state"]["balances"].as_array_mut().unwrap().pop();
+    v["executions"][0]["initial_state"]["balances"]
+        .as_array_mut()
+        .unwrap()
+        .pop();
     let cfg = config_bytes(&serde_json::to_vec(&v).unwrap(), None).unwrap();
     let args = args_new(cfg, md, "daily", None).unwrap();
     let (summary, ordered) = run(args, "no-sol", "0").unwrap();
-    assert_eq!(ordered.get("trading_summary").get("assets").keys(), ASSET_KEYS);
-    assert_eq!(summary["trading_summary"]["assets"]["binance_spot:sol"]["balance_end"], Value::Null);
+    assert_eq!(
+        ordered.get("trading_summary").get("assets").keys(),
+        ASSET_KEYS
+    );
+    assert_eq!(
+        summary["trading_summary"]["assets"]["binance_spot:sol"]["balance_end"],
+        Value::Null
+    );
     unsafe { barter_backtest_args_constant_free(args) };
 
     // An override for a known asset the execution has no balance for adds one.
@@ -1702,7 +2275,12 @@ fn assets_without_a_balance_and_overrides_that_add_one() {
     let cfg2 = config_bytes(&serde_json::to_vec(&v).unwrap(), None).unwrap();
     assert_eq!(config_info(cfg2).executions, 0);
     let message = expect_err(
-        args_new(cfg2, md, "daily", Some(r#"[{"exchange": "binance_spot", "asset": "usdt", "total": "1", "free": "1"}]"#)),
+        args_new(
+            cfg2,
+            md,
+            "daily",
+            Some(r#"[{"exchange": "binance_spot", "asset": "usdt", "total": "1", "free": "1"}]"#),
+        ),
         BarterStatus::InvalidInput,
     );
     assert!(message.contains("unknown exchange"), "{message}");
@@ -1710,12 +2288,132 @@ fn assets_without_a_balance_and_overrides_that_add_one() {
     assert_eq!(args_info(args).executions, 0);
     let (summary, _) = run(args, "no-exec", "0").unwrap();
     for key in ASSET_KEYS {
-        assert_eq!(summary["trading_summary"]["assets"][key]["balance_end"], Value::Null, "{key}");
+        assert_eq!(
+            summary["trading_summary"]["assets"][key]["balance_end"],
+            Value::Null,
+            "{key}"
+        );
     }
     unsafe {
         barter_backtest_args_constant_free(args);
         barter_system_config_free(cfg2);
         barter_system_config_free(cfg);
         barter_market_data_free(md);
+    }
+}
+
+/// Decimal strings rust_decimal's `from_str` would silently round (scale above 28, or a
+/// mantissa beyond 96 bits), with what it would round them to.
+const INEXACT_DECIMALS: [(&str, &str); 4] = [
+    (
+        "0.00000000000000000000000000001",
+        "0.0000000000000000000000000000",
+    ),
+    (
+        "0.12345678901234567890123456789",
+        "0.1234567890123456789012345679",
+    ),
+    (
+        "12345678901234567890123456789.5",
+        "12345678901234567890123456790",
+    ),
+    (
+        "-0.000000000000000000000000000049",
+        "0.0000000000000000000000000000",
+    ),
+];
+
+#[test]
+fn inexact_decimal_strings_are_rejected_not_rounded() {
+    // "1e-30" is rejected as not representable; the same value written out in full must
+    // not be accepted and silently turned into 0 (or any other rounded value).
+    let setup = Setup::new("daily", None);
+    let message = expect_err(run(setup.args, "sci", "1e-30"), BarterStatus::InvalidInput);
+    assert!(message.contains("risk_free_return"), "{message}");
+    for (text, rounded) in INEXACT_DECIMALS {
+        match run(setup.args, "plain", text) {
+            Ok((summary, _)) => panic!(
+                "risk_free_return {text:?} was accepted and silently rounded to {}; expected InvalidInput \
+                 (it would round to {rounded:?})",
+                summary["risk_free_return"]
+            ),
+            Err(e) => {
+                assert_eq!(e.status, BarterStatus::InvalidInput, "{}", e.message);
+                assert!(e.message.contains("risk_free_return"), "{}", e.message);
+            }
+        }
+        let dynamics = serde_json::to_vec(&json!([{"id": "a", "risk_free_return": text}])).unwrap();
+        let message = expect_err(run_many(setup.args, &dynamics), BarterStatus::InvalidInput);
+        assert!(
+            message.contains("args_dynamic[0].risk_free_return"),
+            "{message}"
+        );
+
+        let balances = serde_json::to_string(
+            &json!([{"exchange": "binance_spot", "asset": "usdt", "total": "100", "free": text}]),
+        )
+        .unwrap();
+        let message = expect_err(
+            args_new(setup.config, setup.market_data, "daily", Some(&balances)),
+            BarterStatus::InvalidInput,
+        );
+        assert!(message.contains("initial_balances[0].free"), "{message}");
+    }
+    // Exactly representable values with many digits are fine and kept digit for digit.
+    for text in [
+        "1.0000000000000000000000000001",
+        "0.1234567890123456789012345678",
+        "-79228162514264337593543950335",
+    ] {
+        let (summary, _) =
+            run(setup.args, "exact", text).unwrap_or_else(|e| panic!("{text}: {e:?}"));
+        assert_eq!(summary["risk_free_return"], json!(text));
+    }
+}
+
+#[test]
+fn balances_for_assets_no_instrument_uses_are_rejected_up_front() {
+    // The execution holds "bnb", which no instrument trades; barter's execution indexer
+    // would refuse it on every run, so the arguments are refused when made.
+    let mut v = plain_config();
+    v["executions"][0]["initial_state"]["balances"].as_array_mut().unwrap().push(json!({
+        "asset": "bnb", "balance": {"total": "5", "free": "5"}, "time_exchange": "2025-03-24T21:30:00Z"
+    }));
+    let cfg = config_bytes(&serde_json::to_vec(&v).unwrap(), None).unwrap();
+    let md = market_data_file(&market_data_path(), false).unwrap();
+    let message = expect_err(args_new(cfg, md, "daily", None), BarterStatus::InvalidInput);
+    assert!(
+        message.contains("executions[0].initial_state.balances[4]: asset \"bnb\" is not an asset of any instrument on binance_spot"),
+        "{message}"
+    );
+    unsafe { barter_system_config_free(cfg) };
+    let cfg = config_bytes(&serde_json::to_vec(&plain_config()).unwrap(), None).unwrap();
+    let message = expect_err(
+        args_new(
+            cfg,
+            md,
+            "daily",
+            Some(r#"[{"exchange": "binance_spot", "asset": "bnb", "total": "1", "free": "1"}]"#),
+        ),
+        BarterStatus::InvalidInput,
+    );
+    assert!(
+        message.contains("unknown asset") && message.contains("bnb"),
+        "{message}"
+    );
+    // Still fine with a good config.
+    let setup = Setup::new("daily", None);
+    let (summary, ordered) = run(setup.args, "after", "0.05").unwrap();
+    check_summary(
+        &summary,
+        &ordered,
+        "after",
+        "0.05",
+        "Daily",
+        &DEFAULT_BALANCES,
+    );
+    unsafe {
+        barter_market_data_free(md);
+        barter_system_config_free(cfg);
     }
 }

@@ -1,0 +1,182 @@
+#!/usr/bin/env python3
+"""Market data loading: ``barter_cy.MarketDataInMemory.from_json_file`` against the
+native Rust baseline (``rust_ffi/examples/bench_load.rs``, which calls the same
+``barter_ffi::market_data::load_file(path, false)`` without Python), measured in the
+same run, plus the cost of turning the loaded records into Python objects
+(``events()`` and ``list(iter(md))``) and where that cost goes.
+
+Usage::
+
+    python bench/bench_load.py [--events 1000000] [--repeat 3] [--rounds 2]
+
+The JSON Lines data set (3 instruments, trades, a few reconnect markers) is generated
+under ``bench/data/`` by ``bench/gen_market_data.py`` if it is not there yet. Each
+round runs the Rust baseline (``--repeat`` loads in one process) and then the same
+number of loads in this process, so both sides see the same machine state; best and
+median are over all rounds. Progress goes to stderr, the Markdown tables to stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import sys
+from pathlib import Path
+
+import _common as c
+
+import barter_cy
+from barter_cy.data import events_from_wire
+
+GOAL_RATIO = 1.2
+
+
+def ensure_data(events: int, reconnect_every: int, seed: int) -> tuple[Path, dict | None]:
+    """The data set path, generated first if absent (returns the generator's counts then)."""
+    import gen_market_data
+
+    c.DATA.mkdir(parents=True, exist_ok=True)
+    path = c.DATA / f"load_{events}_r{reconnect_every}_s{seed}.jsonl"
+    if path.exists():
+        return path, None
+    c.log(f"generating {path} ({events:,} events)...")
+    tmp = path.with_suffix(".tmp")
+    counts = gen_market_data.generate(tmp, events, n_instruments=3, seed=seed, reconnect_every=reconnect_every)
+    tmp.replace(path)
+    return path, counts
+
+
+def bench_loads(path: Path, executable: Path, repeat: int, rounds: int) -> dict:
+    """Interleaved rounds of Rust-baseline loads and Python loads of ``path``."""
+    py, rust, rust_drop = [], [], []
+    info = None
+    for round_index in range(rounds):
+        c.log(f"round {round_index + 1}/{rounds}: rust load x{repeat}")
+        report = c.run_example(executable, [path, "--repeat", repeat])
+        rust += report["load_s"]
+        rust_drop.append(report["drop_median_s"])
+        c.log(f"round {round_index + 1}/{rounds}: python load x{repeat}")
+        for _ in range(repeat):
+            seconds, md = c.time_call(lambda: barter_cy.MarketDataInMemory.from_json_file(path), c.settle)
+            py.append(seconds)
+            info = (len(md), md.item_count, md.reconnect_count)
+            del md
+        if info != (report["records"], report["items"], report["reconnects"]):
+            raise SystemExit(f"Python and Rust disagree on the counts: {info} vs {report}")
+    c.settle()
+    return {"python": py, "rust": rust, "rust_drop": c.median(rust_drop), "records": info[0], "items": info[1],
+            "reconnects": info[2]}
+
+
+def bench_events(path: Path, repeat: int) -> dict:
+    """``events()``, ``list(iter(md))`` and a breakdown of ``events()`` into its steps."""
+    md = barter_cy.MarketDataInMemory.from_json_file(path)
+    out = {"events": [], "iter": [], "rust_json": [], "json_loads": [], "json_loads_nogc": [], "from_wire": []}
+    for index in range(repeat):
+        c.log(f"events() / list(iter(md)) {index + 1}/{repeat}")
+        seconds, result = c.time_call(md.events, c.settle)
+        out["events"].append(seconds)
+        count = len(result)
+        del result
+        seconds, result = c.time_call(lambda: list(iter(md)), c.settle)
+        out["iter"].append(seconds)
+        if len(result) != count:
+            raise SystemExit(f"events() gave {count} events, iteration {len(result)}")
+        del result
+
+        # Breakdown of events(): Rust serialises rows to JSON (GIL released), json.loads
+        # parses them, events_from_wire builds the objects (with the cyclic GC paused).
+        seconds, raw = c.time_call(lambda: md._handle.events_json(0, len(md)), c.settle)
+        out["rust_json"].append(seconds)
+        seconds, rows = c.time_call(lambda: json.loads(raw), c.settle)
+        out["json_loads"].append(seconds)
+        seconds, result = c.time_call(lambda: events_from_wire(rows), None)
+        out["from_wire"].append(seconds)
+        del rows, result
+        c.settle()
+        gc.disable()
+        try:
+            seconds, rows = c.time_call(lambda: json.loads(raw), None)
+        finally:
+            gc.enable()
+        out["json_loads_nogc"].append(seconds)
+        out["json_bytes"] = len(raw)
+        del rows, raw
+    out["count"] = count
+    del md
+    c.settle()
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--events", type=int, default=1_000_000, help="market events in the data set (default 1,000,000)")
+    ap.add_argument("--reconnect-every", type=int, default=250_000, help="a Reconnecting marker every R events (0 = none)")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--repeat", type=int, default=3, help="loads per side per round (default 3)")
+    ap.add_argument("--rounds", type=int, default=2, help="interleaved Rust/Python rounds (default 2)")
+    ap.add_argument("--events-repeat", type=int, default=3, help="repeats of the events() measurements (default 3)")
+    ap.add_argument("--skip-events", action="store_true", help="only time loading")
+    ap.add_argument("--quick", action="store_true", help="smoke run: 100,000 events, 2x1 loads, 1 events() repeat")
+    ap.add_argument("--no-build", action="store_true", help="use the already built release example")
+    ap.add_argument("--json", type=Path, help="also write the raw samples here")
+    args = ap.parse_args(argv)
+    if args.quick:
+        args.events, args.repeat, args.rounds, args.events_repeat = 100_000, 1, 2, 1
+    if min(args.events, args.repeat, args.rounds, args.events_repeat) < 1:
+        ap.error("--events, --repeat, --rounds and --events-repeat must be >= 1")
+
+    path, generated = ensure_data(args.events, args.reconnect_every, args.seed)
+    if generated:
+        c.log(f"generated {json.dumps(generated)}")
+    executable = c.example_path("bench_load") if args.no_build else c.build_example("bench_load")
+
+    loads = bench_loads(path, executable, args.repeat, args.rounds)
+    events = None if args.skip_events else bench_events(path, args.events_repeat)
+
+    records = loads["records"]
+    size = path.stat().st_size
+    py_best, py_med = min(loads["python"]), c.median(loads["python"])
+    rs_best, rs_med = min(loads["rust"]), c.median(loads["rust"])
+
+    print(f"## Market data loading ({records:,} records, {loads['items']:,} events, {loads['reconnects']} reconnects, "
+          f"{size / 1e6:.1f} MB JSON Lines)\n")
+    print(c.environment_note() + "\n")
+    print(f"{len(loads['python'])} loads per side ({args.rounds} interleaved rounds of {args.repeat}).\n")
+    rows = [
+        ["`MarketDataInMemory.from_json_file` (Python)", c.fmt_s(py_best), c.fmt_s(py_med),
+         f"{py_med / records * 1e9:.0f} ns", f"{size / py_med / 1e6:.0f} MB/s"],
+        ["`barter_ffi::market_data::load_file` (Rust)", c.fmt_s(rs_best), c.fmt_s(rs_med),
+         f"{rs_med / records * 1e9:.0f} ns", f"{size / rs_med / 1e6:.0f} MB/s"],
+        [f"**ratio Python/Rust** (goal ≤ {GOAL_RATIO}x)", c.fmt_ratio(py_best, rs_best), c.fmt_ratio(py_med, rs_med), "", ""],
+    ]
+    print(c.markdown_table(["load", "best", "median", "per record (median)", "throughput"], rows))
+    print(f"\n(Rust drop of the loaded data, untimed above: {c.fmt_s(loads['rust_drop'])} median.)")
+
+    if events:
+        n = events["count"]
+        def row(label, key, per=n):
+            best, med = min(events[key]), c.median(events[key])
+            return [label, c.fmt_s(best), c.fmt_s(med), f"{med / per * 1e9:.0f} ns"]
+        print(f"\n## Market data → Python objects ({n:,} events, {len(events['events'])} repeats)\n")
+        print(c.markdown_table(
+            ["call", "best", "median", "per event (median)"],
+            [
+                row("`md.events()`", "events"),
+                row("`list(iter(md))` (65,536-record chunks)", "iter"),
+                row("↳ step 1: Rust rows → JSON (`events_json`, GIL released)", "rust_json"),
+                row(f"↳ step 2: `json.loads` of {events['json_bytes'] / 1e6:.0f} MB (GC enabled, as in `events()`)", "json_loads"),
+                row("↳ step 2 with the cyclic GC disabled (for comparison)", "json_loads_nogc"),
+                row("↳ step 3: `events_from_wire` (GC paused inside)", "from_wire"),
+            ],
+        ))
+    if args.json:
+        args.json.write_text(json.dumps({"loads": loads, "events": events, "path": str(path)}, indent=1))
+    ok = py_med / rs_med <= GOAL_RATIO
+    print(f"\nLoad ratio (median) {py_med / rs_med:.3f}x: {'within' if ok else 'OUTSIDE'} the {GOAL_RATIO}x goal.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
