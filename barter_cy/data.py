@@ -283,6 +283,24 @@ def _fmt_time(ns: int | None) -> str:
     return "None" if ns is None else ns_to_rfc3339(ns)
 
 
+class _Value:
+    """Base of the value classes: equal when of the same type with equal ``_key()``,
+    hashed consistently."""
+
+    __slots__ = ()
+
+    def _key(self) -> tuple:
+        raise NotImplementedError
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        return self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash((type(self),) + self._key())
+
+
 # --------------------------------------------------------------------------- #
 # Side
 # --------------------------------------------------------------------------- #
@@ -388,7 +406,7 @@ def _opt_level(value: Any, field: str) -> Level | None:
     return None if value is None else _level_arg(value, field)
 
 
-class PublicTrade:
+class PublicTrade(_Value):
     """barter ``PublicTrade { id: String, price: f64, amount: f64, side: Side }``.
 
     ``price`` and ``amount`` are Python floats, i.e. exactly the same binary64
@@ -410,14 +428,6 @@ class PublicTrade:
 
     def _key(self) -> tuple:
         return (self._id, self._price, self._amount, self._side)
-
-    def __eq__(self, other: object) -> bool:
-        if type(other) is not PublicTrade:
-            return NotImplemented
-        return self._key() == other._key()
-
-    def __hash__(self) -> int:
-        return hash((PublicTrade,) + self._key())
 
     def __repr__(self) -> str:
         return (
@@ -442,7 +452,7 @@ class PublicTrade:
         }
 
 
-class OrderBookL1:
+class OrderBookL1(_Value):
     """barter ``OrderBookL1 { last_update_time, best_bid: Option<Level>, best_ask }``."""
 
     __slots__ = ("_last_update_time", "_best_bid", "_best_ask")
@@ -473,14 +483,6 @@ class OrderBookL1:
     def _key(self) -> tuple:
         return (self._last_update_time, self._best_bid, self._best_ask)
 
-    def __eq__(self, other: object) -> bool:
-        if type(other) is not OrderBookL1:
-            return NotImplemented
-        return self._key() == other._key()
-
-    def __hash__(self) -> int:
-        return hash((OrderBookL1,) + self._key())
-
     def __repr__(self) -> str:
         return (
             f"OrderBookL1(last_update_time={_fmt_time(self._last_update_time)}, "
@@ -508,7 +510,7 @@ _BOOK_KINDS = ("snapshot", "update")
 _BOOK_TAGS = {"snapshot": "Snapshot", "update": "Update"}
 
 
-class OrderBookEvent:
+class OrderBookEvent(_Value):
     """barter ``OrderBookEvent::{Snapshot, Update}(OrderBook)``.
 
     ``kind`` is ``"snapshot"`` or ``"update"``.  ``bids``/``asks`` are stored
@@ -591,14 +593,6 @@ class OrderBookEvent:
     def _key(self) -> tuple:
         return (self._kind, self._sequence, self._time_engine, self._bids, self._asks)
 
-    def __eq__(self, other: object) -> bool:
-        if type(other) is not OrderBookEvent:
-            return NotImplemented
-        return self._key() == other._key()
-
-    def __hash__(self) -> int:
-        return hash((OrderBookEvent,) + self._key())
-
     def __repr__(self) -> str:
         return (
             f"OrderBookEvent.{self._kind}(sequence={self._sequence}, "
@@ -627,7 +621,7 @@ class OrderBookEvent:
         }
 
 
-class Candle:
+class Candle(_Value):
     """barter ``Candle { close_time, open, high, low, close, volume: f64, trade_count: u64 }``."""
 
     __slots__ = (
@@ -684,14 +678,6 @@ class Candle:
             self._trade_count,
         )
 
-    def __eq__(self, other: object) -> bool:
-        if type(other) is not Candle:
-            return NotImplemented
-        return self._key() == other._key()
-
-    def __hash__(self) -> int:
-        return hash((Candle,) + self._key())
-
     def __repr__(self) -> str:
         return (
             f"Candle(close_time={_fmt_time(self._close_time)}, open={self._open!r}, "
@@ -722,7 +708,7 @@ class Candle:
         }
 
 
-class Liquidation:
+class Liquidation(_Value):
     """barter ``Liquidation { side: Side, price: f64, quantity: f64, time }``."""
 
     __slots__ = ("_side", "_price", "_quantity", "_time")
@@ -753,14 +739,6 @@ class Liquidation:
 
     def _key(self) -> tuple:
         return (self._side, self._price, self._quantity, self._time)
-
-    def __eq__(self, other: object) -> bool:
-        if type(other) is not Liquidation:
-            return NotImplemented
-        return self._key() == other._key()
-
-    def __hash__(self) -> int:
-        return hash((Liquidation,) + self._key())
 
     def __repr__(self) -> str:
         return (
@@ -894,7 +872,7 @@ class DataKind:
 # --------------------------------------------------------------------------- #
 # MarketEvent / Reconnecting
 # --------------------------------------------------------------------------- #
-class MarketEvent:
+class MarketEvent(_Value):
     """barter ``MarketEvent<InstrumentIndex, DataKind>``.
 
     ``kind`` may be a :class:`DataKind` or a bare payload (wrapped with
@@ -966,14 +944,6 @@ class MarketEvent:
             self._instrument,
             self._kind,
         )
-
-    def __eq__(self, other: object) -> bool:
-        if type(other) is not MarketEvent:
-            return NotImplemented
-        return self._key() == other._key()
-
-    def __hash__(self) -> int:
-        return hash((MarketEvent,) + self._key())
 
     def __repr__(self) -> str:
         return (
