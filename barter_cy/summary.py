@@ -32,12 +32,16 @@ from __future__ import annotations
 
 import io
 import json
-import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any, Callable, TypeVar
+
+from barter_cy.data import datetime_to_ns as _datetime_to_ns
+from barter_cy.data import ns_to_datetime as _ns_to_datetime
+from barter_cy.data import ns_to_rfc3339 as _ns_to_rfc3339
+from barter_cy.data import rfc3339_to_ns as _rfc3339_to_ns
 
 __all__ = [
     "RustDecimal",
@@ -55,7 +59,6 @@ __all__ = [
 
 _T = TypeVar("_T")
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _NS_PER_S = 1_000_000_000
 _NS_PER_MS = 1_000_000
 _I64_MIN = -(2**63)
@@ -115,47 +118,8 @@ def _to_rust_decimal(value: Any, name: str) -> RustDecimal:
 # --------------------------------------------------------------------------
 
 
-def _ns_to_datetime(ns: int) -> datetime:
-    """Nanoseconds since epoch -> tz-aware UTC datetime (truncated to microseconds)."""
-    return _EPOCH + timedelta(microseconds=ns // 1000)
-
-
 def _ns_to_timedelta(ns: int) -> timedelta:
     return timedelta(microseconds=ns // 1000)
-
-
-def _datetime_to_ns(dt: datetime) -> int:
-    if dt.tzinfo is None:
-        raise ValueError("naive datetime not allowed; use a tz-aware (UTC) datetime")
-    delta = dt - _EPOCH
-    return (delta.days * 86_400 + delta.seconds) * _NS_PER_S + delta.microseconds * 1000
-
-
-def _ns_to_rfc3339(ns: int) -> str:
-    secs, frac = divmod(ns, _NS_PER_S)
-    dt = _EPOCH + timedelta(seconds=secs)
-    return f"{dt:%Y-%m-%dT%H:%M:%S}.{frac:09d}Z"
-
-
-_RFC3339_RE = re.compile(
-    r"^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?"
-    r"(?:([Zz])|([+-])(\d{2}):(\d{2}))$"
-)
-
-
-def _rfc3339_to_ns(s: str) -> int:
-    m = _RFC3339_RE.match(s)
-    if m is None:
-        raise ValueError(f"invalid RFC 3339 timestamp {s!r}")
-    year, month, day, hour, minute, second = (int(m.group(i)) for i in range(1, 7))
-    frac = m.group(7) or ""
-    if m.group(8):
-        tz = timezone.utc
-    else:
-        offset = timedelta(hours=int(m.group(10)), minutes=int(m.group(11)))
-        tz = timezone(-offset if m.group(9) == "-" else offset)
-    dt = datetime(year, month, day, hour, minute, second, tzinfo=tz)
-    return _datetime_to_ns(dt) + int(frac.ljust(9, "0") or "0")
 
 
 def _coerce_time_ns(value: Any, name: str) -> int:

@@ -80,6 +80,33 @@ fn trim_heap() {
     }
 }
 
+/// CPU time consumed so far, in seconds: `thread` for the calling thread, otherwise the
+/// whole process (all threads). The same clocks as Python's `time.thread_time()` /
+/// `time.process_time()`; 0 where unavailable.
+fn cpu_time_s(thread: bool) -> f64 {
+    #[cfg(target_os = "linux")]
+    {
+        #[repr(C)]
+        struct Timespec {
+            tv_sec: i64,
+            tv_nsec: i64,
+        }
+        extern "C" {
+            fn clock_gettime(clock: std::ffi::c_int, out: *mut Timespec) -> std::ffi::c_int;
+        }
+        const CLOCK_PROCESS_CPUTIME_ID: std::ffi::c_int = 2;
+        const CLOCK_THREAD_CPUTIME_ID: std::ffi::c_int = 3;
+        let mut ts = Timespec { tv_sec: 0, tv_nsec: 0 };
+        let clock = if thread { CLOCK_THREAD_CPUTIME_ID } else { CLOCK_PROCESS_CPUTIME_ID };
+        // SAFETY: clock_gettime writes one timespec (64-bit fields on 64-bit Linux).
+        if unsafe { clock_gettime(clock, &mut ts) } == 0 {
+            return ts.tv_sec as f64 + ts.tv_nsec as f64 * 1e-9;
+        }
+    }
+    let _ = thread;
+    0.0
+}
+
 fn median(samples: &[f64]) -> f64 {
     let mut sorted = samples.to_vec();
     sorted.sort_by(|a, b| a.partial_cmp(b).expect("finite timings"));
@@ -148,6 +175,7 @@ fn main() {
     }
 
     let mut samples = Vec::with_capacity(options.repeat);
+    let mut cpu_samples = Vec::with_capacity(options.repeat);
     let mut barter_durations = Vec::new();
     let mut summaries = 0usize;
     let mut instruments = 0usize;
@@ -155,21 +183,25 @@ fn main() {
         trim_heap();
         if options.variants == 0 {
             let dynamic = dynamics(1, "bt-").pop().expect("one");
+            let cpu_start = cpu_time_s(false);
             let start = Instant::now();
             let summary = runtime
                 .block_on(barter::backtest::backtest(Arc::clone(&args), dynamic))
                 .unwrap_or_else(|e| fail("backtest", &e.to_string()));
             samples.push(start.elapsed().as_secs_f64());
+            cpu_samples.push(cpu_time_s(false) - cpu_start);
             summaries = 1;
             instruments = summary.trading_summary.instruments.len();
             drop(summary);
         } else {
             let batch = dynamics(options.variants, "bt-");
+            let cpu_start = cpu_time_s(false);
             let start = Instant::now();
             let summary = runtime
                 .block_on(barter::backtest::run_backtests(Arc::clone(&args), batch))
                 .unwrap_or_else(|e| fail("run_backtests", &e.to_string()));
             samples.push(start.elapsed().as_secs_f64());
+            cpu_samples.push(cpu_time_s(false) - cpu_start);
             barter_durations.push(summary.duration.as_secs_f64());
             summaries = summary.summaries.len();
             instruments = summary.summaries.first().map_or(0, |s| s.trading_summary.instruments.len());
@@ -188,6 +220,7 @@ fn main() {
         "samples_s": samples,
         "best_s": samples.iter().copied().fold(f64::INFINITY, f64::min),
         "median_s": median(&samples),
+        "cpu_s": cpu_samples,
         "barter_duration_s": barter_durations,
         "summaries": summaries,
         "instruments_per_summary": instruments,

@@ -10,7 +10,8 @@
 //! ```
 //!
 //! Prints one JSON object on stdout: the per-repeat load times (seconds), best and
-//! median, the time to drop the parsed data, and the record counts.
+//! median, the CPU time of the loading thread per repeat, the time to drop the parsed
+//! data, and the record counts.
 
 use std::time::Instant;
 
@@ -56,6 +57,33 @@ fn trim_heap() {
     }
 }
 
+/// CPU time consumed so far, in seconds: `thread` for the calling thread, otherwise the
+/// whole process (all threads). The same clocks as Python's `time.thread_time()` /
+/// `time.process_time()`; 0 where unavailable.
+fn cpu_time_s(thread: bool) -> f64 {
+    #[cfg(target_os = "linux")]
+    {
+        #[repr(C)]
+        struct Timespec {
+            tv_sec: i64,
+            tv_nsec: i64,
+        }
+        extern "C" {
+            fn clock_gettime(clock: std::ffi::c_int, out: *mut Timespec) -> std::ffi::c_int;
+        }
+        const CLOCK_PROCESS_CPUTIME_ID: std::ffi::c_int = 2;
+        const CLOCK_THREAD_CPUTIME_ID: std::ffi::c_int = 3;
+        let mut ts = Timespec { tv_sec: 0, tv_nsec: 0 };
+        let clock = if thread { CLOCK_THREAD_CPUTIME_ID } else { CLOCK_PROCESS_CPUTIME_ID };
+        // SAFETY: clock_gettime writes one timespec (64-bit fields on 64-bit Linux).
+        if unsafe { clock_gettime(clock, &mut ts) } == 0 {
+            return ts.tv_sec as f64 + ts.tv_nsec as f64 * 1e-9;
+        }
+    }
+    let _ = thread;
+    0.0
+}
+
 fn median(samples: &[f64]) -> f64 {
     let mut sorted = samples.to_vec();
     sorted.sort_by(|a, b| a.partial_cmp(b).expect("finite timings"));
@@ -71,8 +99,10 @@ fn main() {
     let options = parse_options();
     let mut load_s = Vec::with_capacity(options.repeat);
     let mut drop_s = Vec::with_capacity(options.repeat);
+    let mut cpu_s = Vec::with_capacity(options.repeat);
     let mut info = None;
     for _ in 0..options.repeat {
+        let cpu_start = cpu_time_s(true);
         let start = Instant::now();
         let data = match barter_ffi::market_data::load_file(&options.path, false) {
             Ok(data) => data,
@@ -82,6 +112,7 @@ fn main() {
             }
         };
         load_s.push(start.elapsed().as_secs_f64());
+        cpu_s.push(cpu_time_s(true) - cpu_start);
         info = Some(data.info());
         let start = Instant::now();
         drop(data);
@@ -95,6 +126,7 @@ fn main() {
         "load_s": load_s,
         "load_best_s": load_s.iter().copied().fold(f64::INFINITY, f64::min),
         "load_median_s": median(&load_s),
+        "load_cpu_s": cpu_s,
         "drop_median_s": median(&drop_s),
         "records": info.records,
         "items": info.items,
