@@ -77,15 +77,22 @@ def median(samples: Sequence[float]) -> float:
     return statistics.median(samples)
 
 
-def time_call(fn: Callable[[], object], before: Callable[[], None] | None = None) -> tuple[float, object]:
-    """Wall time of one ``fn()`` call (``before`` runs untimed first). The result is
-    returned so that dropping it stays outside the timed region, as in the Rust
-    baselines."""
+def time_call(
+    fn: Callable[[], object],
+    before: Callable[[], None] | None = None,
+    cpu_clock: Callable[[], float] = time.process_time,
+) -> tuple[float, float, object]:
+    """Wall and CPU time of one ``fn()`` call (``before`` runs untimed first). The CPU
+    clock is ``time.process_time`` (all threads, as for work on tokio's workers) or
+    ``time.thread_time`` (work done in the calling thread). The result is returned so
+    that dropping it stays outside the timed region, as in the Rust baselines."""
     if before is not None:
         before()
+    cpu = cpu_clock()
     start = time.perf_counter()
     result = fn()
-    return time.perf_counter() - start, result
+    wall = time.perf_counter() - start
+    return wall, cpu_clock() - cpu, result
 
 
 def settle() -> None:

@@ -79,6 +79,8 @@ class Case:
     events: int
     python: list[float] = field(default_factory=list)
     rust: list[float] = field(default_factory=list)
+    python_cpu: list[float] = field(default_factory=list)  # process CPU time, all threads
+    rust_cpu: list[float] = field(default_factory=list)
     python_barter: list[float] = field(default_factory=list)  # barter's own duration, Python calls
     python_peak: int = 0
     rust_peak: int = 0
@@ -113,7 +115,7 @@ class Bench:
     def get_inputs(self, events: int) -> Inputs:
         if events not in self.inputs:
             path = ensure_data(events, self.opts.seed)
-            seconds, md = c.time_call(lambda: barter_cy.MarketDataInMemory.from_json_file(path))
+            seconds, _, md = c.time_call(lambda: barter_cy.MarketDataInMemory.from_json_file(path))
             args = barter_cy.BacktestArgsConstant(self.config, md, "daily")
             self.inputs[events] = Inputs(path, events, args, seconds)
             c.log(f"loaded {path.name}: {len(md):,} records in {c.fmt_s(seconds)}")
@@ -164,15 +166,16 @@ class Bench:
         case = Case("`backtest()`", 0, events)
         c.log(f"backtest(): rust x{repeat}")
         report = self.rust(inputs, 0, repeat)
-        case.rust, case.rust_peak = report["samples_s"], report["peak_rss_bytes"]
+        case.rust, case.rust_cpu, case.rust_peak = report["samples_s"], report["cpu_s"], report["peak_rss_bytes"]
         self.single_peak = report["peak_rss_bytes"]
         c.log(f"backtest(): python x{repeat}")
         dynamic = barter_cy.BacktestArgsDynamic("bt-0", "0.05")
         c.settle()
         c.reset_peak_rss()
         for _ in range(repeat):
-            seconds, summary = c.time_call(lambda: barter_cy.backtest(inputs.args, dynamic), c.settle)
+            seconds, cpu, summary = c.time_call(lambda: barter_cy.backtest(inputs.args, dynamic), c.settle)
             case.python.append(seconds)
+            case.python_cpu.append(cpu)
             if len(summary.trading_summary.instruments) != 3:
                 raise SystemExit(f"unexpected Python summary: {summary!r}")
             del summary
@@ -185,7 +188,7 @@ class Bench:
         case = Case(f"`run_backtests()` × {variants:,}", variants, events, note=note)
         c.log(f"run_backtests x{variants}: rust x{repeat}")
         report = self.rust(inputs, variants, repeat)
-        case.rust, case.rust_peak = report["samples_s"], report["peak_rss_bytes"]
+        case.rust, case.rust_cpu, case.rust_peak = report["samples_s"], report["cpu_s"], report["peak_rss_bytes"]
         scaling = None
         if with_scaling:
             scaling = Scaling(variants, events, rust_nw=list(case.rust), rust_workers=report["workers"])
@@ -202,8 +205,9 @@ class Bench:
         c.settle()
         c.reset_peak_rss()
         for _ in range(repeat):
-            seconds, summary = c.time_call(lambda: barter_cy.run_backtests(inputs.args, dynamics), c.settle)
+            seconds, cpu, summary = c.time_call(lambda: barter_cy.run_backtests(inputs.args, dynamics), c.settle)
             case.python.append(seconds)
+            case.python_cpu.append(cpu)
             case.python_barter.append(summary.duration_ns / 1e9)
             if len(summary) != variants:
                 raise SystemExit(f"expected {variants} summaries, got {len(summary)}")
@@ -262,28 +266,39 @@ class Bench:
             + f"; 3 instruments, reconnect marker every {RECONNECT_EVERY:,}; DefaultStrategy / DefaultRiskManager, "
               "daily summary interval. Python and Rust both on a tokio multi-thread runtime with the default "
               "worker count.\n")
-        rows = []
+        rows, detail = [], []
         for case in self.cases:
             py_med, rs_med = c.median(case.python), c.median(case.rust)
+            py_cpu, rs_cpu = c.median(case.python_cpu), c.median(case.rust_cpu)
             overhead = py_med - c.median(case.python_barter) if case.python_barter else None
             per = max(case.variants, 1)
             rows.append([
                 case.label, f"{case.events:,}", len(case.python),
                 c.fmt_s(min(case.python)), c.fmt_s(py_med), c.fmt_s(min(case.rust)), c.fmt_s(rs_med),
-                c.fmt_ratio(min(case.python), min(case.rust)), c.fmt_ratio(py_med, rs_med),
-                c.fmt_s(py_med / per), c.fmt_s(overhead) if overhead is not None else "–",
-                f"{c.fmt_bytes(case.python_peak)} / {c.fmt_bytes(case.rust_peak)}",
+                c.fmt_ratio(min(case.python), min(case.rust)), c.fmt_ratio(py_med, rs_med), c.fmt_ratio(py_cpu, rs_cpu),
+            ])
+            detail.append([
+                case.label, c.fmt_s(py_med / per), c.fmt_s(rs_med / per), c.fmt_s(py_cpu), c.fmt_s(rs_cpu),
+                c.fmt_s(overhead) if overhead is not None else "–",
+                c.fmt_bytes(case.python_peak), c.fmt_bytes(case.rust_peak),
             ])
         out.append(c.markdown_table(
             ["call", "events", "repeats", "Python best", "Python median", "Rust best", "Rust median",
-             "ratio best", f"ratio median (goal ≤ {GOAL_RATIO}x)", "Python per variant",
-             "Python outside barter¹", "peak RSS Py / Rust²"],
+             "ratio best", f"ratio median (goal ≤ {GOAL_RATIO}x)", "CPU ratio¹"],
             rows,
         ))
-        out.append("\n¹ Python median minus barter's own `MultiBacktestSummary.duration` for the same calls: "
+        out.append("\n### Where the time goes\n")
+        out.append(c.markdown_table(
+            ["call", "Python per variant", "Rust per variant", "Python CPU¹", "Rust CPU¹",
+             "Python outside barter²", "Python peak RSS³", "Rust peak RSS³"],
+            detail,
+        ))
+        out.append("\n¹ Process CPU time over all threads (medians), Python `time.process_time()`, Rust "
+                   "`CLOCK_PROCESS_CPUTIME_ID`; the ratio is of the medians.  ")
+        out.append("² Python median minus barter's own `MultiBacktestSummary.duration` for the same calls: "
                    "argument JSON, the FFI call, summary JSON and building the Python summary objects.  ")
-        out.append("² Python: peak during the case (VmHWM reset before it); Rust: peak of the baseline "
-                   "process (includes its data).")
+        out.append("³ Python: peak during the case (VmHWM reset before it); Rust: peak of the baseline "
+                   "process, its data and warm-up included.")
         notes = [f"- {case.label}: {case.note}" for case in self.cases if case.note]
         if notes:
             out.append("\nMemory guard:\n" + "\n".join(notes))

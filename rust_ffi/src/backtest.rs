@@ -33,7 +33,6 @@ use serde::Deserialize;
 use smol_str::SmolStr;
 use std::collections::{BTreeSet, HashSet};
 use std::ffi::c_char;
-use std::str::FromStr;
 use std::sync::Arc;
 
 /// The summary interval, chosen at run time (barter's `Daily`, `Annual252`, `Annual365`
