@@ -3,6 +3,7 @@ barter's own serde types in Rust."""
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 from decimal import Decimal
@@ -22,7 +23,7 @@ class SystemConfig:
     :attr:`risk_free_return`). Invalid input raises ``ValueError`` with serde's line and
     column."""
 
-    __slots__ = ("_handle", "_info", "__weakref__")
+    __slots__ = ("_handle", "_info", "_exported", "__weakref__")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         raise TypeError("use SystemConfig.from_json(path), from_json_str(text) or from_dict(dict)")
@@ -32,7 +33,14 @@ class SystemConfig:
         self = object.__new__(cls)
         self._handle = handle
         self._info = handle.info()
+        self._exported = None
         return self
+
+    def _export(self) -> dict:
+        # The config is immutable: export it from Rust once, on first use.
+        if self._exported is None:
+            self._exported = json.loads(self._handle.to_json())
+        return self._exported
 
     @classmethod
     def from_json(cls, path: PathLike) -> "SystemConfig":
@@ -63,7 +71,7 @@ class SystemConfig:
         """The config in the plain shape as barter serialises it (decimals as strings,
         times as RFC 3339 strings); ``SystemConfig.from_dict(c.to_dict())`` gives back an
         equal config."""
-        return json.loads(self._handle.to_json())["system"]
+        return copy.deepcopy(self._export()["system"])
 
     def to_json(self, indent: int | None = None) -> str:
         return json.dumps(self.to_dict(), indent=indent)
@@ -80,12 +88,12 @@ class SystemConfig:
     def instrument_names(self) -> list[str]:
         """barter's internal instrument names in index order (the order the
         ``instrument`` field of market data refers to)."""
-        return json.loads(self._handle.to_json())["instrument_names"]
+        return list(self._export()["instrument_names"])
 
     @property
     def risk_free_return(self) -> Decimal | None:
         """``risk_free_return`` given next to ``"system"``, if any."""
-        value = json.loads(self._handle.to_json())["risk_free_return"]
+        value = self._export()["risk_free_return"]
         return None if value is None else Decimal(value)
 
     def __eq__(self, other: object) -> bool:

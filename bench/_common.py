@@ -206,5 +206,6 @@ def environment_note() -> str:
         native = f"unavailable ({exc})"
     return (
         f"Python {platform.python_version()}, {os.cpu_count()} CPUs, {platform.machine()}, "
-        f"barter_cy native {native}, MemAvailable {fmt_bytes(mem_available_bytes())}"
+        f"barter_cy native {native}, MemAvailable {fmt_bytes(mem_available_bytes())}, "
+        f"load average {' / '.join(f'{x:.2f}' for x in os.getloadavg())} (1/5/15 min) at the end"
     )

@@ -10,13 +10,15 @@
 //! ```text
 //! cargo build --release --example bench_backtest --manifest-path rust_ffi/Cargo.toml
 //! rust_ffi/target/release/examples/bench_backtest --data DATA --config CONFIG \
-//!     [--variants N] [--repeat R] [--warmup W] [--workers T]
+//!     [--variants N] [--repeat R] [--warmup W] [--warmup-variants K] [--workers T]
 //! ```
 //!
 //! `--variants 0` (the default) times one `backtest()` per repeat; `--variants N` times
 //! one `run_backtests()` of N variants (ids `bt-0`..`bt-{N-1}`, risk-free return 0.05)
-//! per repeat. `--workers` defaults to the number of CPUs (tokio's default, which is
-//! what the Python bindings' runtime uses). Prints one JSON object on stdout.
+//! per repeat, after `--warmup` untimed calls of the same kind (default 1; batches of at
+//! most `--warmup-variants`, default 100). `--workers` defaults to the number of CPUs
+//! (tokio's default, which is what the Python bindings' runtime uses). Prints one JSON
+//! object on stdout: timings, process CPU times, barter's own batch durations, peak RSS.
 
 use barter_ffi::backtest::{build_args_constant, build_args_dynamic, ArgsDynamic, DynamicSpec, SummaryInterval};
 use std::sync::Arc;
@@ -28,19 +30,21 @@ struct Options {
     variants: usize,
     repeat: usize,
     warmup: usize,
+    warmup_variants: usize,
     workers: Option<usize>,
 }
 
 fn usage() -> ! {
     eprintln!(
-        "usage: bench_backtest --data PATH --config PATH [--variants N] [--repeat R] [--warmup W] [--workers T]"
+        "usage: bench_backtest --data PATH --config PATH [--variants N] [--repeat R] [--warmup W] \
+         [--warmup-variants K] [--workers T]"
     );
     std::process::exit(2)
 }
 
 fn parse_options() -> Options {
     let mut options =
-        Options { data: String::new(), config: String::new(), variants: 0, repeat: 3, warmup: 1, workers: None };
+        Options { data: String::new(), config: String::new(), variants: 0, repeat: 3, warmup: 1, warmup_variants: 100, workers: None };
     let mut args = std::env::args().skip(1);
     let number = |value: Option<String>| -> usize { value.and_then(|v| v.parse().ok()).unwrap_or_else(|| usage()) };
     while let Some(arg) = args.next() {
@@ -50,6 +54,7 @@ fn parse_options() -> Options {
             "--variants" => options.variants = number(args.next()),
             "--repeat" => options.repeat = number(args.next()).max(1),
             "--warmup" => options.warmup = number(args.next()),
+            "--warmup-variants" => options.warmup_variants = number(args.next()).max(1),
             "--workers" => options.workers = Some(number(args.next()).max(1)),
             _ => usage(),
         }
@@ -167,11 +172,21 @@ fn main() {
     );
     let args_s = start.elapsed().as_secs_f64();
 
+    // Untimed warm-up calls of the same kind (batches capped at --warmup-variants):
+    // they start the runtime's threads and grow the allocator's arenas, which would
+    // otherwise be charged to the first timed call of this fresh process.
     for round in 0..options.warmup {
-        let dynamic = dynamics(1, &format!("warmup-{round}-")).pop().expect("one");
-        runtime
-            .block_on(barter::backtest::backtest(Arc::clone(&args), dynamic))
-            .unwrap_or_else(|e| fail("warm-up backtest", &e.to_string()));
+        if options.variants == 0 {
+            let dynamic = dynamics(1, &format!("warmup-{round}-")).pop().expect("one");
+            runtime
+                .block_on(barter::backtest::backtest(Arc::clone(&args), dynamic))
+                .unwrap_or_else(|e| fail("warm-up backtest", &e.to_string()));
+        } else {
+            let batch = dynamics(options.variants.min(options.warmup_variants), &format!("warmup-{round}-"));
+            runtime
+                .block_on(barter::backtest::run_backtests(Arc::clone(&args), batch))
+                .unwrap_or_else(|e| fail("warm-up run_backtests", &e.to_string()));
+        }
     }
 
     let mut samples = Vec::with_capacity(options.repeat);
@@ -215,6 +230,7 @@ fn main() {
         "workers": workers,
         "repeat": options.repeat,
         "warmup": options.warmup,
+        "warmup_variants": options.warmup_variants,
         "records": market_data.records.len(),
         "setup_s": {"config": config_s, "load": load_s, "args_constant": args_s},
         "samples_s": samples,

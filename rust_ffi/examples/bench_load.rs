@@ -6,40 +6,43 @@
 //!
 //! ```text
 //! cargo build --release --example bench_load --manifest-path rust_ffi/Cargo.toml
-//! rust_ffi/target/release/examples/bench_load PATH [--repeat N]
+//! rust_ffi/target/release/examples/bench_load PATH [--repeat N] [--warmup W]
 //! ```
 //!
-//! Prints one JSON object on stdout: the per-repeat load times (seconds), best and
-//! median, the CPU time of the loading thread per repeat, the time to drop the parsed
-//! data, and the record counts.
+//! `--warmup W` untimed loads come first (default 0). Prints one JSON object on stdout:
+//! the per-repeat load times (seconds), best and median, the CPU time of the loading
+//! thread per repeat, the time to drop the parsed data, and the record counts.
 
 use std::time::Instant;
 
 struct Options {
     path: String,
     repeat: usize,
+    warmup: usize,
 }
 
 fn usage() -> ! {
-    eprintln!("usage: bench_load PATH [--repeat N]");
+    eprintln!("usage: bench_load PATH [--repeat N] [--warmup W]");
     std::process::exit(2)
 }
 
 fn parse_options() -> Options {
     let mut path = None;
     let mut repeat = 3usize;
+    let mut warmup = 0usize;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--repeat" => {
                 repeat = args.next().and_then(|v| v.parse().ok()).filter(|n| *n > 0).unwrap_or_else(|| usage())
             }
+            "--warmup" => warmup = args.next().and_then(|v| v.parse().ok()).unwrap_or_else(|| usage()),
             "-h" | "--help" => usage(),
             _ if path.is_none() && !arg.starts_with("--") => path = Some(arg),
             _ => usage(),
         }
     }
-    Options { path: path.unwrap_or_else(|| usage()), repeat }
+    Options { path: path.unwrap_or_else(|| usage()), repeat, warmup }
 }
 
 /// Gives freed heap back to the OS between repeats (untimed), as the Python benchmark
@@ -101,7 +104,8 @@ fn main() {
     let mut drop_s = Vec::with_capacity(options.repeat);
     let mut cpu_s = Vec::with_capacity(options.repeat);
     let mut info = None;
-    for _ in 0..options.repeat {
+    for round in 0..options.warmup + options.repeat {
+        let timed = round >= options.warmup;
         let cpu_start = cpu_time_s(true);
         let start = Instant::now();
         let data = match barter_ffi::market_data::load_file(&options.path, false) {
@@ -111,18 +115,23 @@ fn main() {
                 std::process::exit(1)
             }
         };
-        load_s.push(start.elapsed().as_secs_f64());
-        cpu_s.push(cpu_time_s(true) - cpu_start);
+        let (wall, cpu) = (start.elapsed().as_secs_f64(), cpu_time_s(true) - cpu_start);
         info = Some(data.info());
         let start = Instant::now();
         drop(data);
-        drop_s.push(start.elapsed().as_secs_f64());
+        let dropped = start.elapsed().as_secs_f64();
+        if timed {
+            load_s.push(wall);
+            cpu_s.push(cpu);
+            drop_s.push(dropped);
+        }
         trim_heap();
     }
     let info = info.expect("repeat > 0");
     let report = serde_json::json!({
         "path": options.path,
         "repeat": options.repeat,
+        "warmup": options.warmup,
         "load_s": load_s,
         "load_best_s": load_s.iter().copied().fold(f64::INFINITY, f64::min),
         "load_median_s": median(&load_s),
