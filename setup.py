@@ -49,7 +49,8 @@ extension = Extension(
     ["barter_cy/_native.pyx"],
     include_dirs=[str(ROOT / "include")],
     libraries=["pthread", "dl", "m"],
-    extra_link_args=["-Wl,--gc-sections"],
+    # Keep the Rust symbols private to the extension: only PyInit__native is exported.
+    extra_link_args=["-Wl,--gc-sections", "-Wl,--exclude-libs,ALL"],
 )
 
 setup(

@@ -10,6 +10,9 @@ cdef extern from *:
 
 cdef extern from "barter_ffi.h" nogil:
 
+  # How many backtests `run_many` keeps in flight when the caller passes 0.
+  const size_t DEFAULT_MAX_CONCURRENT # = 64
+
   # Outcome of every fallible exported function.
   ctypedef enum BarterStatus:
     # Success; out-parameters are written.
@@ -26,6 +29,15 @@ cdef extern from "barter_ffi.h" nogil:
     BARTER_STATUS_PANIC # = 5,
     # A required pointer argument was NULL.
     BARTER_STATUS_NULL_POINTER # = 6,
+
+  # What one record is, for `barter_market_data_record_view`.
+  ctypedef enum BarterRecordKind:
+    BARTER_RECORD_KIND_RECONNECTING # = 0,
+    BARTER_RECORD_KIND_TRADE # = 1,
+    BARTER_RECORD_KIND_ORDER_BOOK_L1 # = 2,
+    BARTER_RECORD_KIND_ORDER_BOOK # = 3,
+    BARTER_RECORD_KIND_CANDLE # = 4,
+    BARTER_RECORD_KIND_LIQUIDATION # = 5,
 
   # Opaque handle to the constant backtest arguments (`Arc` inside).
   ctypedef struct BarterBacktestArgsConstant:
@@ -59,6 +71,25 @@ cdef extern from "barter_ffi.h" nogil:
     size_t assets;
     # Whether the input had a `risk_free_return` next to its `"system"` key.
     bool has_risk_free_return;
+
+  # A borrowed view of one record. String pointers point into the handle's data (or
+  # static memory) and stay valid while the handle is alive; they are not NUL-terminated.
+  # Trade fields are set for `Trade` records only; the other kinds are read as JSON
+  # through `barter_market_data_events_json`.
+  ctypedef struct BarterRecordView:
+    BarterRecordKind kind;
+    # barter's exchange id (`binance_spot`...), for items and reconnect markers.
+    const uint8_t *exchange;
+    size_t exchange_len;
+    int64_t time_exchange_ns;
+    int64_t time_received_ns;
+    size_t instrument;
+    const uint8_t *trade_id;
+    size_t trade_id_len;
+    double trade_price;
+    double trade_amount;
+    # 0 buy, 1 sell.
+    uint8_t trade_side;
 
   # Counts and first-event time of a market data handle.
   ctypedef struct BarterMarketDataInfo:
@@ -105,12 +136,14 @@ cdef extern from "barter_ffi.h" nogil:
                                    size_t *out_len,
                                    BarterError **err);
 
-  # Runs backtests concurrently. `dynamics_json` is a JSON array of
+  # Runs backtests concurrently, at most `max_concurrent` in flight (0: 64), summaries
+  # in input order. `dynamics_json` is a JSON array of
   # `{"id": str, "risk_free_return": decimal string}`; ids must be unique. Writes the
   # `MultiBacktestSummary` as JSON; free it with `barter_bytes_free`.
   BarterStatus barter_backtest_run_many(const BarterBacktestArgsConstant *args,
                                         const uint8_t *dynamics_json,
                                         size_t dynamics_len,
+                                        size_t max_concurrent,
                                         uint8_t **out_ptr,
                                         size_t *out_len,
                                         BarterError **err);
@@ -164,6 +197,14 @@ cdef extern from "barter_ffi.h" nogil:
 
   # Version of this library, a static NUL-terminated string.
   const char *barter_ffi_version();
+
+  # Fills `out` with a borrowed view of record `index` (reconnect markers included).
+  # No allocation and no copy: the fast path for turning trades into Python objects.
+  # `index` past the end is `InvalidInput`.
+  BarterStatus barter_market_data_record_view(const BarterMarketData *handle,
+                                              size_t index,
+                                              BarterRecordView *out,
+                                              BarterError **err);
 
   # Loads market data from a file (either shape). A missing file is `NotFound`.
   BarterStatus barter_market_data_from_json_file(const char *path,

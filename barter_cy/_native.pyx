@@ -5,6 +5,7 @@ Handles are immutable and thread-safe on the Rust side, so these objects can be 
 across threads; each frees its handle exactly once, in ``__dealloc__``."""
 
 from libc.stdint cimport uint8_t, int64_t
+from cpython.unicode cimport PyUnicode_DecodeUTF8
 from barter_cy._ffi cimport *
 
 from barter_cy import errors as _errors
@@ -145,6 +146,58 @@ cdef class MarketDataHandle:
         _check(status, err)
         return (info.records, info.items, info.reconnects, info.skipped_errors,
                 info.time_first_event_ns, info.max_instrument)
+
+    def build_events(self, size_t start, size_t stop):
+        """MarketEvent objects for the items among records start..stop (clamped).
+
+        Trades (the bulk of market data) are read straight from Rust's memory through
+        ``barter_market_data_record_view`` (no JSON, no intermediate copy) and built here;
+        the other kinds go through their JSON rows."""
+        from barter_cy import data
+        cdef BarterMarketData *src = self.get()
+        cdef BarterMarketDataInfo info
+        cdef BarterRecordView view
+        cdef BarterError *err = NULL
+        cdef BarterStatus status
+        cdef size_t index
+        status = barter_market_data_info(src, &info, &err)
+        _check(status, err)
+        if stop > info.records:
+            stop = info.records
+        new = object.__new__
+        MarketEvent, DataKind, PublicTrade = data.MarketEvent, data.DataKind, data.PublicTrade
+        buy, sell = data.Side.BUY, data.Side.SELL
+        exchanges = {}
+        out = []
+        with data._gc_paused():
+            for index in range(start, stop):
+                status = barter_market_data_record_view(src, index, &view, &err)
+                _check(status, err)
+                if view.kind == BARTER_RECORD_KIND_RECONNECTING:
+                    continue
+                if view.kind != BARTER_RECORD_KIND_TRADE:
+                    out.extend(data.events_from_wire_json(self.events_json(index, index + 1)))
+                    continue
+                exchange = exchanges.get(<size_t>view.exchange)
+                if exchange is None:
+                    exchange = PyUnicode_DecodeUTF8(<const char *>view.exchange, view.exchange_len, NULL)
+                    exchanges[<size_t>view.exchange] = exchange
+                trade = new(PublicTrade)
+                trade._id = PyUnicode_DecodeUTF8(<const char *>view.trade_id, view.trade_id_len, NULL)
+                trade._price = view.trade_price
+                trade._amount = view.trade_amount
+                trade._side = buy if view.trade_side == 0 else sell
+                kind = new(DataKind)
+                kind._kind_name = "public_trade"
+                kind._value = trade
+                event = new(MarketEvent)
+                event._time_exchange = view.time_exchange_ns
+                event._time_received = view.time_received_ns
+                event._exchange = exchange
+                event._instrument = view.instrument
+                event._kind = kind
+                out.append(event)
+        return out
 
     def events_json(self, size_t start, size_t stop):
         """JSON rows of the items among records start..stop."""
@@ -302,7 +355,7 @@ cdef class ArgsConstantHandle:
         _check(status, err)
         return _take_bytes(ptr, length)
 
-    def run_many(self, const uint8_t[::1] dynamics_json):
+    def run_many(self, const uint8_t[::1] dynamics_json, size_t max_concurrent=0):
         """Concurrent backtests; returns the MultiBacktestSummary JSON bytes."""
         cdef BarterBacktestArgsConstant *src = self.get()
         cdef const uint8_t *data = &dynamics_json[0] if dynamics_json.shape[0] else NULL
@@ -312,6 +365,6 @@ cdef class ArgsConstantHandle:
         cdef BarterError *err = NULL
         cdef BarterStatus status
         with nogil:
-            status = barter_backtest_run_many(src, data, data_len, &ptr, &length, &err)
+            status = barter_backtest_run_many(src, data, data_len, max_concurrent, &ptr, &length, &err)
         _check(status, err)
         return _take_bytes(ptr, length)

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import AsyncIterator, Iterable, Iterator, Union
 
 from barter_cy import _native
-from barter_cy.data import MarketEvent, Reconnecting, events_from_wire_json, events_to_jsonl, ns_to_datetime
+from barter_cy.data import MarketEvent, Reconnecting, events_to_jsonl, ns_to_datetime
 
 __all__ = ["MarketDataInMemory"]
 
@@ -121,12 +121,12 @@ class MarketDataInMemory:
     def events(self) -> list[MarketEvent]:
         """All items as :class:`MarketEvent` objects, in file order (reconnect markers
         are skipped). A new list on each call."""
-        return events_from_wire_json(self._handle.events_json(0, len(self)))
+        return self._handle.build_events(0, len(self))
 
     def _chunks(self) -> Iterator[list[MarketEvent]]:
         total = len(self)
         for start in range(0, total, CHUNK_RECORDS):
-            yield events_from_wire_json(self._handle.events_json(start, start + CHUNK_RECORDS))
+            yield self._handle.build_events(start, start + CHUNK_RECORDS)
 
     def __iter__(self) -> Iterator[MarketEvent]:
         """Iterates the items lazily, converting a chunk at a time."""

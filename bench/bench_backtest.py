@@ -81,6 +81,8 @@ class Inputs:
 
 @dataclass
 class Case:
+    """Samples of one comparison row (seconds; one entry per repeat)."""
+
     label: str
     variants: int  # 0 = backtest()
     events: int
@@ -101,6 +103,8 @@ class Case:
 
 @dataclass
 class Scaling:
+    """Samples of one scaling comparison (seconds; one entry per repeat)."""
+
     variants: int
     events: int
     rust_1w: list[float] = field(default_factory=list)
@@ -116,6 +120,8 @@ class Scaling:
 
 
 class Bench:
+    """Runs the cases, keeps their samples and renders the Markdown report."""
+
     def __init__(self, opts: argparse.Namespace, executable: Path) -> None:
         self.opts = opts
         self.executable = executable

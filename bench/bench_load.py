@@ -3,7 +3,8 @@
 native Rust baseline (``rust_ffi/examples/bench_load.rs``, which calls the same
 ``barter_ffi::market_data::load_file(path, false)`` without Python), measured in the
 same run, plus the cost of turning the loaded records into Python objects
-(``events()`` and ``list(iter(md))``) and where that cost goes.
+(``events()`` and ``list(iter(md))``), with the internal JSON wire path timed step by
+step when this build has one.
 
 Usage::
 
@@ -29,7 +30,7 @@ from pathlib import Path
 import _common as c
 
 import barter_cy
-from barter_cy.data import events_from_wire
+import barter_cy.data
 
 GOAL_RATIO = 1.2
 
@@ -80,10 +81,22 @@ def bench_loads(path: Path, executable: Path, repeat: int, rounds: int) -> dict:
             "rust_drop": c.median(rust_drop), "records": info[0], "items": info[1], "reconnects": info[2]}
 
 
-def bench_events(path: Path, repeat: int) -> dict:
-    """``events()``, ``list(iter(md))`` and a breakdown of ``events()`` into its steps."""
+def wire_path_available(md: barter_cy.MarketDataInMemory) -> bool:
+    """Whether the JSON wire path (``_handle.events_json`` + ``data.events_from_wire``)
+    exists in this build; it is internal and may change, so the breakdown is optional."""
+    return hasattr(md._handle, "events_json") and hasattr(barter_cy.data, "events_from_wire")
+
+
+def bench_events(path: Path, repeat: int, breakdown: bool) -> dict:
+    """``events()`` and ``list(iter(md))``; with ``breakdown``, also the JSON wire path
+    step by step (Rust rows to JSON, ``json.loads`` with and without the cyclic GC,
+    ``events_from_wire``), if this build has it."""
     md = barter_cy.MarketDataInMemory.from_json_file(path)
-    out = {"events": [], "iter": [], "rust_json": [], "json_loads": [], "json_loads_nogc": [], "from_wire": []}
+    breakdown = breakdown and wire_path_available(md)
+    out: dict = {"events": [], "iter": [], "breakdown": breakdown}
+    steps = ("rust_json", "json_loads", "json_loads_nogc", "from_wire")
+    for key in steps if breakdown else ():
+        out[key] = []
     for index in range(repeat):
         c.log(f"events() / list(iter(md)) {index + 1}/{repeat}")
         seconds, _, result = c.time_call(md.events, c.settle)
@@ -95,25 +108,24 @@ def bench_events(path: Path, repeat: int) -> dict:
         if len(result) != count:
             raise SystemExit(f"events() gave {count} events, iteration {len(result)}")
         del result
-
-        # Breakdown of events(): Rust serialises rows to JSON (GIL released), json.loads
-        # parses them, events_from_wire builds the objects (with the cyclic GC paused).
-        seconds, _, raw = c.time_call(lambda: md._handle.events_json(0, len(md)), c.settle)
-        out["rust_json"].append(seconds)
-        seconds, _, rows = c.time_call(lambda: json.loads(raw), c.settle)
-        out["json_loads"].append(seconds)
-        seconds, _, result = c.time_call(lambda: events_from_wire(rows), None)
-        out["from_wire"].append(seconds)
-        del rows, result
-        c.settle()
-        gc.disable()
-        try:
-            seconds, _, rows = c.time_call(lambda: json.loads(raw), None)
-        finally:
-            gc.enable()
-        out["json_loads_nogc"].append(seconds)
-        out["json_bytes"] = len(raw)
-        del rows, raw
+        if breakdown:
+            
+            seconds, _, raw = c.time_call(lambda: md._handle.events_json(0, len(md)), c.settle)
+            out["rust_json"].append(seconds)
+            seconds, _, rows = c.time_call(lambda: json.loads(raw), c.settle)
+            out["json_loads"].append(seconds)
+            seconds, _, result = c.time_call(lambda: barter_cy.data.events_from_wire(rows), None)
+            out["from_wire"].append(seconds)
+            del rows, result
+            c.settle()
+            gc.disable()
+            try:
+                seconds, _, rows = c.time_call(lambda: json.loads(raw), None)
+            finally:
+                gc.enable()
+            out["json_loads_nogc"].append(seconds)
+            out["json_bytes"] = len(raw)
+            del rows, raw
     out["count"] = count
     del md
     c.settle()
@@ -129,6 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeat", type=int, default=1, help="timed loads per side per round (default 1)")
     ap.add_argument("--events-repeat", type=int, default=3, help="repeats of the events() measurements (default 3)")
     ap.add_argument("--skip-events", action="store_true", help="only time loading")
+    ap.add_argument("--no-breakdown", action="store_true", help="skip the step-by-step JSON wire path timings")
     ap.add_argument("--quick", action="store_true", help="smoke run: 100,000 events, 3 rounds, 1 events() repeat")
     ap.add_argument("--no-build", action="store_true", help="use the already built release example")
     ap.add_argument("--json", type=Path, help="also write the raw samples here")
@@ -144,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
     executable = c.example_path("bench_load") if args.no_build else c.build_example("bench_load")
 
     loads = bench_loads(path, executable, args.repeat, args.rounds)
-    events = None if args.skip_events else bench_events(path, args.events_repeat)
+    events = None if args.skip_events else bench_events(path, args.events_repeat, not args.no_breakdown)
 
     records = loads["records"]
     size = path.stat().st_size
@@ -182,17 +195,17 @@ def main(argv: list[str] | None = None) -> int:
             best, med = min(events[key]), c.median(events[key])
             return [label, c.fmt_s(best), c.fmt_s(med), f"{med / per * 1e9:.0f} ns"]
         print(f"\n## Market data → Python objects ({n:,} events, {len(events['events'])} repeats)\n")
-        print(c.markdown_table(
-            ["call", "best", "median", "per event (median)"],
-            [
-                row("`md.events()`", "events"),
-                row("`list(iter(md))` (65,536-record chunks)", "iter"),
-                row("↳ step 1: Rust rows → JSON (`events_json`, GIL released)", "rust_json"),
-                row(f"↳ step 2: `json.loads` of {events['json_bytes'] / 1e6:.0f} MB (GC enabled, as in `events()`)", "json_loads"),
-                row("↳ step 2 with the cyclic GC disabled (for comparison)", "json_loads_nogc"),
-                row("↳ step 3: `events_from_wire` (GC paused inside)", "from_wire"),
-            ],
-        ))
+        rows = [row("`md.events()`", "events"), row("`list(iter(md))`", "iter")]
+        if events["breakdown"]:
+            mb = events["json_bytes"] / 1e6
+            rows += [
+                ["*JSON wire path, step by step:*", "", "", ""],
+                row("1. Rust rows → JSON bytes (`_handle.events_json`, GIL released)", "rust_json"),
+                row(f"2. `json.loads` of the {mb:.0f} MB, cyclic GC enabled", "json_loads"),
+                row(f"2'. `json.loads` of the {mb:.0f} MB, cyclic GC disabled", "json_loads_nogc"),
+                row("3. `data.events_from_wire` (pauses the GC itself)", "from_wire"),
+            ]
+        print(c.markdown_table(["call", "best", "median", "per event (median)"], rows))
     if args.json:
         args.json.write_text(json.dumps({"loads": loads, "events": events, "path": str(path)}, indent=1))
     ok = paired <= GOAL_RATIO

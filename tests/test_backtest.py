@@ -623,10 +623,10 @@ class _TimedHandle:
         self._inner = inner
         self.windows: list[tuple[float, float]] = []
 
-    def run_many(self, payload):
+    def run_many(self, payload, max_concurrent):
         start = time.perf_counter()
         try:
-            return self._inner.run_many(payload)
+            return self._inner.run_many(payload, max_concurrent)
         finally:
             self.windows.append((start, time.perf_counter()))
 
@@ -807,3 +807,21 @@ def test_trigger_panic_rejects_nul():
 def test_id_with_nul_is_rejected(args):
     with pytest.raises(ValueError, match="NUL"):
         barter_cy.backtest(args, BacktestArgsDynamic("a\0b", "0.05"))
+
+
+def test_run_backtests_max_concurrent(args, summary):
+    dynamics = [BacktestArgsDynamic(f"mc-{i}", f"0.0{i}") for i in range(6)]
+    reference = run_backtests(args, dynamics)
+    for limit in (1, 2, 1000):
+        multi = run_backtests(args, dynamics, max_concurrent=limit)
+        assert multi.num_backtests == 6
+        # Input order whatever the bound, and the same results.
+        assert multi.ids == [f"mc-{i}" for i in range(6)]
+        assert [s.risk_free_return for s in multi] == [Decimal(f"0.0{i}") for i in range(6)]
+        assert [_stable(s) for s in multi] == [_stable(s) for s in reference]
+    with pytest.raises(ValueError, match="max_concurrent must be at least 1, got 0"):
+        run_backtests(args, dynamics, max_concurrent=0)
+    with pytest.raises(TypeError, match="max_concurrent must be int, got float"):
+        run_backtests(args, dynamics, max_concurrent=2.0)
+    with pytest.raises(TypeError, match="max_concurrent must be int, got bool"):
+        run_backtests(args, dynamics, max_concurrent=True)

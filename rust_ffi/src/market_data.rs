@@ -339,6 +339,109 @@ impl MarketData {
     }
 }
 
+/// What one record is, for `barter_market_data_record_view`.
+#[repr(C)]
+#[derive(Debug, Copy, Clone, PartialEq, Eq)]
+pub enum BarterRecordKind {
+    Reconnecting = 0,
+    Trade = 1,
+    OrderBookL1 = 2,
+    OrderBook = 3,
+    Candle = 4,
+    Liquidation = 5,
+}
+
+/// A borrowed view of one record. String pointers point into the handle's data (or
+/// static memory) and stay valid while the handle is alive; they are not NUL-terminated.
+/// Trade fields are set for `Trade` records only; the other kinds are read as JSON
+/// through `barter_market_data_events_json`.
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct BarterRecordView {
+    pub kind: BarterRecordKind,
+    /// barter's exchange id (`binance_spot`...), for items and reconnect markers.
+    pub exchange: *const u8,
+    pub exchange_len: usize,
+    pub time_exchange_ns: i64,
+    pub time_received_ns: i64,
+    pub instrument: usize,
+    pub trade_id: *const u8,
+    pub trade_id_len: usize,
+    pub trade_price: f64,
+    pub trade_amount: f64,
+    /// 0 buy, 1 sell.
+    pub trade_side: u8,
+}
+
+impl MarketData {
+    /// A view of record `index`, or `None` past the end.
+    pub fn record_view(&self, index: usize) -> Option<BarterRecordView> {
+        let record = self.records.get(index)?;
+        let mut view = BarterRecordView {
+            kind: BarterRecordKind::Reconnecting,
+            exchange: std::ptr::null(),
+            exchange_len: 0,
+            time_exchange_ns: 0,
+            time_received_ns: 0,
+            instrument: 0,
+            trade_id: std::ptr::null(),
+            trade_id_len: 0,
+            trade_price: 0.0,
+            trade_amount: 0.0,
+            trade_side: 0,
+        };
+        let exchange = match record {
+            ReconnectEvent::Reconnecting(exchange) => *exchange,
+            ReconnectEvent::Item(event) => {
+                view.time_exchange_ns = to_ns(event.time_exchange);
+                view.time_received_ns = to_ns(event.time_received);
+                view.instrument = event.instrument.index();
+                view.kind = match &event.kind {
+                    DataKind::Trade(trade) => {
+                        view.trade_id = trade.id.as_ptr();
+                        view.trade_id_len = trade.id.len();
+                        view.trade_price = trade.price;
+                        view.trade_amount = trade.amount;
+                        view.trade_side = match trade.side {
+                            barter_instrument::Side::Buy => 0,
+                            barter_instrument::Side::Sell => 1,
+                        };
+                        BarterRecordKind::Trade
+                    }
+                    DataKind::OrderBookL1(_) => BarterRecordKind::OrderBookL1,
+                    DataKind::OrderBook(_) => BarterRecordKind::OrderBook,
+                    DataKind::Candle(_) => BarterRecordKind::Candle,
+                    DataKind::Liquidation(_) => BarterRecordKind::Liquidation,
+                };
+                event.exchange
+            }
+        };
+        let name = exchange.as_str();
+        view.exchange = name.as_ptr();
+        view.exchange_len = name.len();
+        Some(view)
+    }
+}
+
+/// Fills `out` with a borrowed view of record `index` (reconnect markers included).
+/// No allocation and no copy: the fast path for turning trades into Python objects.
+/// `index` past the end is `InvalidInput`.
+#[no_mangle]
+pub extern "C" fn barter_market_data_record_view(
+    handle: *const BarterMarketData,
+    index: usize,
+    out: *mut BarterRecordView,
+    err: *mut *mut BarterError,
+) -> BarterStatus {
+    ffi_call(err, || {
+        let data = &handle_ref(handle, "market data handle")?.inner;
+        let view = data.record_view(index).ok_or_else(|| {
+            FfiError::invalid(format!("record index {index} out of range ({} records)", data.records.len()))
+        })?;
+        write_out(out, view, "out")
+    })
+}
+
 /// Loads market data from a file (either shape). A missing file is `NotFound`.
 #[no_mangle]
 pub extern "C" fn barter_market_data_from_json_file(

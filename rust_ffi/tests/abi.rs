@@ -74,6 +74,7 @@ extern "C" {
         args: *const ArgsConstant,
         dynamics_json: *const u8,
         dynamics_len: usize,
+        max_concurrent: usize,
         out_ptr: *mut *mut u8,
         out_len: *mut usize,
         err: *mut *mut Error,
@@ -412,7 +413,7 @@ fn run(
 
 fn run_many(args: *const ArgsConstant, dynamics: &[u8]) -> Result<(Value, Ordered), Failure> {
     json_out(|p, l, e| unsafe {
-        barter_backtest_run_many(args, dynamics.as_ptr(), dynamics.len(), p, l, e)
+        barter_backtest_run_many(args, dynamics.as_ptr(), dynamics.len(), 0, p, l, e)
     })
 }
 
@@ -1040,7 +1041,7 @@ fn null_err_out_parameter_is_accepted() {
         );
         assert!(ptr.is_null());
         assert_eq!(
-            barter_backtest_run_many(args, b"[".as_ptr(), 1, &mut ptr, &mut len, null_mut()),
+            barter_backtest_run_many(args, b"[".as_ptr(), 1, 0, &mut ptr, &mut len, null_mut()),
             BarterStatus::InvalidInput
         );
         assert!(ptr.is_null());
@@ -1548,19 +1549,21 @@ fn args_constant_null_arguments() {
             null(),
             dynamics.as_ptr(),
             dynamics.len(),
+            0,
             &mut ptr,
             &mut len,
             err,
         )
     });
     fails(BarterStatus::NullPointer, |err| unsafe {
-        barter_backtest_run_many(args, null(), 10, &mut ptr, &mut len, err)
+        barter_backtest_run_many(args, null(), 10, 0, &mut ptr, &mut len, err)
     });
     fails(BarterStatus::NullPointer, |err| unsafe {
         barter_backtest_run_many(
             args,
             dynamics.as_ptr(),
             dynamics.len(),
+            0,
             null_mut(),
             &mut len,
             err,
@@ -1571,6 +1574,7 @@ fn args_constant_null_arguments() {
             args,
             dynamics.as_ptr(),
             dynamics.len(),
+            0,
             &mut ptr,
             null_mut(),
             err,
@@ -1578,7 +1582,7 @@ fn args_constant_null_arguments() {
     });
     // (NULL, 0) is an empty buffer: invalid JSON.
     fails(BarterStatus::InvalidInput, |err| unsafe {
-        barter_backtest_run_many(args, null(), 0, &mut ptr, &mut len, err)
+        barter_backtest_run_many(args, null(), 0, 0, &mut ptr, &mut len, err)
     });
     assert!(ptr.is_null());
     unsafe {
@@ -2416,4 +2420,73 @@ fn balances_for_assets_no_instrument_uses_are_rejected_up_front() {
         barter_market_data_free(md);
         barter_system_config_free(cfg);
     }
+}
+
+#[test]
+fn run_many_bound_keeps_input_order_and_results() {
+    let setup = Setup::new("daily", None);
+    let dynamics: Vec<_> = (0..5)
+        .map(|i| json!({"id": format!("b{i}"), "risk_free_return": format!("0.0{i}")}))
+        .collect();
+    let payload = serde_json::to_vec(&dynamics).unwrap();
+    let ids = |v: &Value| -> Vec<String> {
+        v["summaries"].as_array().unwrap().iter().map(|s| s["id"].as_str().unwrap().to_owned()).collect()
+    };
+    let balances = |v: &Value| -> Vec<Value> {
+        v["summaries"].as_array().unwrap().iter().map(|s| s["trading_summary"]["assets"].clone()).collect()
+    };
+    let (unbounded, _) = run_many(setup.args, &payload).unwrap();
+    for limit in [1usize, 2, 1000] {
+        let (bounded, _) = json_out(|p, l, e| unsafe {
+            barter_backtest_run_many(setup.args, payload.as_ptr(), payload.len(), limit, p, l, e)
+        })
+        .unwrap();
+        assert_eq!(bounded["num_backtests"], json!(5));
+        assert_eq!(ids(&bounded), vec!["b0", "b1", "b2", "b3", "b4"]);
+        let rfrs: Vec<_> = bounded["summaries"].as_array().unwrap().iter().map(|s| s["risk_free_return"].clone()).collect();
+        assert_eq!(rfrs, vec![json!("0.00"), json!("0.01"), json!("0.02"), json!("0.03"), json!("0.04")]);
+        assert_eq!(balances(&bounded), balances(&unbounded));
+    }
+}
+
+#[test]
+fn record_view_reads_trades_in_place() {
+    use barter_ffi::market_data::{barter_market_data_record_view, BarterRecordKind, BarterRecordView};
+    let md = market_data_file(&market_data_path(), false).unwrap();
+    let handle = md as *const barter_ffi::market_data::BarterMarketData;
+    let mut view = std::mem::MaybeUninit::<BarterRecordView>::uninit();
+    let mut err = null_mut();
+    let status = barter_market_data_record_view(handle, 0, view.as_mut_ptr(), &mut err);
+    assert_eq!(status, BarterStatus::Ok);
+    assert!(err.is_null());
+    let view = unsafe { view.assume_init() };
+    let text = |p: *const u8, n: usize| unsafe { std::str::from_utf8(std::slice::from_raw_parts(p, n)).unwrap().to_owned() };
+    assert_eq!(view.kind, BarterRecordKind::Trade);
+    assert_eq!(text(view.exchange, view.exchange_len), "binance_spot");
+    assert_eq!(text(view.trade_id, view.trade_id_len), "4314349047");
+    assert_eq!(view.time_exchange_ns, FIRST_EVENT_NS);
+    assert_eq!(view.time_received_ns, 1_734_721_518_319_581_890);
+    assert_eq!((view.instrument, view.trade_price, view.trade_amount, view.trade_side), (0, 96962.51, 0.00006, 0));
+    // Reconnect markers are records too; count them through the views.
+    let mut reconnects = 0;
+    for index in 0..24 {
+        let mut v = std::mem::MaybeUninit::<BarterRecordView>::uninit();
+        assert_eq!(barter_market_data_record_view(handle, index, v.as_mut_ptr(), null_mut()), BarterStatus::Ok);
+        let v = unsafe { v.assume_init() };
+        if v.kind == BarterRecordKind::Reconnecting {
+            reconnects += 1;
+            assert_eq!(text(v.exchange, v.exchange_len), "binance_spot");
+        }
+    }
+    assert_eq!(reconnects, 3);
+    // Past the end: InvalidInput naming the index; NULL handle or out: NullPointer.
+    let mut v = std::mem::MaybeUninit::<BarterRecordView>::uninit();
+    let mut err = null_mut();
+    assert_eq!(barter_market_data_record_view(handle, 24, v.as_mut_ptr(), &mut err), BarterStatus::InvalidInput);
+    let message = unsafe { CStr::from_ptr(barter_ffi::ffi::barter_error_message(err)) }.to_str().unwrap().to_owned();
+    assert!(message.contains("record index 24 out of range (24 records)"), "{message}");
+    barter_ffi::ffi::barter_error_free(err);
+    assert_eq!(barter_market_data_record_view(null(), 0, v.as_mut_ptr(), null_mut()), BarterStatus::NullPointer);
+    assert_eq!(barter_market_data_record_view(handle, 0, null_mut(), null_mut()), BarterStatus::NullPointer);
+    unsafe { barter_market_data_free(md) };
 }

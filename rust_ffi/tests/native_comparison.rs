@@ -262,6 +262,7 @@ impl Ffi {
                 self.args,
                 bytes.as_ptr(),
                 bytes.len(),
+                0,
                 &mut ptr,
                 &mut len,
                 &mut err,
