@@ -222,8 +222,8 @@ def run_backtests(
 
     At most ``max_concurrent`` backtests (default 64) are in flight at once. barter's
     own ``run_backtests`` starts them all together, and each buffers its whole market
-    stream, so memory grows with variants × events; a bound keeps a 1,000-variant sweep
-    over 100,000 events at about 1 GB instead of about 19 GB, at the same speed."""
+    stream, so its memory grows with variants × events; with the bound it grows with
+    ``max_concurrent`` × events instead (see the README's benchmark section)."""
     _check_constant(args_constant)
     if max_concurrent is None:
         max_concurrent = DEFAULT_MAX_CONCURRENT
