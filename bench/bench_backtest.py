@@ -7,10 +7,20 @@ both use the CPUs: Rust with 1 vs all tokio workers, Python with one ``run_backt
 call vs two Python threads each running half the variants (the GIL is released while
 Rust works).
 
+Both sides do the same work: Python calls ``run_backtests(..., max_concurrent=K)``
+(``--max-concurrent``, default 64, the package's default), and the Rust baseline gets
+the same ``--max-concurrent K``, which runs barter's ``backtest`` per variant through
+``futures::stream::iter(..).buffered(K)`` (the scheme of ``barter_ffi::backtest::run_many``,
+without its JSON). ``--max-concurrent 0`` makes both unbounded (Rust: barter's own
+``run_backtests``; Python: K = the batch size). A last section runs the native baseline
+both ways, unbounded (barter's ``run_backtests``) and bounded, at the largest data set
+the unbounded run fits in memory, with their peak RSS and times.
+
 Usage::
 
     python bench/bench_backtest.py [--events 100000] [--variants 10,100,1000]
-                                   [--scaling-variants 1000] [--repeat 3] [--quick]
+                                   [--scaling-variants 1000] [--repeat 3]
+                                   [--max-concurrent 64] [--quick]
 
 Data: JSON Lines trades on the 3 instruments of ``barter_cy/examples/system_config.json``
 (instrument indices 0..2 = btc_usdt, eth_usdt, sol_usdt), a reconnect marker every
@@ -25,11 +35,13 @@ shared machine). Repeat counts shrink to keep each case within ``--case-budget``
 seconds (estimated from the previous case), down to 1.
 
 Memory: barter forwards each backtest's whole market stream into an unbounded channel,
-so ``run_backtests`` holds about one copy of the stream per variant in flight (~20 MB
-per variant at 100,000 events). Before each case the projected peak is compared with
-``--mem-fraction`` of MemAvailable; a case that would not fit runs on a smaller data set
-(rounded down to 10,000 events) instead of risking the OOM killer, and says so.
-``--ignore-memory`` turns that off.
+so a batch holds about one copy of the stream per backtest in flight (~20 MB per
+backtest at 100,000 events); in flight = min(variants, max_concurrent), or all variants
+unbounded. Before each case the projected peak (in flight × events × bytes per event
+per backtest, calibrated on the earlier Rust runs) is compared with ``--mem-fraction``
+of MemAvailable; a case that would not fit runs on a smaller data set (rounded down to
+10,000 events) instead of risking the OOM killer, and says so. ``--ignore-memory``
+turns that off.
 """
 
 from __future__ import annotations
@@ -86,6 +98,7 @@ class Case:
     label: str
     variants: int  # 0 = backtest()
     events: int
+    in_flight: int = 1  # most backtests running at once
     python: list[float] = field(default_factory=list)
     rust: list[float] = field(default_factory=list)
     python_cpu: list[float] = field(default_factory=list)  # process CPU time, all threads
@@ -107,6 +120,7 @@ class Scaling:
 
     variants: int
     events: int
+    thread_limit: int = 0  # max_concurrent of each of the two Python threads' calls
     rust_1w: list[float] = field(default_factory=list)
     rust_nw: list[float] = field(default_factory=list)
     rust_workers: int = 0
@@ -134,6 +148,16 @@ class Bench:
         self.cases: list[Case] = []
         self.scaling: list[Scaling] = []
         self.gil: dict = {"sequential": [], "sequential_cpu": [], "threads": [], "threads_cpu": []}
+        self.bound: dict | None = None  # native unbounded vs bounded, see bound_check()
+
+    def in_flight(self, variants: int, max_concurrent: int | None = None) -> int:
+        """Backtests in flight in a batch of ``variants`` (``max_concurrent`` 0 = all)."""
+        limit = self.opts.max_concurrent if max_concurrent is None else max_concurrent
+        return variants if limit == 0 else min(variants, limit)
+
+    def py_limit(self, variants: int) -> int:
+        """The ``max_concurrent`` Python passes for a batch (0 = unbounded = the batch)."""
+        return self.opts.max_concurrent or max(variants, 1)
 
     # -- inputs ----------------------------------------------------------------------
     def get_inputs(self, events: int) -> Inputs:
@@ -145,33 +169,50 @@ class Bench:
             c.log(f"loaded {path.name}: {len(md):,} records in {c.fmt_s(seconds)}")
         return self.inputs[events]
 
-    def rust(self, inputs: Inputs, variants: int, repeat: int, workers: int | None = None) -> dict:
+    def rust(self, inputs: Inputs, variants: int, repeat: int, workers: int | None = None,
+             max_concurrent: int | None = None) -> dict:
+        limit = self.opts.max_concurrent if max_concurrent is None else max_concurrent
         command = ["--data", inputs.path, "--config", self.config_path, "--variants", variants,
-                   "--repeat", repeat, "--warmup", 1, "--warmup-variants", WARMUP_VARIANTS]
+                   "--repeat", repeat, "--warmup", 1, "--warmup-variants", WARMUP_VARIANTS,
+                   "--max-concurrent", limit]
         if workers:
             command += ["--workers", workers]
         report = c.run_example(self.executable, command)
         expected = max(variants, 1)
-        if report["summaries"] != expected or report["instruments_per_summary"] != 3:
+        if (report["summaries"] != expected or report["instruments_per_summary"] != 3
+                or report["max_concurrent"] != limit):
             raise SystemExit(f"unexpected Rust summaries: {report}")
         return report
 
     # -- planning --------------------------------------------------------------------
+    def fit_events(self, in_flight: int, events: int) -> tuple[int, str]:
+        """The largest data set (``events`` or fewer, in steps of 10,000) whose projected
+        peak with ``in_flight`` backtests running at once fits the memory budget, and a
+        note when it is smaller than ``events``."""
+        if not (in_flight and self.per_variant_bytes) or self.opts.ignore_memory:
+            return events, ""
+        budget = self.opts.mem_fraction * c.mem_available_bytes()
+        projected = in_flight * events * self.per_variant_bytes
+        c.log(f"memory guard: {in_flight} in flight x {events:,} events: projected ~{c.fmt_bytes(int(projected))}, "
+              f"budget {c.fmt_bytes(int(budget))}")
+        if projected <= budget:
+            return events, ""
+        fit = int(budget / (in_flight * self.per_variant_bytes)) // 10_000 * 10_000
+        if fit < 10_000:
+            raise SystemExit(
+                f"{in_flight} backtests in flight would need ~{c.fmt_bytes(int(projected))} even at 10,000 events; "
+                f"only {c.fmt_bytes(int(budget))} is within --mem-fraction"
+            )
+        note = (f"{fit:,} events instead of {events:,}: projected peak {c.fmt_bytes(int(projected))} "
+                f"({in_flight:,} in flight) > {self.opts.mem_fraction:.0%} of MemAvailable ({c.fmt_bytes(int(budget))})")
+        return fit, note
+
     def plan(self, variants: int, events: int, with_scaling: bool) -> tuple[int, int, str]:
         """(events, repeat, note) for a case, within the memory and time budgets."""
         note = ""
-        if variants and self.per_variant_bytes and not self.opts.ignore_memory:
-            budget = self.opts.mem_fraction * c.mem_available_bytes()
-            projected = variants * events * self.per_variant_bytes
-            if projected > budget:
-                fit = int(budget / (variants * self.per_variant_bytes)) // 10_000 * 10_000
-                if fit < 10_000:
-                    raise SystemExit(
-                        f"{variants} variants would need ~{c.fmt_bytes(int(projected))} even at 10,000 events; "
-                        f"only {c.fmt_bytes(int(budget))} is within --mem-fraction"
-                    )
-                note = (f"{fit:,} events instead of {events:,}: projected peak {c.fmt_bytes(int(projected))} > "
-                        f"{self.opts.mem_fraction:.0%} of MemAvailable ({c.fmt_bytes(int(budget))})")
+        if variants:
+            fit, note = self.fit_events(self.in_flight(variants), events)
+            if note:
                 c.log(f"memory guard: {variants} variants: {note}")
                 events = fit
         repeat = self.opts.repeat
@@ -191,27 +232,32 @@ class Bench:
         baseline (a fresh process: untimed warm-up call, then one timed call) right
         before the same call from Python, so the pair shares the machine's state; a
         scaling case adds, in the same repeat, Rust with one tokio worker and Python
-        with two threads each running half the variants."""
+        with two threads each running half the variants (each with half the
+        ``max_concurrent``, so the same number of backtests is in flight in total)."""
         if variants:
             events, repeat, note = self.plan(variants, self.opts.events, with_scaling)
         else:
             events, repeat, note = self.opts.events, self.opts.repeat, ""
         inputs = self.get_inputs(events)
         label = f"`run_backtests()` × {variants:,}" if variants else "`backtest()`"
-        case = Case(label, variants, events, note=note, load=[os.getloadavg()[0]])
-        scaling = Scaling(variants, events) if with_scaling else None
+        in_flight = self.in_flight(variants) if variants else 1
+        case = Case(label, variants, events, in_flight=in_flight, note=note, load=[os.getloadavg()[0]])
+        limit = self.py_limit(variants)
+        half = variants // 2
+        thread_limit = max(1, self.opts.max_concurrent // 2) if self.opts.max_concurrent else variants - half
+        scaling = Scaling(variants, events, thread_limit=thread_limit) if with_scaling else None
 
         dynamics = [barter_cy.BacktestArgsDynamic(f"bt-{i}", "0.05") for i in range(max(variants, 1))]
         if variants:
             def call():
-                return barter_cy.run_backtests(inputs.args, dynamics)
+                return barter_cy.run_backtests(inputs.args, dynamics, max_concurrent=limit)
 
             def check(summary):
                 return len(summary) == variants and all(len(s.trading_summary.instruments) == 3 for s in summary)
 
             warm_batch = dynamics[:WARMUP_VARIANTS]
             def warmup():
-                return barter_cy.run_backtests(inputs.args, warm_batch)
+                return barter_cy.run_backtests(inputs.args, warm_batch, max_concurrent=limit)
         else:
             def call():
                 return barter_cy.backtest(inputs.args, dynamics[0])
@@ -248,11 +294,11 @@ class Bench:
             del summary
 
             if scaling is not None:
-                half = variants // 2
                 parts = [dynamics[:half], dynamics[half:]]
                 c.settle()
                 wall, cpu, results = self.in_threads(
-                    [lambda part=part: barter_cy.run_backtests(inputs.args, part) for part in parts]
+                    [lambda part=part: barter_cy.run_backtests(inputs.args, part, max_concurrent=thread_limit)
+                     for part in parts]
                 )
                 if sum(len(r) for r in results) != variants:
                     raise SystemExit("threaded run returned the wrong number of summaries")
@@ -272,7 +318,11 @@ class Bench:
         if variants:
             self.per_variant_s = c.median(case.rust) / variants / events
             if self.single_peak is not None:
-                self.per_variant_bytes = max(case.rust_peak - self.single_peak, 0) / variants / events
+                # Per backtest in flight (the timed call has the most in flight: the
+                # warm-up batch has at most as many); the largest seen so far, so the
+                # projection stays on the safe side.
+                measured = max(case.rust_peak - self.single_peak, 0) / in_flight / events
+                self.per_variant_bytes = max(self.per_variant_bytes or 0.0, measured)
         else:
             self.single_peak = case.rust_peak
 
@@ -294,6 +344,39 @@ class Bench:
             self.gil["threads"].append(wall)
             self.gil["threads_cpu"].append(cpu)
         self.gil["events"] = events
+
+    def bound_check(self, variants: int) -> None:
+        """Native barter only: ``variants`` backtests unbounded (barter's own
+        ``run_backtests``, ``--max-concurrent 0``) vs bounded (``buffered(K)``), on the
+        largest data set (up to ``--events``) that the unbounded run fits in memory;
+        peak RSS and time of both, interleaved within each repeat."""
+        limit = self.opts.max_concurrent or barter_cy.backtest.DEFAULT_MAX_CONCURRENT
+        events, note = self.fit_events(variants, self.opts.events)
+        repeat = self.opts.repeat
+        if self.per_variant_s:
+            estimate = self.per_variant_s * variants * events
+            warm = self.per_variant_s * min(variants, WARMUP_VARIANTS) * events
+            repeat = max(1, min(repeat, int(self.opts.case_budget / (2 * (estimate + warm)))))
+        inputs = self.get_inputs(events)
+        bound: dict = {"variants": variants, "events": events, "limit": limit, "note": note,
+                       "load": [os.getloadavg()[0]]}
+        runs = {"unbounded": 0, "bounded": limit}
+        for key in runs:
+            bound[key] = {"samples": [], "cpu": [], "barter": [], "peak": 0, "workers": 0}
+        for index in range(repeat):
+            for key, max_concurrent in runs.items():
+                c.log(f"bound check: Rust x {variants:,} variants, {events:,} events, {key} "
+                      f"(--max-concurrent {max_concurrent}), repeat {index + 1}/{repeat}")
+                report = self.rust(inputs, variants, 1, max_concurrent=max_concurrent)
+                entry = bound[key]
+                entry["samples"] += report["samples_s"]
+                entry["cpu"] += report["cpu_s"]
+                entry["barter"] += report["barter_duration_s"]
+                entry["peak"] = max(entry["peak"], report["peak_rss_bytes"])
+                entry["workers"] = report["workers"]
+                entry["in_flight"] = report["in_flight"]
+        bound["load"].append(os.getloadavg()[0])
+        self.bound = bound
 
     @staticmethod
     def in_threads(calls: list[Callable[[], object]]) -> tuple[float, float, list]:
@@ -334,7 +417,13 @@ class Bench:
             f"{e:,} trades ({c.fmt_s(self.inputs[e].load_s)} to load)" for e in events_used)
             + f"; 3 instruments, reconnect marker every {RECONNECT_EVERY:,}; DefaultStrategy / DefaultRiskManager, "
               "daily summary interval. Python and Rust both on a tokio multi-thread runtime with the default "
-              "worker count.\n")
+              "worker count. " + (
+                  f"Batches keep at most {self.opts.max_concurrent} backtests in flight on both sides (Python "
+                  f"`run_backtests(..., max_concurrent={self.opts.max_concurrent})`, Rust barter `backtest` per "
+                  f"variant through `buffered({self.opts.max_concurrent})`).\n"
+                  if self.opts.max_concurrent else
+                  "Batches unbounded on both sides (Rust: barter's own `run_backtests`; Python: `max_concurrent` = "
+                  "the batch size).\n"))
         rows, detail = [], []
         for case in self.cases:
             py_med, rs_med = c.median(case.python), c.median(case.rust)
@@ -348,7 +437,7 @@ class Bench:
                 f"{case.paired():.3f}x", c.fmt_ratio(py_cpu, rs_cpu),
             ])
             detail.append([
-                case.label, c.fmt_s(py_med / per), c.fmt_s(rs_med / per), c.fmt_s(py_cpu), c.fmt_s(rs_cpu),
+                case.label, f"{case.in_flight:,}", c.fmt_s(py_med / per), c.fmt_s(rs_med / per), c.fmt_s(py_cpu), c.fmt_s(rs_cpu),
                 f"{py_cpu / py_med:.2f} / {rs_cpu / rs_med:.2f}",
                 c.fmt_s(overhead) if overhead is not None else "–",
                 c.fmt_bytes(case.python_peak), c.fmt_bytes(case.rust_peak),
@@ -361,7 +450,7 @@ class Bench:
         ))
         out.append("\n### Where the time goes\n")
         out.append(c.markdown_table(
-            ["call", "Python per variant", "Rust per variant", "Python CPU¹", "Rust CPU¹", "cores busy Py / Rust⁴",
+            ["call", "in flight⁶", "Python per variant", "Rust per variant", "Python CPU¹", "Rust CPU¹", "cores busy Py / Rust⁴",
              "Python outside barter²", "Python peak RSS³", "Rust peak RSS³", "load avg⁵"],
             detail,
         ))
@@ -374,7 +463,8 @@ class Bench:
                    "process, its data and warm-up included.  ")
         out.append("⁴ Median CPU time / median wall time: how many cores the run kept busy on average.  ")
         out.append("⁵ The machine's 1-minute load average before → after the case (other work on the "
-                   "machine competes for the same cores; above ~2 the cores were shared).")
+                   "machine competes for the same cores; above ~2 the cores were shared).  ")
+        out.append("⁶ Most backtests running at once: min(variants, max_concurrent), or all of them unbounded.")
         notes = [f"- {case.label}: {case.note}" for case in self.cases if case.note]
         if notes:
             out.append("\nMemory guard:\n" + "\n".join(notes))
@@ -396,7 +486,8 @@ class Bench:
                      c.fmt_ratio(r1, rn)],
                     [f"Python `run_backtests` × {s.variants:,}, one call", f"{s.events:,}", len(s.python_1call),
                      c.fmt_s(p1), c.fmt_s(p1 / s.variants), busy(s.python_1call_cpu, p1), "1.00x"],
-                    [f"Python 2 threads × `run_backtests` × {half:,}", f"{s.events:,}", len(s.python_threads),
+                    [f"Python 2 threads × `run_backtests` × {half:,} (max_concurrent {s.thread_limit:,} each)",
+                     f"{s.events:,}", len(s.python_threads),
                      c.fmt_s(p2), c.fmt_s(p2 / s.variants), busy(s.python_threads_cpu, p2), c.fmt_ratio(p1, p2)],
                 ]
             if self.gil["threads"]:
@@ -410,12 +501,39 @@ class Bench:
                 ]
             out.append(c.markdown_table(
                 ["run", "events", "repeats", "median", "per variant", "cores busy⁴", "speed-up"], rows))
+
+        if self.bound:
+            b = self.bound
+            out.append("\n## Bounded vs unbounded `run_backtests` (native barter, Rust)\n")
+            out.append(f"{b['variants']:,} variants over {b['events']:,} trades, the largest data set (in steps of "
+                       f"10,000, at most {self.opts.events:,}) whose projected unbounded peak fits "
+                       f"{self.opts.mem_fraction:.0%} of MemAvailable. Unbounded: barter's `run_backtests` (every "
+                       f"variant started at once); bounded: barter's `backtest` per variant through "
+                       f"`buffered({b['limit']})`. Same process setup, interleaved within each repeat.\n")
+            rows = []
+            for key, name in (("unbounded", "barter `run_backtests`, unbounded (`--max-concurrent 0`)"),
+                              ("bounded", f"`buffered({b['limit']})` (`--max-concurrent {b['limit']}`)")):
+                e = b[key]
+                med = c.median(e["samples"])
+                rows.append([name, f"{e['in_flight']:,}", len(e["samples"]), c.fmt_s(min(e["samples"])),
+                             c.fmt_s(med), c.fmt_s(med / b["variants"]), f"{c.median(e['cpu']) / med:.2f}",
+                             c.fmt_bytes(e["peak"])])
+            u, k = b["unbounded"], b["bounded"]
+            rows.append(["**bounded / unbounded**", "", "", c.fmt_ratio(min(k["samples"]), min(u["samples"])),
+                         c.fmt_ratio(c.median(k["samples"]), c.median(u["samples"])), "", "",
+                         c.fmt_ratio(k["peak"], u["peak"])])
+            out.append(c.markdown_table(
+                ["Rust, tokio " + str(u["workers"]) + " workers", "in flight⁶", "repeats", "best", "median",
+                 "per variant", "cores busy⁴", "peak RSS³"], rows))
+            out.append(f"\n1-minute load average⁵ {' → '.join(f'{x:.1f}' for x in b['load'])}."
+                       + (f" Memory guard: {b['note']}." if b["note"] else ""))
         return "\n".join(out)
 
     def to_json(self) -> dict:
         from dataclasses import asdict
 
-        return {"cases": [asdict(x) for x in self.cases], "scaling": [asdict(x) for x in self.scaling], "gil": self.gil}
+        return {"cases": [asdict(x) for x in self.cases], "scaling": [asdict(x) for x in self.scaling], "gil": self.gil,
+                "bound": self.bound, "max_concurrent": self.opts.max_concurrent}
 
 
 def parse_counts(text: str) -> list[int]:
@@ -438,6 +556,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeat", type=int, default=3, help="timed calls per side per case, at most (default 3)")
     ap.add_argument("--case-budget", type=float, default=90.0,
                     help="seconds per case (both sides) used to lower --repeat (default 90)")
+    ap.add_argument("--max-concurrent", type=int, default=barter_cy.backtest.DEFAULT_MAX_CONCURRENT,
+                    help="backtests in flight per batch on both sides (default: the package default, "
+                         f"{barter_cy.backtest.DEFAULT_MAX_CONCURRENT}); 0 = unbounded (Rust: barter's run_backtests)")
+    ap.add_argument("--bound-variants", type=int, default=None,
+                    help="batch size of the native unbounded vs bounded comparison (default: the largest of "
+                         "--variants); 0 skips it")
     ap.add_argument("--mem-fraction", type=float, default=0.6,
                     help="largest share of MemAvailable a case may be projected to use (default 0.6)")
     ap.add_argument("--ignore-memory", action="store_true", help="never shrink a case to fit in memory")
@@ -452,6 +576,10 @@ def main(argv: list[str] | None = None) -> int:
         opts.scaling_variants = opts.scaling_variants or [100]
     if opts.events < 1 or opts.repeat < 1:
         ap.error("--events and --repeat must be >= 1")
+    if opts.max_concurrent < 0:
+        ap.error("--max-concurrent must be >= 0")
+    if opts.bound_variants is None:
+        opts.bound_variants = max(opts.variants)
     if opts.scaling_variants is None:
         opts.scaling_variants = [max(opts.variants)]
     if any(n < 2 for n in opts.scaling_variants):
@@ -467,6 +595,8 @@ def main(argv: list[str] | None = None) -> int:
     bench.gil_check()
     for variants in sorted(set(opts.variants) | set(opts.scaling_variants)):
         bench.run_case(variants, with_scaling=variants in opts.scaling_variants)
+    if opts.bound_variants:
+        bench.bound_check(opts.bound_variants)
 
     print(bench.report())
     if opts.json:

@@ -3,8 +3,11 @@
 native Rust baseline (``rust_ffi/examples/bench_load.rs``, which calls the same
 ``barter_ffi::market_data::load_file(path, false)`` without Python), measured in the
 same run, plus the cost of turning the loaded records into Python objects
-(``events()`` and ``list(iter(md))``), with the internal JSON wire path timed step by
-step when this build has one.
+(``events()`` and ``list(iter(md))``, which build trades in Cython straight from the
+Rust records through ``MarketDataHandle.build_events``, no JSON). For comparison only,
+the previous JSON path (``_handle.events_json`` + ``data.events_from_wire_json``, still
+in the package but no longer used by ``events()``) is timed end to end and step by step
+when this build has it.
 
 Usage::
 
@@ -82,19 +85,22 @@ def bench_loads(path: Path, executable: Path, repeat: int, rounds: int) -> dict:
 
 
 def wire_path_available(md: barter_cy.MarketDataInMemory) -> bool:
-    """Whether the JSON wire path (``_handle.events_json`` + ``data.events_from_wire``)
-    exists in this build; it is internal and may change, so the breakdown is optional."""
-    return hasattr(md._handle, "events_json") and hasattr(barter_cy.data, "events_from_wire")
+    """Whether the previous JSON path (``_handle.events_json`` +
+    ``data.events_from_wire_json`` / ``events_from_wire``) exists in this build; it is
+    internal and may go away, so timing it is optional."""
+    return (hasattr(md._handle, "events_json") and hasattr(barter_cy.data, "events_from_wire")
+            and hasattr(barter_cy.data, "events_from_wire_json"))
 
 
 def bench_events(path: Path, repeat: int, breakdown: bool) -> dict:
-    """``events()`` and ``list(iter(md))``; with ``breakdown``, also the JSON wire path
-    step by step (Rust rows to JSON, ``json.loads`` with and without the cyclic GC,
-    ``events_from_wire``), if this build has it."""
+    """``events()`` and ``list(iter(md))``; with ``breakdown``, also the previous JSON
+    path for comparison: end to end (``events_from_wire_json(_handle.events_json(..))``)
+    and step by step (Rust rows to JSON, ``json.loads`` with the cyclic GC disabled,
+    ``events_from_wire``), if this build still has it."""
     md = barter_cy.MarketDataInMemory.from_json_file(path)
     breakdown = breakdown and wire_path_available(md)
     out: dict = {"events": [], "iter": [], "breakdown": breakdown}
-    steps = ("rust_json", "json_loads", "json_loads_nogc", "from_wire")
+    steps = ("json_path", "rust_json", "json_loads_nogc", "from_wire")
     for key in steps if breakdown else ():
         out[key] = []
     for index in range(repeat):
@@ -109,14 +115,14 @@ def bench_events(path: Path, repeat: int, breakdown: bool) -> dict:
             raise SystemExit(f"events() gave {count} events, iteration {len(result)}")
         del result
         if breakdown:
-            
+            seconds, _, result = c.time_call(
+                lambda: barter_cy.data.events_from_wire_json(md._handle.events_json(0, len(md))), c.settle)
+            out["json_path"].append(seconds)
+            if len(result) != count:
+                raise SystemExit(f"events() gave {count} events, the JSON path {len(result)}")
+            del result
             seconds, _, raw = c.time_call(lambda: md._handle.events_json(0, len(md)), c.settle)
             out["rust_json"].append(seconds)
-            seconds, _, rows = c.time_call(lambda: json.loads(raw), c.settle)
-            out["json_loads"].append(seconds)
-            seconds, _, result = c.time_call(lambda: barter_cy.data.events_from_wire(rows), None)
-            out["from_wire"].append(seconds)
-            del rows, result
             c.settle()
             gc.disable()
             try:
@@ -124,8 +130,10 @@ def bench_events(path: Path, repeat: int, breakdown: bool) -> dict:
             finally:
                 gc.enable()
             out["json_loads_nogc"].append(seconds)
+            seconds, _, result = c.time_call(lambda: barter_cy.data.events_from_wire(rows), None)
+            out["from_wire"].append(seconds)
             out["json_bytes"] = len(raw)
-            del rows, raw
+            del rows, raw, result
     out["count"] = count
     del md
     c.settle()
@@ -141,7 +149,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeat", type=int, default=1, help="timed loads per side per round (default 1)")
     ap.add_argument("--events-repeat", type=int, default=3, help="repeats of the events() measurements (default 3)")
     ap.add_argument("--skip-events", action="store_true", help="only time loading")
-    ap.add_argument("--no-breakdown", action="store_true", help="skip the step-by-step JSON wire path timings")
+    ap.add_argument("--no-breakdown", action="store_true",
+                    help="skip timing the previous JSON path (kept for comparison; events() no longer uses it)")
     ap.add_argument("--quick", action="store_true", help="smoke run: 100,000 events, 3 rounds, 1 events() repeat")
     ap.add_argument("--no-build", action="store_true", help="use the already built release example")
     ap.add_argument("--json", type=Path, help="also write the raw samples here")
@@ -191,21 +200,25 @@ def main(argv: list[str] | None = None) -> int:
 
     if events:
         n = events["count"]
+        base = c.median(events["events"])
         def row(label, key, per=n):
             best, med = min(events[key]), c.median(events[key])
-            return [label, c.fmt_s(best), c.fmt_s(med), f"{med / per * 1e9:.0f} ns"]
+            return [label, c.fmt_s(best), c.fmt_s(med), f"{med / per * 1e9:.0f} ns", c.fmt_ratio(med, base)]
         print(f"\n## Market data → Python objects ({n:,} events, {len(events['events'])} repeats)\n")
-        rows = [row("`md.events()`", "events"), row("`list(iter(md))`", "iter")]
+        rows = [
+            row("`md.events()` (trades built in Cython from the Rust records, no JSON)", "events"),
+            row("`list(iter(md))` (the same, chunks of 65,536 records)", "iter"),
+        ]
         if events["breakdown"]:
             mb = events["json_bytes"] / 1e6
             rows += [
-                ["*JSON wire path, step by step:*", "", "", ""],
-                row("1. Rust rows → JSON bytes (`_handle.events_json`, GIL released)", "rust_json"),
-                row(f"2. `json.loads` of the {mb:.0f} MB, cyclic GC enabled", "json_loads"),
-                row(f"2'. `json.loads` of the {mb:.0f} MB, cyclic GC disabled", "json_loads_nogc"),
-                row("3. `data.events_from_wire` (pauses the GC itself)", "from_wire"),
+                ["*Previous path, for comparison only (not used by `events()` any more):*", "", "", "", ""],
+                row("`data.events_from_wire_json(md._handle.events_json(0, n))`, end to end", "json_path"),
+                row("↳ Rust rows → JSON bytes (`_handle.events_json`, GIL released)", "rust_json"),
+                row(f"↳ `json.loads` of the {mb:.0f} MB, cyclic GC disabled", "json_loads_nogc"),
+                row("↳ `data.events_from_wire` (pauses the GC itself)", "from_wire"),
             ]
-        print(c.markdown_table(["call", "best", "median", "per event (median)"], rows))
+        print(c.markdown_table(["call", "best", "median", "per event (median)", "÷ `events()` (median)"], rows))
     if args.json:
         args.json.write_text(json.dumps({"loads": loads, "events": events, "path": str(path)}, indent=1))
     ok = paired <= GOAL_RATIO

@@ -5,24 +5,43 @@
 //! runtime with a chosen number of worker threads. No JSON crosses any boundary here:
 //! the timed call returns barter's summary structs.
 //!
+//! Batches run either through barter's `run_backtests` (`--max-concurrent 0`, the
+//! default: every variant starts at once) or, with `--max-concurrent K`, with at most K
+//! in flight: barter's `backtest` per variant through `futures::stream::iter(..)
+//! .buffered(K)`, summaries in input order, then `MultiBacktestSummary::new(elapsed,
+//! summaries)`. That is the scheme of `barter_ffi::backtest::run_many` (what the Python
+//! `run_backtests(..., max_concurrent=K)` runs), written here against barter directly
+//! so that it stays a native baseline without the summary JSON.
+//!
 //! Build and run:
 //!
 //! ```text
 //! cargo build --release --example bench_backtest --manifest-path rust_ffi/Cargo.toml
 //! rust_ffi/target/release/examples/bench_backtest --data DATA --config CONFIG \
-//!     [--variants N] [--repeat R] [--warmup W] [--warmup-variants K] [--workers T]
+//!     [--variants N] [--repeat R] [--warmup W] [--warmup-variants V] [--workers T] \
+//!     [--max-concurrent K]
 //! ```
 //!
 //! `--variants 0` (the default) times one `backtest()` per repeat; `--variants N` times
 //! one `run_backtests()` of N variants (ids `bt-0`..`bt-{N-1}`, risk-free return 0.05)
 //! per repeat, after `--warmup` untimed calls of the same kind (default 1; batches of at
-//! most `--warmup-variants`, default 100). `--workers` defaults to the number of CPUs
+//! most `--warmup-variants`, default 100, run the same bounded or unbounded way).
+//! `--workers` defaults to the number of CPUs
 //! (tokio's default, which is what the Python bindings' runtime uses). Prints one JSON
 //! object on stdout: timings, process CPU times, barter's own batch durations, peak RSS.
 
-use barter_ffi::backtest::{build_args_constant, build_args_dynamic, ArgsDynamic, DynamicSpec, SummaryInterval};
+use barter::backtest::summary::MultiBacktestSummary;
+use barter::error::BarterError;
+use barter_ffi::backtest::{
+    build_args_constant, build_args_dynamic, ArgsConstant, ArgsDynamic, DynamicSpec, SummaryInterval,
+};
+use futures::{StreamExt, TryStreamExt};
 use std::sync::Arc;
 use std::time::Instant;
+
+#[path = "bench_common/mod.rs"]
+mod bench_common;
+use bench_common::{cpu_time_s, trim_heap};
 
 struct Options {
     data: String,
@@ -32,19 +51,21 @@ struct Options {
     warmup: usize,
     warmup_variants: usize,
     workers: Option<usize>,
+    /// 0: barter's `run_backtests` (unbounded); K > 0: at most K backtests in flight.
+    max_concurrent: usize,
 }
 
 fn usage() -> ! {
     eprintln!(
         "usage: bench_backtest --data PATH --config PATH [--variants N] [--repeat R] [--warmup W] \
-         [--warmup-variants K] [--workers T]"
+         [--warmup-variants V] [--workers T] [--max-concurrent K]"
     );
     std::process::exit(2)
 }
 
 fn parse_options() -> Options {
     let mut options =
-        Options { data: String::new(), config: String::new(), variants: 0, repeat: 3, warmup: 1, warmup_variants: 100, workers: None };
+        Options { data: String::new(), config: String::new(), variants: 0, repeat: 3, warmup: 1, warmup_variants: 100, workers: None, max_concurrent: 0 };
     let mut args = std::env::args().skip(1);
     let number = |value: Option<String>| -> usize { value.and_then(|v| v.parse().ok()).unwrap_or_else(|| usage()) };
     while let Some(arg) = args.next() {
@@ -56,6 +77,7 @@ fn parse_options() -> Options {
             "--warmup" => options.warmup = number(args.next()),
             "--warmup-variants" => options.warmup_variants = number(args.next()).max(1),
             "--workers" => options.workers = Some(number(args.next()).max(1)),
+            "--max-concurrent" => options.max_concurrent = number(args.next()),
             _ => usage(),
         }
     }
@@ -70,47 +92,6 @@ fn fail(what: &str, message: &str) -> ! {
     std::process::exit(1)
 }
 
-/// Gives freed heap back to the OS between repeats (untimed), as the Python benchmark
-/// does; glibc only, a no-op elsewhere.
-fn trim_heap() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    {
-        extern "C" {
-            fn malloc_trim(pad: usize) -> std::ffi::c_int;
-        }
-        // SAFETY: malloc_trim only releases free memory held by the allocator.
-        unsafe {
-            malloc_trim(0);
-        }
-    }
-}
-
-/// CPU time consumed so far, in seconds: `thread` for the calling thread, otherwise the
-/// whole process (all threads). The same clocks as Python's `time.thread_time()` /
-/// `time.process_time()`; 0 where unavailable.
-fn cpu_time_s(thread: bool) -> f64 {
-    #[cfg(target_os = "linux")]
-    {
-        #[repr(C)]
-        struct Timespec {
-            tv_sec: i64,
-            tv_nsec: i64,
-        }
-        extern "C" {
-            fn clock_gettime(clock: std::ffi::c_int, out: *mut Timespec) -> std::ffi::c_int;
-        }
-        const CLOCK_PROCESS_CPUTIME_ID: std::ffi::c_int = 2;
-        const CLOCK_THREAD_CPUTIME_ID: std::ffi::c_int = 3;
-        let mut ts = Timespec { tv_sec: 0, tv_nsec: 0 };
-        let clock = if thread { CLOCK_THREAD_CPUTIME_ID } else { CLOCK_PROCESS_CPUTIME_ID };
-        // SAFETY: clock_gettime writes one timespec (64-bit fields on 64-bit Linux).
-        if unsafe { clock_gettime(clock, &mut ts) } == 0 {
-            return ts.tv_sec as f64 + ts.tv_nsec as f64 * 1e-9;
-        }
-    }
-    let _ = thread;
-    0.0
-}
 
 fn median(samples: &[f64]) -> f64 {
     let mut sorted = samples.to_vec();
@@ -142,6 +123,27 @@ fn dynamics(count: usize, prefix: &str) -> Vec<ArgsDynamic> {
         .map(|i| DynamicSpec { id: format!("{prefix}{i}"), risk_free_return: "0.05".to_owned() })
         .collect();
     build_args_dynamic(&specs).unwrap_or_else(|e| fail("args_dynamic", &e.message))
+}
+
+/// One batch of backtests: barter's own `run_backtests` when `max_concurrent` is 0
+/// (every variant started at once), otherwise barter's `backtest` for each variant with
+/// at most `max_concurrent` in flight, summaries in input order, combined into barter's
+/// `MultiBacktestSummary` the way `run_backtests` does (elapsed time of the batch).
+async fn run_batch(
+    args: &Arc<ArgsConstant>,
+    batch: Vec<ArgsDynamic>,
+    max_concurrent: usize,
+) -> Result<MultiBacktestSummary<SummaryInterval>, BarterError> {
+    if max_concurrent == 0 {
+        return barter::backtest::run_backtests(Arc::clone(args), batch).await;
+    }
+    let started = Instant::now();
+    let summaries: Vec<_> = futures::stream::iter(batch)
+        .map(|dynamic| barter::backtest::backtest(Arc::clone(args), dynamic))
+        .buffered(max_concurrent)
+        .try_collect()
+        .await?;
+    Ok(MultiBacktestSummary::new(started.elapsed(), summaries))
 }
 
 fn main() {
@@ -184,7 +186,7 @@ fn main() {
         } else {
             let batch = dynamics(options.variants.min(options.warmup_variants), &format!("warmup-{round}-"));
             runtime
-                .block_on(barter::backtest::run_backtests(Arc::clone(&args), batch))
+                .block_on(run_batch(&args, batch, options.max_concurrent))
                 .unwrap_or_else(|e| fail("warm-up run_backtests", &e.to_string()));
         }
     }
@@ -213,7 +215,7 @@ fn main() {
             let cpu_start = cpu_time_s(false);
             let start = Instant::now();
             let summary = runtime
-                .block_on(barter::backtest::run_backtests(Arc::clone(&args), batch))
+                .block_on(run_batch(&args, batch, options.max_concurrent))
                 .unwrap_or_else(|e| fail("run_backtests", &e.to_string()));
             samples.push(start.elapsed().as_secs_f64());
             cpu_samples.push(cpu_time_s(false) - cpu_start);
@@ -228,6 +230,8 @@ fn main() {
         "mode": if options.variants == 0 { "backtest" } else { "run_backtests" },
         "variants": options.variants,
         "workers": workers,
+        "max_concurrent": options.max_concurrent,
+        "in_flight": if options.max_concurrent == 0 { options.variants } else { options.variants.min(options.max_concurrent) },
         "repeat": options.repeat,
         "warmup": options.warmup,
         "warmup_variants": options.warmup_variants,
