@@ -254,10 +254,7 @@ fn parse_array(bytes: &[u8], source: &str, skip_errors: bool) -> FfiResult<Marke
     for (index, record) in parsed.into_iter().enumerate() {
         match record {
             ResultRecord::Item(Ok(event)) => builder.item(event),
-            ResultRecord::Item(Err(error)) if skip_errors => {
-                let _ = error;
-                builder.skipped += 1;
-            }
+            ResultRecord::Item(Err(_)) if skip_errors => builder.skipped += 1,
             ResultRecord::Item(Err(error)) => {
                 return Err(FfiError::invalid(format!(
                     "{source}: record {index} is an error item: {error} (pass skip_errors=True to drop such records)"
