@@ -65,6 +65,7 @@ cdef extern from "barter_ffi.h" nogil:
 
   # Counts of a SystemConfig handle.
   ctypedef struct BarterSystemConfigInfo:
+    # Indexed instruments (sorted, duplicates merged): the count market data indices refer to.
     size_t instruments;
     size_t executions;
     size_t exchanges;
@@ -104,9 +105,53 @@ cdef extern from "barter_ffi.h" nogil:
     # Highest instrument index referenced by an item.
     size_t max_instrument;
 
+  # The status of an error object (`Ok` for NULL).
+  # # Safety
+  # Every pointer argument must be NULL or valid as the C ABI contract in `ffi` states:
+  # handles live and made by this library, strings NUL-terminated, buffers readable for
+  # their length, out-parameters writable.
+  BarterStatus barter_error_status(const BarterError *error);
+
+  # The UTF-8, NUL-terminated message of an error object, valid until it is freed
+  # (NULL for NULL).
+  # # Safety
+  # Every pointer argument must be NULL or valid as the C ABI contract in `ffi` states:
+  # handles live and made by this library, strings NUL-terminated, buffers readable for
+  # their length, out-parameters writable.
+  const char *barter_error_message(const BarterError *error);
+
+  # Frees an error object; NULL is ignored.
+  # # Safety
+  # Every pointer argument must be NULL or valid as the C ABI contract in `ffi` states:
+  # handles live and made by this library, strings NUL-terminated, buffers readable for
+  # their length, out-parameters writable.
+  void barter_error_free(BarterError *error);
+
+  # Frees a buffer returned through a (`ptr`, `len`) pair; NULL is ignored.
+  # # Safety
+  # Every pointer argument must be NULL or valid as the C ABI contract in `ffi` states:
+  # handles live and made by this library, strings NUL-terminated, buffers readable for
+  # their length, out-parameters writable.
+  void barter_bytes_free(uint8_t *ptr, size_t len);
+
+  # Panics on purpose with `message` inside the shared wrapper, so tests can check that
+  # a panic reaches the caller as `BARTER_STATUS_PANIC` and the process goes on.
+  # # Safety
+  # Every pointer argument must be NULL or valid as the C ABI contract in `ffi` states:
+  # handles live and made by this library, strings NUL-terminated, buffers readable for
+  # their length, out-parameters writable.
+  BarterStatus barter_testing_panic(const char *message, BarterError **err_out);
+
+  # Version of this library, a static NUL-terminated string.
+  const char *barter_ffi_version();
+
   # Builds the constant backtest arguments. `summary_interval` is `daily`, `annual_252`
   # or `annual_365` (case-insensitive); `initial_balances_json` (may be NULL) is a JSON
   # array of `{"exchange","asset","total","free"}` with decimal strings.
+  # # Safety
+  # Every pointer argument must be NULL or valid as the C ABI contract in `ffi` states:
+  # handles live and made by this library, strings NUL-terminated, buffers readable for
+  # their length, out-parameters writable.
   BarterStatus barter_backtest_args_constant_new(const BarterSystemConfig *config,
                                                  const BarterMarketData *market_data,
                                                  const char *summary_interval,
@@ -115,20 +160,36 @@ cdef extern from "barter_ffi.h" nogil:
                                                  BarterError **err);
 
   # Counts and interval of the constant arguments.
+  # # Safety
+  # Every pointer argument must be NULL or valid as the C ABI contract in `ffi` states:
+  # handles live and made by this library, strings NUL-terminated, buffers readable for
+  # their length, out-parameters writable.
   BarterStatus barter_backtest_args_constant_info(const BarterBacktestArgsConstant *handle,
                                                   BarterBacktestArgsConstantInfo *out,
                                                   BarterError **err);
 
   # A new market data handle sharing the records the arguments replay.
+  # # Safety
+  # Every pointer argument must be NULL or valid as the C ABI contract in `ffi` states:
+  # handles live and made by this library, strings NUL-terminated, buffers readable for
+  # their length, out-parameters writable.
   BarterStatus barter_backtest_args_constant_market_data(const BarterBacktestArgsConstant *handle,
                                                          BarterMarketData **out,
                                                          BarterError **err);
 
   # Frees a constant-arguments handle; NULL is ignored.
+  # # Safety
+  # Every pointer argument must be NULL or valid as the C ABI contract in `ffi` states:
+  # handles live and made by this library, strings NUL-terminated, buffers readable for
+  # their length, out-parameters writable.
   void barter_backtest_args_constant_free(BarterBacktestArgsConstant *handle);
 
   # Runs one backtest with the default strategy and risk manager. `risk_free_return` is a
   # decimal string. Writes the `BacktestSummary` as JSON; free it with `barter_bytes_free`.
+  # # Safety
+  # Every pointer argument must be NULL or valid as the C ABI contract in `ffi` states:
+  # handles live and made by this library, strings NUL-terminated, buffers readable for
+  # their length, out-parameters writable.
   BarterStatus barter_backtest_run(const BarterBacktestArgsConstant *args,
                                    const char *id,
                                    const char *risk_free_return,
@@ -140,6 +201,10 @@ cdef extern from "barter_ffi.h" nogil:
   # in input order. `dynamics_json` is a JSON array of
   # `{"id": str, "risk_free_return": decimal string}`; ids must be unique. Writes the
   # `MultiBacktestSummary` as JSON; free it with `barter_bytes_free`.
+  # # Safety
+  # Every pointer argument must be NULL or valid as the C ABI contract in `ffi` states:
+  # handles live and made by this library, strings NUL-terminated, buffers readable for
+  # their length, out-parameters writable.
   BarterStatus barter_backtest_run_many(const BarterBacktestArgsConstant *args,
                                         const uint8_t *dynamics_json,
                                         size_t dynamics_len,
@@ -150,6 +215,10 @@ cdef extern from "barter_ffi.h" nogil:
 
   # Parses a SystemConfig from a UTF-8 JSON buffer; `source` (may be NULL) names it in
   # error messages.
+  # # Safety
+  # Every pointer argument must be NULL or valid as the C ABI contract in `ffi` states:
+  # handles live and made by this library, strings NUL-terminated, buffers readable for
+  # their length, out-parameters writable.
   BarterStatus barter_system_config_from_json_bytes(const uint8_t *data,
                                                     size_t len,
                                                     const char *source,
@@ -157,56 +226,57 @@ cdef extern from "barter_ffi.h" nogil:
                                                     BarterError **err);
 
   # Reads and parses a SystemConfig file. A missing file is `NotFound`.
+  # # Safety
+  # Every pointer argument must be NULL or valid as the C ABI contract in `ffi` states:
+  # handles live and made by this library, strings NUL-terminated, buffers readable for
+  # their length, out-parameters writable.
   BarterStatus barter_system_config_from_json_file(const char *path,
                                                    BarterSystemConfig **out,
                                                    BarterError **err);
 
   # Counts of the config.
+  # # Safety
+  # Every pointer argument must be NULL or valid as the C ABI contract in `ffi` states:
+  # handles live and made by this library, strings NUL-terminated, buffers readable for
+  # their length, out-parameters writable.
   BarterStatus barter_system_config_info(const BarterSystemConfig *handle,
                                          BarterSystemConfigInfo *out,
                                          BarterError **err);
 
-  # The config as JSON in the plain shape, plus the indexed instrument names and the
-  # `risk_free_return` if one was given:
-  # `{"system": {...}, "instrument_names": [...], "risk_free_return": "0.05" | null}`.
-  # Free the buffer with `barter_bytes_free`.
+  # The config as JSON (see `Config::to_json`). Free the buffer with `barter_bytes_free`.
+  # # Safety
+  # Every pointer argument must be NULL or valid as the C ABI contract in `ffi` states:
+  # handles live and made by this library, strings NUL-terminated, buffers readable for
+  # their length, out-parameters writable.
   BarterStatus barter_system_config_to_json(const BarterSystemConfig *handle,
                                             uint8_t **out_ptr,
                                             size_t *out_len,
                                             BarterError **err);
 
   # Frees a SystemConfig handle; NULL is ignored.
+  # # Safety
+  # Every pointer argument must be NULL or valid as the C ABI contract in `ffi` states:
+  # handles live and made by this library, strings NUL-terminated, buffers readable for
+  # their length, out-parameters writable.
   void barter_system_config_free(BarterSystemConfig *handle);
-
-  # The status of an error object (`Ok` for NULL).
-  BarterStatus barter_error_status(const BarterError *error);
-
-  # The UTF-8, NUL-terminated message of an error object, valid until it is freed
-  # (NULL for NULL).
-  const char *barter_error_message(const BarterError *error);
-
-  # Frees an error object; NULL is ignored.
-  void barter_error_free(BarterError *error);
-
-  # Frees a buffer returned through a (`ptr`, `len`) pair; NULL is ignored.
-  void barter_bytes_free(uint8_t *ptr, size_t len);
-
-  # Panics on purpose with `message` inside the shared wrapper, so tests can check that
-  # a panic reaches the caller as `BARTER_STATUS_PANIC` and the process goes on.
-  BarterStatus barter_testing_panic(const char *message, BarterError **err_out);
-
-  # Version of this library, a static NUL-terminated string.
-  const char *barter_ffi_version();
 
   # Fills `out` with a borrowed view of record `index` (reconnect markers included).
   # No allocation and no copy: the fast path for turning trades into Python objects.
   # `index` past the end is `InvalidInput`.
+  # # Safety
+  # Every pointer argument must be NULL or valid as the C ABI contract in `ffi` states:
+  # handles live and made by this library, strings NUL-terminated, buffers readable for
+  # their length, out-parameters writable.
   BarterStatus barter_market_data_record_view(const BarterMarketData *handle,
                                               size_t index,
                                               BarterRecordView *out,
                                               BarterError **err);
 
   # Loads market data from a file (either shape). A missing file is `NotFound`.
+  # # Safety
+  # Every pointer argument must be NULL or valid as the C ABI contract in `ffi` states:
+  # handles live and made by this library, strings NUL-terminated, buffers readable for
+  # their length, out-parameters writable.
   BarterStatus barter_market_data_from_json_file(const char *path,
                                                  bool skip_errors,
                                                  BarterMarketData **out,
@@ -214,6 +284,10 @@ cdef extern from "barter_ffi.h" nogil:
 
   # Loads market data from a UTF-8 JSON buffer (either shape); `source` (may be NULL)
   # names it in error messages.
+  # # Safety
+  # Every pointer argument must be NULL or valid as the C ABI contract in `ffi` states:
+  # handles live and made by this library, strings NUL-terminated, buffers readable for
+  # their length, out-parameters writable.
   BarterStatus barter_market_data_from_json_bytes(const uint8_t *data,
                                                   size_t len,
                                                   const char *source,
@@ -222,17 +296,29 @@ cdef extern from "barter_ffi.h" nogil:
                                                   BarterError **err);
 
   # A second handle sharing the same records (no parsing, no copy).
+  # # Safety
+  # Every pointer argument must be NULL or valid as the C ABI contract in `ffi` states:
+  # handles live and made by this library, strings NUL-terminated, buffers readable for
+  # their length, out-parameters writable.
   BarterStatus barter_market_data_clone(const BarterMarketData *handle,
                                         BarterMarketData **out,
                                         BarterError **err);
 
   # Counts and first-event time.
+  # # Safety
+  # Every pointer argument must be NULL or valid as the C ABI contract in `ffi` states:
+  # handles live and made by this library, strings NUL-terminated, buffers readable for
+  # their length, out-parameters writable.
   BarterStatus barter_market_data_info(const BarterMarketData *handle,
                                        BarterMarketDataInfo *out,
                                        BarterError **err);
 
   # The items among records `start..stop` as JSON rows (see `MarketData::items_json`);
   # free the buffer with `barter_bytes_free`.
+  # # Safety
+  # Every pointer argument must be NULL or valid as the C ABI contract in `ffi` states:
+  # handles live and made by this library, strings NUL-terminated, buffers readable for
+  # their length, out-parameters writable.
   BarterStatus barter_market_data_events_json(const BarterMarketData *handle,
                                               size_t start,
                                               size_t stop,
@@ -241,4 +327,8 @@ cdef extern from "barter_ffi.h" nogil:
                                               BarterError **err);
 
   # Frees a market data handle; NULL is ignored.
+  # # Safety
+  # Every pointer argument must be NULL or valid as the C ABI contract in `ffi` states:
+  # handles live and made by this library, strings NUL-terminated, buffers readable for
+  # their length, out-parameters writable.
   void barter_market_data_free(BarterMarketData *handle);

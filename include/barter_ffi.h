@@ -97,6 +97,9 @@ typedef struct {
  Counts of a SystemConfig handle.
  */
 typedef struct {
+  /*
+   Indexed instruments (sorted, duplicates merged): the count market data indices refer to.
+   */
   size_t instruments;
   size_t executions;
   size_t exchanges;
@@ -162,9 +165,65 @@ extern "C" {
 #endif // __cplusplus
 
 /*
+ The status of an error object (`Ok` for NULL).
+ # Safety
+ Every pointer argument must be NULL or valid as the C ABI contract in `ffi` states:
+ handles live and made by this library, strings NUL-terminated, buffers readable for
+ their length, out-parameters writable.
+ */
+BarterStatus barter_error_status(const BarterError *error);
+
+/*
+ The UTF-8, NUL-terminated message of an error object, valid until it is freed
+ (NULL for NULL).
+ # Safety
+ Every pointer argument must be NULL or valid as the C ABI contract in `ffi` states:
+ handles live and made by this library, strings NUL-terminated, buffers readable for
+ their length, out-parameters writable.
+ */
+const char *barter_error_message(const BarterError *error);
+
+/*
+ Frees an error object; NULL is ignored.
+ # Safety
+ Every pointer argument must be NULL or valid as the C ABI contract in `ffi` states:
+ handles live and made by this library, strings NUL-terminated, buffers readable for
+ their length, out-parameters writable.
+ */
+void barter_error_free(BarterError *error);
+
+/*
+ Frees a buffer returned through a (`ptr`, `len`) pair; NULL is ignored.
+ # Safety
+ Every pointer argument must be NULL or valid as the C ABI contract in `ffi` states:
+ handles live and made by this library, strings NUL-terminated, buffers readable for
+ their length, out-parameters writable.
+ */
+void barter_bytes_free(uint8_t *ptr, size_t len);
+
+/*
+ Panics on purpose with `message` inside the shared wrapper, so tests can check that
+ a panic reaches the caller as `BARTER_STATUS_PANIC` and the process goes on.
+ # Safety
+ Every pointer argument must be NULL or valid as the C ABI contract in `ffi` states:
+ handles live and made by this library, strings NUL-terminated, buffers readable for
+ their length, out-parameters writable.
+ */
+BarterStatus barter_testing_panic(const char *message, BarterError **err_out);
+
+/*
+ Version of this library, a static NUL-terminated string.
+ */
+const char *barter_ffi_version(void);
+
+/*
  Builds the constant backtest arguments. `summary_interval` is `daily`, `annual_252`
  or `annual_365` (case-insensitive); `initial_balances_json` (may be NULL) is a JSON
  array of `{"exchange","asset","total","free"}` with decimal strings.
+ # Safety
+ Every pointer argument must be NULL or valid as the C ABI contract in `ffi` states:
+ handles live and made by this library, strings NUL-terminated, buffers readable for
+ their length, out-parameters writable.
  */
 BarterStatus barter_backtest_args_constant_new(const BarterSystemConfig *config,
                                                const BarterMarketData *market_data,
@@ -175,6 +234,10 @@ BarterStatus barter_backtest_args_constant_new(const BarterSystemConfig *config,
 
 /*
  Counts and interval of the constant arguments.
+ # Safety
+ Every pointer argument must be NULL or valid as the C ABI contract in `ffi` states:
+ handles live and made by this library, strings NUL-terminated, buffers readable for
+ their length, out-parameters writable.
  */
 BarterStatus barter_backtest_args_constant_info(const BarterBacktestArgsConstant *handle,
                                                 BarterBacktestArgsConstantInfo *out,
@@ -182,6 +245,10 @@ BarterStatus barter_backtest_args_constant_info(const BarterBacktestArgsConstant
 
 /*
  A new market data handle sharing the records the arguments replay.
+ # Safety
+ Every pointer argument must be NULL or valid as the C ABI contract in `ffi` states:
+ handles live and made by this library, strings NUL-terminated, buffers readable for
+ their length, out-parameters writable.
  */
 BarterStatus barter_backtest_args_constant_market_data(const BarterBacktestArgsConstant *handle,
                                                        BarterMarketData **out,
@@ -189,12 +256,20 @@ BarterStatus barter_backtest_args_constant_market_data(const BarterBacktestArgsC
 
 /*
  Frees a constant-arguments handle; NULL is ignored.
+ # Safety
+ Every pointer argument must be NULL or valid as the C ABI contract in `ffi` states:
+ handles live and made by this library, strings NUL-terminated, buffers readable for
+ their length, out-parameters writable.
  */
 void barter_backtest_args_constant_free(BarterBacktestArgsConstant *handle);
 
 /*
  Runs one backtest with the default strategy and risk manager. `risk_free_return` is a
  decimal string. Writes the `BacktestSummary` as JSON; free it with `barter_bytes_free`.
+ # Safety
+ Every pointer argument must be NULL or valid as the C ABI contract in `ffi` states:
+ handles live and made by this library, strings NUL-terminated, buffers readable for
+ their length, out-parameters writable.
  */
 BarterStatus barter_backtest_run(const BarterBacktestArgsConstant *args,
                                  const char *id,
@@ -208,6 +283,10 @@ BarterStatus barter_backtest_run(const BarterBacktestArgsConstant *args,
  in input order. `dynamics_json` is a JSON array of
  `{"id": str, "risk_free_return": decimal string}`; ids must be unique. Writes the
  `MultiBacktestSummary` as JSON; free it with `barter_bytes_free`.
+ # Safety
+ Every pointer argument must be NULL or valid as the C ABI contract in `ffi` states:
+ handles live and made by this library, strings NUL-terminated, buffers readable for
+ their length, out-parameters writable.
  */
 BarterStatus barter_backtest_run_many(const BarterBacktestArgsConstant *args,
                                       const uint8_t *dynamics_json,
@@ -220,6 +299,10 @@ BarterStatus barter_backtest_run_many(const BarterBacktestArgsConstant *args,
 /*
  Parses a SystemConfig from a UTF-8 JSON buffer; `source` (may be NULL) names it in
  error messages.
+ # Safety
+ Every pointer argument must be NULL or valid as the C ABI contract in `ffi` states:
+ handles live and made by this library, strings NUL-terminated, buffers readable for
+ their length, out-parameters writable.
  */
 BarterStatus barter_system_config_from_json_bytes(const uint8_t *data,
                                                   size_t len,
@@ -229,6 +312,10 @@ BarterStatus barter_system_config_from_json_bytes(const uint8_t *data,
 
 /*
  Reads and parses a SystemConfig file. A missing file is `NotFound`.
+ # Safety
+ Every pointer argument must be NULL or valid as the C ABI contract in `ffi` states:
+ handles live and made by this library, strings NUL-terminated, buffers readable for
+ their length, out-parameters writable.
  */
 BarterStatus barter_system_config_from_json_file(const char *path,
                                                  BarterSystemConfig **out,
@@ -236,16 +323,21 @@ BarterStatus barter_system_config_from_json_file(const char *path,
 
 /*
  Counts of the config.
+ # Safety
+ Every pointer argument must be NULL or valid as the C ABI contract in `ffi` states:
+ handles live and made by this library, strings NUL-terminated, buffers readable for
+ their length, out-parameters writable.
  */
 BarterStatus barter_system_config_info(const BarterSystemConfig *handle,
                                        BarterSystemConfigInfo *out,
                                        BarterError **err);
 
 /*
- The config as JSON in the plain shape, plus the indexed instrument names and the
- `risk_free_return` if one was given:
- `{"system": {...}, "instrument_names": [...], "risk_free_return": "0.05" | null}`.
- Free the buffer with `barter_bytes_free`.
+ The config as JSON (see `Config::to_json`). Free the buffer with `barter_bytes_free`.
+ # Safety
+ Every pointer argument must be NULL or valid as the C ABI contract in `ffi` states:
+ handles live and made by this library, strings NUL-terminated, buffers readable for
+ their length, out-parameters writable.
  */
 BarterStatus barter_system_config_to_json(const BarterSystemConfig *handle,
                                           uint8_t **out_ptr,
@@ -254,45 +346,21 @@ BarterStatus barter_system_config_to_json(const BarterSystemConfig *handle,
 
 /*
  Frees a SystemConfig handle; NULL is ignored.
+ # Safety
+ Every pointer argument must be NULL or valid as the C ABI contract in `ffi` states:
+ handles live and made by this library, strings NUL-terminated, buffers readable for
+ their length, out-parameters writable.
  */
 void barter_system_config_free(BarterSystemConfig *handle);
-
-/*
- The status of an error object (`Ok` for NULL).
- */
-BarterStatus barter_error_status(const BarterError *error);
-
-/*
- The UTF-8, NUL-terminated message of an error object, valid until it is freed
- (NULL for NULL).
- */
-const char *barter_error_message(const BarterError *error);
-
-/*
- Frees an error object; NULL is ignored.
- */
-void barter_error_free(BarterError *error);
-
-/*
- Frees a buffer returned through a (`ptr`, `len`) pair; NULL is ignored.
- */
-void barter_bytes_free(uint8_t *ptr, size_t len);
-
-/*
- Panics on purpose with `message` inside the shared wrapper, so tests can check that
- a panic reaches the caller as `BARTER_STATUS_PANIC` and the process goes on.
- */
-BarterStatus barter_testing_panic(const char *message, BarterError **err_out);
-
-/*
- Version of this library, a static NUL-terminated string.
- */
-const char *barter_ffi_version(void);
 
 /*
  Fills `out` with a borrowed view of record `index` (reconnect markers included).
  No allocation and no copy: the fast path for turning trades into Python objects.
  `index` past the end is `InvalidInput`.
+ # Safety
+ Every pointer argument must be NULL or valid as the C ABI contract in `ffi` states:
+ handles live and made by this library, strings NUL-terminated, buffers readable for
+ their length, out-parameters writable.
  */
 BarterStatus barter_market_data_record_view(const BarterMarketData *handle,
                                             size_t index,
@@ -301,6 +369,10 @@ BarterStatus barter_market_data_record_view(const BarterMarketData *handle,
 
 /*
  Loads market data from a file (either shape). A missing file is `NotFound`.
+ # Safety
+ Every pointer argument must be NULL or valid as the C ABI contract in `ffi` states:
+ handles live and made by this library, strings NUL-terminated, buffers readable for
+ their length, out-parameters writable.
  */
 BarterStatus barter_market_data_from_json_file(const char *path,
                                                bool skip_errors,
@@ -310,6 +382,10 @@ BarterStatus barter_market_data_from_json_file(const char *path,
 /*
  Loads market data from a UTF-8 JSON buffer (either shape); `source` (may be NULL)
  names it in error messages.
+ # Safety
+ Every pointer argument must be NULL or valid as the C ABI contract in `ffi` states:
+ handles live and made by this library, strings NUL-terminated, buffers readable for
+ their length, out-parameters writable.
  */
 BarterStatus barter_market_data_from_json_bytes(const uint8_t *data,
                                                 size_t len,
@@ -320,6 +396,10 @@ BarterStatus barter_market_data_from_json_bytes(const uint8_t *data,
 
 /*
  A second handle sharing the same records (no parsing, no copy).
+ # Safety
+ Every pointer argument must be NULL or valid as the C ABI contract in `ffi` states:
+ handles live and made by this library, strings NUL-terminated, buffers readable for
+ their length, out-parameters writable.
  */
 BarterStatus barter_market_data_clone(const BarterMarketData *handle,
                                       BarterMarketData **out,
@@ -327,6 +407,10 @@ BarterStatus barter_market_data_clone(const BarterMarketData *handle,
 
 /*
  Counts and first-event time.
+ # Safety
+ Every pointer argument must be NULL or valid as the C ABI contract in `ffi` states:
+ handles live and made by this library, strings NUL-terminated, buffers readable for
+ their length, out-parameters writable.
  */
 BarterStatus barter_market_data_info(const BarterMarketData *handle,
                                      BarterMarketDataInfo *out,
@@ -335,6 +419,10 @@ BarterStatus barter_market_data_info(const BarterMarketData *handle,
 /*
  The items among records `start..stop` as JSON rows (see `MarketData::items_json`);
  free the buffer with `barter_bytes_free`.
+ # Safety
+ Every pointer argument must be NULL or valid as the C ABI contract in `ffi` states:
+ handles live and made by this library, strings NUL-terminated, buffers readable for
+ their length, out-parameters writable.
  */
 BarterStatus barter_market_data_events_json(const BarterMarketData *handle,
                                             size_t start,
@@ -345,6 +433,10 @@ BarterStatus barter_market_data_events_json(const BarterMarketData *handle,
 
 /*
  Frees a market data handle; NULL is ignored.
+ # Safety
+ Every pointer argument must be NULL or valid as the C ABI contract in `ffi` states:
+ handles live and made by this library, strings NUL-terminated, buffers readable for
+ their length, out-parameters writable.
  */
 void barter_market_data_free(BarterMarketData *handle);
 

@@ -7,6 +7,10 @@ cd "$(dirname "$0")/.."
 python -m pip install --upgrade pip >/dev/null
 python -m pip install -e ".[test]"
 
+# Rust: formatting and lints first (rustfmt.toml; warnings are errors).
+cargo fmt --manifest-path rust_ffi/Cargo.toml --check
+cargo clippy --all-targets --locked --manifest-path rust_ffi/Cargo.toml -- -D warnings
+
 # Rust: extern functions called as C would, native comparison, summary decimals, and
 # the drift check of include/barter_ffi.h and barter_cy/_ffi.pxd against the source.
 cargo test --locked --manifest-path rust_ffi/Cargo.toml

@@ -64,10 +64,19 @@ fn usage() -> ! {
 }
 
 fn parse_options() -> Options {
-    let mut options =
-        Options { data: String::new(), config: String::new(), variants: 0, repeat: 3, warmup: 1, warmup_variants: 100, workers: None, max_concurrent: 0 };
+    let mut options = Options {
+        data: String::new(),
+        config: String::new(),
+        variants: 0,
+        repeat: 3,
+        warmup: 1,
+        warmup_variants: 100,
+        workers: None,
+        max_concurrent: 0,
+    };
     let mut args = std::env::args().skip(1);
-    let number = |value: Option<String>| -> usize { value.and_then(|v| v.parse().ok()).unwrap_or_else(|| usage()) };
+    let number =
+        |value: Option<String>| -> usize { value.and_then(|v| v.parse().ok()).unwrap_or_else(|| usage()) };
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--data" => options.data = args.next().unwrap_or_else(|| usage()),
@@ -91,7 +100,6 @@ fn fail(what: &str, message: &str) -> ! {
     eprintln!("bench_backtest: {what}: {message}");
     std::process::exit(1)
 }
-
 
 fn median(samples: &[f64]) -> f64 {
     let mut sorted = samples.to_vec();
@@ -158,13 +166,15 @@ fn main() {
     let workers = runtime.metrics().num_workers();
 
     let start = Instant::now();
-    let config_bytes = std::fs::read(&options.config).unwrap_or_else(|e| fail(&options.config, &e.to_string()));
-    let config = barter_ffi::config::parse(&config_bytes, &options.config).unwrap_or_else(|e| fail("config", &e.message));
+    let config_bytes =
+        std::fs::read(&options.config).unwrap_or_else(|e| fail(&options.config, &e.to_string()));
+    let config = barter_ffi::config::parse(&config_bytes, &options.config)
+        .unwrap_or_else(|e| fail("config", &e.message));
     let config_s = start.elapsed().as_secs_f64();
 
     let start = Instant::now();
-    let market_data =
-        barter_ffi::market_data::load_file(&options.data, false).unwrap_or_else(|e| fail("market data", &e.message));
+    let market_data = barter_ffi::market_data::load_file(&options.data, false)
+        .unwrap_or_else(|e| fail("market data", &e.message));
     let load_s = start.elapsed().as_secs_f64();
 
     let start = Instant::now();

@@ -38,7 +38,8 @@ fn parse_options() -> Options {
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--repeat" => {
-                repeat = args.next().and_then(|v| v.parse().ok()).filter(|n| *n > 0).unwrap_or_else(|| usage())
+                repeat =
+                    args.next().and_then(|v| v.parse().ok()).filter(|n| *n > 0).unwrap_or_else(|| usage())
             }
             "--warmup" => warmup = args.next().and_then(|v| v.parse().ok()).unwrap_or_else(|| usage()),
             "-h" | "--help" => usage(),
@@ -48,7 +49,6 @@ fn parse_options() -> Options {
     }
     Options { path: path.unwrap_or_else(|| usage()), repeat, warmup }
 }
-
 
 fn median(samples: &[f64]) -> f64 {
     let mut sorted = samples.to_vec();
@@ -79,7 +79,7 @@ fn main() {
             }
         };
         let (wall, cpu) = (start.elapsed().as_secs_f64(), cpu_time_s(true) - cpu_start);
-        info = Some(data.info());
+        info = Some((data.records.len(), data.item_count, data.reconnect_count));
         let start = Instant::now();
         drop(data);
         let dropped = start.elapsed().as_secs_f64();
@@ -100,9 +100,9 @@ fn main() {
         "load_median_s": median(&load_s),
         "load_cpu_s": cpu_s,
         "drop_median_s": median(&drop_s),
-        "records": info.records,
-        "items": info.items,
-        "reconnects": info.reconnects,
+        "records": info.0,
+        "items": info.1,
+        "reconnects": info.2,
     });
     println!("{report}");
 }

@@ -1,20 +1,14 @@
 //! Backtests: barter's `BacktestArgsConstant` built from a config and market data, the
 //! dynamic arguments, and `backtest` / `run_backtests` run on the process-wide runtime.
 
-use crate::config::BarterSystemConfig;
-use crate::ffi::{
-    bytes_arg, ffi_call, free_handle, handle_ref, opt_str_arg, str_arg, write_bytes,
-    write_handle, write_out, BarterError, BarterStatus, FfiError, FfiResult,
-};
-use crate::market_data::{BarterMarketData, MarketData};
+use crate::error::{FfiError, FfiResult};
+use crate::market_data::MarketData;
 use crate::summary::{BacktestSummaryWire, MultiBacktestSummaryWire};
 use barter::backtest::summary::MultiBacktestSummary;
-use barter::backtest::{
-    market_data::MarketDataInMemory, BacktestArgsConstant, BacktestArgsDynamic,
-};
+use barter::backtest::{market_data::MarketDataInMemory, BacktestArgsConstant, BacktestArgsDynamic};
 use barter::engine::state::{
-    builder::EngineStateBuilder, global::DefaultGlobalData,
-    instrument::data::DefaultInstrumentMarketData, trading::TradingState, EngineState,
+    builder::EngineStateBuilder, global::DefaultGlobalData, instrument::data::DefaultInstrumentMarketData,
+    trading::TradingState, EngineState,
 };
 use barter::risk::DefaultRiskManager;
 use barter::statistic::time::TimeInterval;
@@ -33,7 +27,6 @@ use rust_decimal::Decimal;
 use serde::Deserialize;
 use smol_str::SmolStr;
 use std::collections::{BTreeSet, HashSet};
-use std::ffi::c_char;
 use std::sync::Arc;
 
 /// The summary interval, chosen at run time (barter's `Daily`, `Annual252`, `Annual365`
@@ -91,22 +84,6 @@ pub type State = EngineState<DefaultGlobalData, DefaultInstrumentMarketData>;
 pub type ArgsConstant = BacktestArgsConstant<MarketDataInMemory<DataKind>, SummaryInterval, State>;
 pub type ArgsDynamic = BacktestArgsDynamic<DefaultStrategy<State>, DefaultRiskManager<State>>;
 
-/// Opaque handle to the constant backtest arguments (`Arc` inside).
-pub struct BarterBacktestArgsConstant {
-    pub(crate) inner: Arc<ArgsConstant>,
-    pub(crate) market_data: MarketData,
-}
-
-/// Counts of a constant-arguments handle.
-#[repr(C)]
-#[derive(Debug, Copy, Clone, Default, PartialEq, Eq)]
-pub struct BarterBacktestArgsConstantInfo {
-    pub instruments: usize,
-    pub executions: usize,
-    /// 0 daily, 1 annual_252, 2 annual_365.
-    pub summary_interval: u32,
-}
-
 /// One `initial_balances` entry as given by the caller.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -146,10 +123,8 @@ fn apply_balances(
             mock.mocked_exchange.as_str().eq_ignore_ascii_case(exchange_name)
         });
         let Some(position) = position else {
-            let known: Vec<&str> = executions
-                .iter()
-                .map(|ExecutionConfig::Mock(mock)| mock.mocked_exchange.as_str())
-                .collect();
+            let known: Vec<&str> =
+                executions.iter().map(|ExecutionConfig::Mock(mock)| mock.mocked_exchange.as_str()).collect();
             return Err(FfiError::invalid(format!(
                 "{}: unknown exchange {:?}; the config executes on {:?}",
                 field("exchange"),
@@ -161,11 +136,8 @@ fn apply_balances(
         let exchange = mock.mocked_exchange;
         let asset = entry.asset.trim().to_ascii_lowercase();
         if !known_assets.contains(&(exchange, asset.clone())) {
-            let mut known: Vec<&str> = known_assets
-                .iter()
-                .filter(|(e, _)| *e == exchange)
-                .map(|(_, a)| a.as_str())
-                .collect();
+            let mut known: Vec<&str> =
+                known_assets.iter().filter(|(e, _)| *e == exchange).map(|(_, a)| a.as_str()).collect();
             known.sort_unstable();
             return Err(FfiError::invalid(format!(
                 "{}: unknown asset {:?} on {}; known assets are {:?}",
@@ -190,10 +162,7 @@ fn apply_balances(
         }
         let balance = Balance::new(total, free);
         let balances = &mut mock.initial_state.balances;
-        match balances
-            .iter_mut()
-            .find(|b| b.asset.name().to_ascii_lowercase() == asset)
-        {
+        match balances.iter_mut().find(|b| b.asset.name().to_ascii_lowercase() == asset) {
             Some(existing) => existing.balance = balance,
             None => balances.push(AssetBalance {
                 asset: asset.as_str().into(),
@@ -282,13 +251,12 @@ pub fn build_args_constant(
     check_executions(&executions, &instruments, &known_assets)?;
     let balances = apply_balances(&mut executions, &known_assets, overrides, time_start)?;
 
-    let engine_state = EngineStateBuilder::new(&instruments, DefaultGlobalData::default(), |_| {
-        DefaultInstrumentMarketData::default()
-    })
-    .time_engine_start(time_start)
-    .trading_state(TradingState::Enabled)
-    .balances(balances)
-    .build();
+    let engine_state =
+        EngineStateBuilder::new(&instruments, DefaultGlobalData, |_| DefaultInstrumentMarketData::default())
+            .time_engine_start(time_start)
+            .trading_state(TradingState::Enabled)
+            .balances(balances)
+            .build();
 
     Ok(BacktestArgsConstant {
         instruments,
@@ -380,121 +348,12 @@ pub fn run_many(
     Ok(MultiBacktestSummaryWire::from(&summary))
 }
 
-fn to_json<T: serde::Serialize>(value: &T) -> FfiResult<Vec<u8>> {
-    serde_json::to_vec(value).map_err(|e| FfiError::engine(format!("serialising summary: {e}")))
+/// Parses the `initial_balances` JSON array (`[{"exchange","asset","total","free"}]`).
+pub fn parse_balance_overrides(text: &str) -> FfiResult<Vec<BalanceOverride>> {
+    serde_json::from_str(text).map_err(|e| FfiError::invalid(format!("initial_balances: {e}")))
 }
 
-/// Builds the constant backtest arguments. `summary_interval` is `daily`, `annual_252`
-/// or `annual_365` (case-insensitive); `initial_balances_json` (may be NULL) is a JSON
-/// array of `{"exchange","asset","total","free"}` with decimal strings.
-#[no_mangle]
-pub extern "C" fn barter_backtest_args_constant_new(
-    config: *const BarterSystemConfig,
-    market_data: *const BarterMarketData,
-    summary_interval: *const c_char,
-    initial_balances_json: *const c_char,
-    out: *mut *mut BarterBacktestArgsConstant,
-    err: *mut *mut BarterError,
-) -> BarterStatus {
-    ffi_call(err, || {
-        let config = &handle_ref(config, "system config handle")?.inner;
-        let market_data = &handle_ref(market_data, "market data handle")?.inner;
-        let interval = SummaryInterval::parse(str_arg(summary_interval, "summary_interval")?)?;
-        let overrides: Vec<BalanceOverride> = match opt_str_arg(initial_balances_json, "initial_balances")? {
-            None => Vec::new(),
-            Some(text) => serde_json::from_str(text)
-                .map_err(|e| FfiError::invalid(format!("initial_balances: {e}")))?,
-        };
-        let args = build_args_constant(config, market_data, interval, &overrides)?;
-        write_handle(
-            out,
-            BarterBacktestArgsConstant { inner: Arc::new(args), market_data: market_data.clone() },
-            "out",
-        )
-    })
-}
-
-/// Counts and interval of the constant arguments.
-#[no_mangle]
-pub extern "C" fn barter_backtest_args_constant_info(
-    handle: *const BarterBacktestArgsConstant,
-    out: *mut BarterBacktestArgsConstantInfo,
-    err: *mut *mut BarterError,
-) -> BarterStatus {
-    ffi_call(err, || {
-        let args = &handle_ref(handle, "backtest args handle")?.inner;
-        let info = BarterBacktestArgsConstantInfo {
-            instruments: args.instruments.instruments().len(),
-            executions: args.executions.len(),
-            summary_interval: args.summary_interval as u32,
-        };
-        write_out(out, info, "out")
-    })
-}
-
-/// A new market data handle sharing the records the arguments replay.
-#[no_mangle]
-pub extern "C" fn barter_backtest_args_constant_market_data(
-    handle: *const BarterBacktestArgsConstant,
-    out: *mut *mut BarterMarketData,
-    err: *mut *mut BarterError,
-) -> BarterStatus {
-    ffi_call(err, || {
-        let inner = handle_ref(handle, "backtest args handle")?.market_data.clone();
-        write_handle(out, BarterMarketData { inner }, "out")
-    })
-}
-
-/// Frees a constant-arguments handle; NULL is ignored.
-#[no_mangle]
-pub extern "C" fn barter_backtest_args_constant_free(handle: *mut BarterBacktestArgsConstant) {
-    free_handle(handle)
-}
-
-/// Runs one backtest with the default strategy and risk manager. `risk_free_return` is a
-/// decimal string. Writes the `BacktestSummary` as JSON; free it with `barter_bytes_free`.
-#[no_mangle]
-pub extern "C" fn barter_backtest_run(
-    args: *const BarterBacktestArgsConstant,
-    id: *const c_char,
-    risk_free_return: *const c_char,
-    out_ptr: *mut *mut u8,
-    out_len: *mut usize,
-    err: *mut *mut BarterError,
-) -> BarterStatus {
-    ffi_call(err, || {
-        let args = &handle_ref(args, "backtest args handle")?.inner;
-        let spec = DynamicSpec {
-            id: str_arg(id, "id")?.to_owned(),
-            risk_free_return: str_arg(risk_free_return, "risk_free_return")?.to_owned(),
-        };
-        let dynamic = build_args_dynamic(std::slice::from_ref(&spec))?.pop().expect("one spec in, one out");
-        let summary = run_one(args, dynamic)?;
-        write_bytes(to_json(&summary)?, out_ptr, out_len)
-    })
-}
-
-/// Runs backtests concurrently, at most `max_concurrent` in flight (0: 64), summaries
-/// in input order. `dynamics_json` is a JSON array of
-/// `{"id": str, "risk_free_return": decimal string}`; ids must be unique. Writes the
-/// `MultiBacktestSummary` as JSON; free it with `barter_bytes_free`.
-#[no_mangle]
-pub extern "C" fn barter_backtest_run_many(
-    args: *const BarterBacktestArgsConstant,
-    dynamics_json: *const u8,
-    dynamics_len: usize,
-    max_concurrent: usize,
-    out_ptr: *mut *mut u8,
-    out_len: *mut usize,
-    err: *mut *mut BarterError,
-) -> BarterStatus {
-    ffi_call(err, || {
-        let args = &handle_ref(args, "backtest args handle")?.inner;
-        let bytes = bytes_arg(dynamics_json, dynamics_len, "dynamics_json")?;
-        let specs: Vec<DynamicSpec> = serde_json::from_slice(bytes)
-            .map_err(|e| FfiError::invalid(format!("args_dynamic: {e}")))?;
-        let dynamics = build_args_dynamic(&specs)?;
-        let summary = run_many(args, dynamics, max_concurrent)?;
-        write_bytes(to_json(&summary)?, out_ptr, out_len)
-    })
+/// Parses the dynamic-argument specs JSON array (`[{"id","risk_free_return"}]`).
+pub fn parse_dynamic_specs(bytes: &[u8]) -> FfiResult<Vec<DynamicSpec>> {
+    serde_json::from_slice(bytes).map_err(|e| FfiError::invalid(format!("args_dynamic: {e}")))
 }

@@ -1,7 +1,11 @@
 //! `barter_ffi`: a C ABI over the backtester of barter (barter-rs), for the `barter_cy`
 //! Cython package and any other C caller.
 //!
-//! Conventions: every fallible function returns a [`ffi::BarterStatus`] and writes its
+//! Layout: `market_data`, `config`, `backtest`, `summary` and `runtime` are plain Rust
+//! (what the tests and benches call directly); every `extern "C"` function lives in
+//! `ffi` (one file per area), which holds no domain logic.
+//!
+//! Conventions: every fallible function returns a [`error::BarterStatus`] and writes its
 //! results through out-parameters, the last one an optional `BarterError**`; panics are
 //! caught at the boundary; handles are opaque, immutable, thread-safe and freed once by
 //! their own `*_free`, which accepts NULL. Decimals cross as strings, times as i64
@@ -9,6 +13,7 @@
 
 pub mod backtest;
 pub mod config;
+pub mod error;
 pub mod ffi;
 pub mod market_data;
 pub mod runtime;

@@ -20,12 +20,8 @@ pub fn runtime() -> std::io::Result<Arc<Runtime>> {
         // block on them. Leak it instead.
         std::mem::forget(inherited);
     }
-    let runtime = Arc::new(
-        tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
-            .thread_name("barter-ffi")
-            .build()?,
-    );
+    let runtime =
+        Arc::new(tokio::runtime::Builder::new_multi_thread().enable_all().thread_name("barter-ffi").build()?);
     *slot = Some((pid, Arc::clone(&runtime)));
     Ok(runtime)
 }

@@ -4,6 +4,7 @@
 //! `Display` form as strings, so every digit barter computed survives; times are i64
 //! nanoseconds since the Unix epoch (UTC).
 
+use crate::error::{FfiError, FfiResult};
 use crate::market_data::to_ns;
 use barter::backtest::summary::{BacktestSummary, MultiBacktestSummary};
 use barter::statistic::{
@@ -213,4 +214,20 @@ impl<I: TimeInterval> From<&MultiBacktestSummary<I>> for MultiBacktestSummaryWir
             summaries: m.summaries.iter().map(BacktestSummaryWire::from).collect(),
         }
     }
+}
+
+impl BacktestSummaryWire {
+    pub fn to_json(&self) -> FfiResult<Vec<u8>> {
+        to_json(self)
+    }
+}
+
+impl MultiBacktestSummaryWire {
+    pub fn to_json(&self) -> FfiResult<Vec<u8>> {
+        to_json(self)
+    }
+}
+
+fn to_json<T: Serialize>(value: &T) -> FfiResult<Vec<u8>> {
+    serde_json::to_vec(value).map_err(|e| FfiError::engine(format!("serialising summary: {e}")))
 }

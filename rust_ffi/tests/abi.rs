@@ -10,13 +10,11 @@
 
 mod common;
 
-use barter_ffi::backtest::BarterBacktestArgsConstantInfo;
-use barter_ffi::config::BarterSystemConfigInfo;
+use barter_ffi::ffi::backtest::BarterBacktestArgsConstantInfo;
+use barter_ffi::ffi::config::BarterSystemConfigInfo;
+use barter_ffi::ffi::market_data::BarterMarketDataInfo;
 use barter_ffi::ffi::BarterStatus;
-use barter_ffi::market_data::BarterMarketDataInfo;
-use common::{
-    backtest_config_path, examples, market_data_path, system_config_path, Ordered, FIRST_EVENT_NS,
-};
+use common::{backtest_config_path, examples, market_data_path, system_config_path, Ordered, FIRST_EVENT_NS};
 use serde_json::{json, Value};
 use std::ffi::{c_char, CStr, CString};
 use std::ptr::{null, null_mut, NonNull};
@@ -148,11 +146,7 @@ extern "C" {
 // Helpers
 // ---------------------------------------------------------------------------------------
 
-const INSTRUMENT_NAMES: [&str; 3] = [
-    "binancespot-btc_usdt",
-    "binancespot-eth_usdt",
-    "binancespot-sol_usdt",
-];
+const INSTRUMENT_NAMES: [&str; 3] = ["binancespot-btc_usdt", "binancespot-eth_usdt", "binancespot-sol_usdt"];
 
 fn c(text: &str) -> CString {
     CString::new(text).unwrap()
@@ -180,23 +174,13 @@ fn call(f: impl FnOnce(*mut *mut Error) -> BarterStatus) -> Result<(), Failure> 
         assert!(err.is_null(), "success must leave *err NULL");
         return Ok(());
     }
-    assert!(
-        !err.is_null(),
-        "failure ({status:?}) must write an error object"
-    );
+    assert!(!err.is_null(), "failure ({status:?}) must write an error object");
     assert_ne!(err, garbage_error());
     unsafe {
-        assert_eq!(
-            barter_error_status(err),
-            status,
-            "error object status = returned status"
-        );
+        assert_eq!(barter_error_status(err), status, "error object status = returned status");
         let message_ptr = barter_error_message(err);
         assert!(!message_ptr.is_null());
-        let message = CStr::from_ptr(message_ptr)
-            .to_str()
-            .expect("UTF-8 message")
-            .to_owned();
+        let message = CStr::from_ptr(message_ptr).to_str().expect("UTF-8 message").to_owned();
         // The pointer is stable while the error lives.
         assert_eq!(barter_error_message(err), message_ptr);
         barter_error_free(err);
@@ -243,25 +227,19 @@ fn json_out(
     call(|err| f(&mut ptr, &mut len, err))?;
     let bytes = unsafe { take_bytes(ptr, len) };
     let text = std::str::from_utf8(&bytes).expect("output is UTF-8");
-    Ok((
-        serde_json::from_str(text).expect("output is JSON"),
-        Ordered::parse(&bytes),
-    ))
+    Ok((serde_json::from_str(text).expect("output is JSON"), Ordered::parse(&bytes)))
 }
 
 #[track_caller]
 fn json_ok(f: impl FnOnce(*mut *mut u8, *mut usize, *mut *mut Error) -> BarterStatus) -> Value {
-    json_out(f)
-        .unwrap_or_else(|e| panic!("expected Ok, got {:?}: {}", e.status, e.message))
-        .0
+    json_out(f).unwrap_or_else(|e| panic!("expected Ok, got {:?}: {}", e.status, e.message)).0
 }
 
 fn market_data_file(path: &str, skip_errors: bool) -> Result<*mut MarketData, Failure> {
     let path = c(path);
     let mut out: *mut MarketData = null_mut();
-    let result = call(|err| unsafe {
-        barter_market_data_from_json_file(path.as_ptr(), skip_errors, &mut out, err)
-    });
+    let result =
+        call(|err| unsafe { barter_market_data_from_json_file(path.as_ptr(), skip_errors, &mut out, err) });
     match result {
         Ok(()) => {
             assert!(!out.is_null());
@@ -283,14 +261,7 @@ fn market_data_bytes(
     let source_ptr = source.as_ref().map_or(null(), |s| s.as_ptr());
     let mut out: *mut MarketData = null_mut();
     let result = call(|err| unsafe {
-        barter_market_data_from_json_bytes(
-            data.as_ptr(),
-            data.len(),
-            source_ptr,
-            skip_errors,
-            &mut out,
-            err,
-        )
+        barter_market_data_from_json_bytes(data.as_ptr(), data.len(), source_ptr, skip_errors, &mut out, err)
     });
     match result {
         Ok(()) => {
@@ -329,16 +300,14 @@ fn md_info(handle: *const MarketData) -> BarterMarketDataInfo {
 }
 
 fn events(handle: *const MarketData, start: usize, stop: usize) -> Vec<Value> {
-    let value =
-        json_ok(|p, l, e| unsafe { barter_market_data_events_json(handle, start, stop, p, l, e) });
+    let value = json_ok(|p, l, e| unsafe { barter_market_data_events_json(handle, start, stop, p, l, e) });
     value.as_array().expect("events JSON is an array").clone()
 }
 
 fn config_file(path: &str) -> Result<*mut SystemConfig, Failure> {
     let path = c(path);
     let mut out: *mut SystemConfig = null_mut();
-    let result =
-        call(|err| unsafe { barter_system_config_from_json_file(path.as_ptr(), &mut out, err) });
+    let result = call(|err| unsafe { barter_system_config_from_json_file(path.as_ptr(), &mut out, err) });
     result.map(|()| out).inspect_err(|_| assert!(out.is_null()))
 }
 
@@ -379,33 +348,19 @@ fn args_new(
     let balances_ptr = balances.as_ref().map_or(null(), |s| s.as_ptr());
     let mut out: *mut ArgsConstant = null_mut();
     let result = call(|err| unsafe {
-        barter_backtest_args_constant_new(
-            config,
-            market_data,
-            interval.as_ptr(),
-            balances_ptr,
-            &mut out,
-            err,
-        )
+        barter_backtest_args_constant_new(config, market_data, interval.as_ptr(), balances_ptr, &mut out, err)
     });
     result.map(|()| out).inspect_err(|_| assert!(out.is_null()))
 }
 
 fn args_info(handle: *const ArgsConstant) -> BarterBacktestArgsConstantInfo {
-    let mut info = BarterBacktestArgsConstantInfo {
-        instruments: 999,
-        executions: 999,
-        summary_interval: 999,
-    };
+    let mut info =
+        BarterBacktestArgsConstantInfo { instruments: 999, executions: 999, summary_interval: 999 };
     ok(|err| unsafe { barter_backtest_args_constant_info(handle, &mut info, err) });
     info
 }
 
-fn run(
-    args: *const ArgsConstant,
-    id: &str,
-    risk_free_return: &str,
-) -> Result<(Value, Ordered), Failure> {
+fn run(args: *const ArgsConstant, id: &str, risk_free_return: &str) -> Result<(Value, Ordered), Failure> {
     let id = c(id);
     let rfr = c(risk_free_return);
     json_out(|p, l, e| unsafe { barter_backtest_run(args, id.as_ptr(), rfr.as_ptr(), p, l, e) })
@@ -428,13 +383,8 @@ impl Setup {
     fn new(interval: &str, balances: Option<&str>) -> Self {
         let config = config_file(&backtest_config_path()).unwrap();
         let market_data = market_data_file(&market_data_path(), false).unwrap();
-        let args =
-            args_new(config, market_data, interval, balances).unwrap_or_else(|e| panic!("{e:?}"));
-        Self {
-            config,
-            market_data,
-            args,
-        }
+        let args = args_new(config, market_data, interval, balances).unwrap_or_else(|e| panic!("{e:?}"));
+        Self { config, market_data, args }
     }
 }
 
@@ -480,8 +430,7 @@ fn trade_item(instrument: usize, exchange: &str) -> Value {
 }
 
 fn s(v: &Value) -> &str {
-    v.as_str()
-        .unwrap_or_else(|| panic!("expected a string, got {v}"))
+    v.as_str().unwrap_or_else(|| panic!("expected a string, got {v}"))
 }
 
 fn keys(v: &Value) -> Vec<String> {
@@ -498,11 +447,7 @@ fn version_is_static_nul_terminated_crate_version() {
     assert!(!ptr.is_null());
     let text = unsafe { CStr::from_ptr(ptr) }.to_str().unwrap();
     assert_eq!(text, env!("CARGO_PKG_VERSION"));
-    assert_eq!(
-        unsafe { barter_ffi_version() },
-        ptr,
-        "static string, same pointer every call"
-    );
+    assert_eq!(unsafe { barter_ffi_version() }, ptr, "static string, same pointer every call");
 }
 
 #[test]
@@ -523,10 +468,7 @@ fn status_values_match_the_header() {
     assert_eq!(BarterStatus::Engine as i32, 4);
     assert_eq!(BarterStatus::Panic as i32, 5);
     assert_eq!(BarterStatus::NullPointer as i32, 6);
-    assert_eq!(
-        std::mem::size_of::<BarterStatus>(),
-        std::mem::size_of::<std::ffi::c_int>()
-    );
+    assert_eq!(std::mem::size_of::<BarterStatus>(), std::mem::size_of::<std::ffi::c_int>());
 }
 
 #[test]
@@ -549,9 +491,7 @@ fn bytes_free_releases_buffers_of_every_size() {
     for (start, stop) in [(0, 0), (0, 1), (0, usize::MAX)] {
         let mut ptr: *mut u8 = null_mut();
         let mut len = 0usize;
-        ok(|err| unsafe {
-            barter_market_data_events_json(md, start, stop, &mut ptr, &mut len, err)
-        });
+        ok(|err| unsafe { barter_market_data_events_json(md, start, stop, &mut ptr, &mut len, err) });
         assert!(!ptr.is_null());
         assert!(len >= 2);
         unsafe { barter_bytes_free(ptr, len) };
@@ -563,21 +503,14 @@ fn bytes_free_releases_buffers_of_every_size() {
 fn testing_panic_reports_panic_status_and_process_continues() {
     for message in ["first deliberate panic", "second deliberate panic: ünïcödé"] {
         let text = c(message);
-        let got = fails(BarterStatus::Panic, |err| unsafe {
-            barter_testing_panic(text.as_ptr(), err)
-        });
+        let got = fails(BarterStatus::Panic, |err| unsafe { barter_testing_panic(text.as_ptr(), err) });
         assert_eq!(got, message);
     }
     // NULL err out-parameter: the status still comes back.
     let text = c("panic with NULL err");
-    assert_eq!(
-        unsafe { barter_testing_panic(text.as_ptr(), null_mut()) },
-        BarterStatus::Panic
-    );
+    assert_eq!(unsafe { barter_testing_panic(text.as_ptr(), null_mut()) }, BarterStatus::Panic);
     // NULL message is a NULL pointer argument, not a panic.
-    let got = fails(BarterStatus::NullPointer, |err| unsafe {
-        barter_testing_panic(null(), err)
-    });
+    let got = fails(BarterStatus::NullPointer, |err| unsafe { barter_testing_panic(null(), err) });
     assert!(got.contains("message"), "{got}");
     // Still alive and working.
     let md = market_data_file(&market_data_path(), false).unwrap();
@@ -673,10 +606,7 @@ fn market_data_non_utf8_path_is_invalid_input() {
 fn market_data_malformed_json_names_line_and_column() {
     // Array shape: the syntax error is on line 3.
     let text = b"[\n  {\"Reconnecting\": \"binance_spot\"},\n  {\"Item\": {\"Ok\": oops}}\n]";
-    let message = expect_err(
-        market_data_bytes(text, Some("bad.json"), false),
-        BarterStatus::InvalidInput,
-    );
+    let message = expect_err(market_data_bytes(text, Some("bad.json"), false), BarterStatus::InvalidInput);
     assert!(message.contains("bad.json"), "{message}");
     assert!(message.contains("line 3"), "{message}");
     assert!(message.contains("column"), "{message}");
@@ -687,32 +617,22 @@ fn market_data_malformed_json_names_line_and_column() {
     broken.insert(1, "");
     broken[2] = &broken[2][..20];
     let text = broken.join("\n");
-    let message = expect_err(
-        market_data_bytes(text.as_bytes(), Some("bad.jsonl"), false),
-        BarterStatus::InvalidInput,
-    );
+    let message =
+        expect_err(market_data_bytes(text.as_bytes(), Some("bad.jsonl"), false), BarterStatus::InvalidInput);
     assert!(message.contains("bad.jsonl"), "{message}");
     assert!(message.contains("line 3"), "{message}");
     assert!(message.contains("column"), "{message}");
 
     // Without a source name the message still says where.
-    let message = expect_err(
-        market_data_bytes(b"[{]", None, false),
-        BarterStatus::InvalidInput,
-    );
-    assert!(
-        message.contains("line 1") && message.contains("column"),
-        "{message}"
-    );
+    let message = expect_err(market_data_bytes(b"[{]", None, false), BarterStatus::InvalidInput);
+    assert!(message.contains("line 1") && message.contains("column"), "{message}");
 }
 
 #[test]
 fn market_data_empty_input() {
     for text in [&b""[..], b"   \n\t  ", b"\xEF\xBB\xBF", b"[]", b"[ \n ]"] {
-        let message = expect_err(
-            market_data_bytes(text, Some("empty.json"), false),
-            BarterStatus::InvalidInput,
-        );
+        let message =
+            expect_err(market_data_bytes(text, Some("empty.json"), false), BarterStatus::InvalidInput);
         assert!(message.contains("empty.json"), "{message}");
         assert!(message.contains("no market data records"), "{message}");
     }
@@ -728,17 +648,11 @@ fn market_data_empty_input() {
 #[test]
 fn market_data_without_items() {
     let array = br#"[{"Reconnecting": "binance_spot"}, {"Reconnecting": "binance_spot"}]"#;
-    let message = expect_err(
-        market_data_bytes(array, None, false),
-        BarterStatus::InvalidInput,
-    );
+    let message = expect_err(market_data_bytes(array, None, false), BarterStatus::InvalidInput);
     assert!(message.contains("no market events"), "{message}");
     assert!(message.contains("2 records"), "{message}");
     let lines = b"{\"Reconnecting\": \"binance_spot\"}\n";
-    let message = expect_err(
-        market_data_bytes(lines, None, false),
-        BarterStatus::InvalidInput,
-    );
+    let message = expect_err(market_data_bytes(lines, None, false), BarterStatus::InvalidInput);
     assert!(message.contains("no market events"), "{message}");
 }
 
@@ -752,10 +666,7 @@ fn market_data_error_item_names_its_index_and_skip_errors_counts() {
         {"Item": {"Err": {"code": 42}}},
     ]);
     let text = serde_json::to_vec(&records).unwrap();
-    let message = expect_err(
-        market_data_bytes(&text, Some("errs.json"), false),
-        BarterStatus::InvalidInput,
-    );
+    let message = expect_err(market_data_bytes(&text, Some("errs.json"), false), BarterStatus::InvalidInput);
     assert!(message.contains("errs.json"), "{message}");
     assert!(message.contains("record 2"), "{message}");
     assert!(message.contains("socket closed"), "{message}");
@@ -791,43 +702,23 @@ fn market_data_all_items_errors_skipped_is_invalid_input() {
     // The input was not empty, so the message must not say it was; it should say that
     // error records were skipped.
     let text = br#"[{"Item": {"Err": "a"}}, {"Item": {"Err": "b"}}]"#;
-    let message = expect_err(
-        market_data_bytes(text, Some("errors_only.json"), true),
-        BarterStatus::InvalidInput,
-    );
+    let message =
+        expect_err(market_data_bytes(text, Some("errors_only.json"), true), BarterStatus::InvalidInput);
     assert!(message.contains("errors_only.json"), "{message}");
-    assert!(
-        !message.contains("input is empty"),
-        "misleading message: {message}"
-    );
-    assert!(
-        message.contains("skip"),
-        "message should mention the skipped error records: {message}"
-    );
+    assert!(!message.contains("input is empty"), "misleading message: {message}");
+    assert!(message.contains("skip"), "message should mention the skipped error records: {message}");
 
     let text = br#"[{"Item": {"Err": "a"}}, {"Reconnecting": "binance_spot"}]"#;
-    let message = expect_err(
-        market_data_bytes(text, None, true),
-        BarterStatus::InvalidInput,
-    );
+    let message = expect_err(market_data_bytes(text, None, true), BarterStatus::InvalidInput);
     assert!(message.contains("no market events"), "{message}");
 }
 
 #[test]
 fn market_data_unknown_exchange() {
-    let array = serde_json::to_vec(&json!([
-        trade_item(0, "binance_spot"),
-        trade_item(0, "mars_exchange")
-    ]))
-    .unwrap();
-    let message = expect_err(
-        market_data_bytes(&array, Some("x.json"), false),
-        BarterStatus::InvalidInput,
-    );
-    assert!(
-        message.contains("unknown exchange `mars_exchange`"),
-        "{message}"
-    );
+    let array =
+        serde_json::to_vec(&json!([trade_item(0, "binance_spot"), trade_item(0, "mars_exchange")])).unwrap();
+    let message = expect_err(market_data_bytes(&array, Some("x.json"), false), BarterStatus::InvalidInput);
+    assert!(message.contains("unknown exchange `mars_exchange`"), "{message}");
     assert!(
         message.contains("x.json") && message.contains("line") && message.contains("column"),
         "{message}"
@@ -837,18 +728,11 @@ fn market_data_unknown_exchange() {
 
     let lines = format!(
         "{}\n{}\n",
-        serde_json::to_string(&json!({"Item": trade_item(0, "binance_spot")["Item"]["Ok"]}))
-            .unwrap(),
+        serde_json::to_string(&json!({"Item": trade_item(0, "binance_spot")["Item"]["Ok"]})).unwrap(),
         serde_json::to_string(&json!({"Reconnecting": "mars_exchange"})).unwrap()
     );
-    let message = expect_err(
-        market_data_bytes(lines.as_bytes(), None, false),
-        BarterStatus::InvalidInput,
-    );
-    assert!(
-        message.contains("unknown exchange `mars_exchange`"),
-        "{message}"
-    );
+    let message = expect_err(market_data_bytes(lines.as_bytes(), None, false), BarterStatus::InvalidInput);
+    assert!(message.contains("unknown exchange `mars_exchange`"), "{message}");
     assert!(message.contains("line 2"), "{message}");
 }
 
@@ -857,19 +741,13 @@ fn market_data_unknown_kind_and_side() {
     let mut item = trade_item(0, "binance_spot");
     item["Item"]["Ok"]["kind"] = json!({"Candle2": {}});
     let text = serde_json::to_vec(&json!([item])).unwrap();
-    let message = expect_err(
-        market_data_bytes(&text, None, false),
-        BarterStatus::InvalidInput,
-    );
+    let message = expect_err(market_data_bytes(&text, None, false), BarterStatus::InvalidInput);
     assert!(message.contains("Candle2"), "{message}");
 
     let mut item = trade_item(0, "binance_spot");
     item["Item"]["Ok"]["kind"]["Trade"]["side"] = json!("Sideways");
     let text = serde_json::to_vec(&json!([item])).unwrap();
-    let message = expect_err(
-        market_data_bytes(&text, None, false),
-        BarterStatus::InvalidInput,
-    );
+    let message = expect_err(market_data_bytes(&text, None, false), BarterStatus::InvalidInput);
     assert!(message.contains("Sideways"), "{message}");
 }
 
@@ -877,10 +755,7 @@ fn market_data_unknown_kind_and_side() {
 fn error_message_with_nul_byte_survives_as_escaped_text() {
     // serde echoes the unknown name, NUL included; the C string must stay intact.
     let array = serde_json::to_vec(&json!([trade_item(0, "bad\u{0}name")])).unwrap();
-    let message = expect_err(
-        market_data_bytes(&array, None, false),
-        BarterStatus::InvalidInput,
-    );
+    let message = expect_err(market_data_bytes(&array, None, false), BarterStatus::InvalidInput);
     assert!(message.contains("bad\\0name"), "{message}");
 }
 
@@ -900,31 +775,16 @@ fn market_data_null_arguments() {
     });
     let data = std::fs::read(market_data_path()).unwrap();
     fails(BarterStatus::NullPointer, |err| unsafe {
-        barter_market_data_from_json_bytes(
-            data.as_ptr(),
-            data.len(),
-            null(),
-            false,
-            null_mut(),
-            err,
-        )
+        barter_market_data_from_json_bytes(data.as_ptr(), data.len(), null(), false, null_mut(), err)
     });
     assert!(out.is_null());
 
     let md = market_data_file(&market_data_path(), false).unwrap();
     let mut info = BarterMarketDataInfo::default();
-    fails(BarterStatus::NullPointer, |err| unsafe {
-        barter_market_data_info(null(), &mut info, err)
-    });
-    fails(BarterStatus::NullPointer, |err| unsafe {
-        barter_market_data_info(md, null_mut(), err)
-    });
-    fails(BarterStatus::NullPointer, |err| unsafe {
-        barter_market_data_clone(null(), &mut out, err)
-    });
-    fails(BarterStatus::NullPointer, |err| unsafe {
-        barter_market_data_clone(md, null_mut(), err)
-    });
+    fails(BarterStatus::NullPointer, |err| unsafe { barter_market_data_info(null(), &mut info, err) });
+    fails(BarterStatus::NullPointer, |err| unsafe { barter_market_data_info(md, null_mut(), err) });
+    fails(BarterStatus::NullPointer, |err| unsafe { barter_market_data_clone(null(), &mut out, err) });
+    fails(BarterStatus::NullPointer, |err| unsafe { barter_market_data_clone(md, null_mut(), err) });
     assert!(out.is_null());
     let mut ptr: *mut u8 = null_mut();
     let mut len = 0usize;
@@ -957,14 +817,7 @@ fn null_err_out_parameter_is_accepted() {
             BarterStatus::NullPointer
         );
         assert_eq!(
-            barter_market_data_from_json_bytes(
-                b"[".as_ptr(),
-                1,
-                null(),
-                false,
-                &mut out,
-                null_mut()
-            ),
+            barter_market_data_from_json_bytes(b"[".as_ptr(), 1, null(), false, &mut out, null_mut()),
             BarterStatus::InvalidInput
         );
         assert_eq!(
@@ -973,15 +826,9 @@ fn null_err_out_parameter_is_accepted() {
         );
         assert!(!out.is_null());
         let mut info = BarterMarketDataInfo::default();
-        assert_eq!(
-            barter_market_data_info(out, &mut info, null_mut()),
-            BarterStatus::Ok
-        );
+        assert_eq!(barter_market_data_info(out, &mut info, null_mut()), BarterStatus::Ok);
         assert_eq!(info.items, 21);
-        assert_eq!(
-            barter_market_data_info(null(), &mut info, null_mut()),
-            BarterStatus::NullPointer
-        );
+        assert_eq!(barter_market_data_info(null(), &mut info, null_mut()), BarterStatus::NullPointer);
 
         let mut cfg: *mut SystemConfig = null_mut();
         assert_eq!(
@@ -1002,26 +849,12 @@ fn null_err_out_parameter_is_accepted() {
         let daily = c("daily");
         let mut args: *mut ArgsConstant = null_mut();
         assert_eq!(
-            barter_backtest_args_constant_new(
-                cfg,
-                out,
-                weekly.as_ptr(),
-                null(),
-                &mut args,
-                null_mut()
-            ),
+            barter_backtest_args_constant_new(cfg, out, weekly.as_ptr(), null(), &mut args, null_mut()),
             BarterStatus::InvalidInput
         );
         assert!(args.is_null());
         assert_eq!(
-            barter_backtest_args_constant_new(
-                cfg,
-                out,
-                daily.as_ptr(),
-                null(),
-                &mut args,
-                null_mut()
-            ),
+            barter_backtest_args_constant_new(cfg, out, daily.as_ptr(), null(), &mut args, null_mut()),
             BarterStatus::Ok
         );
         let id = c("x");
@@ -1029,14 +862,7 @@ fn null_err_out_parameter_is_accepted() {
         let mut ptr: *mut u8 = null_mut();
         let mut len = 0usize;
         assert_eq!(
-            barter_backtest_run(
-                args,
-                id.as_ptr(),
-                bad.as_ptr(),
-                &mut ptr,
-                &mut len,
-                null_mut()
-            ),
+            barter_backtest_run(args, id.as_ptr(), bad.as_ptr(), &mut ptr, &mut len, null_mut()),
             BarterStatus::InvalidInput
         );
         assert!(ptr.is_null());
@@ -1075,12 +901,8 @@ fn events_json_rows() {
     assert_eq!(source.len(), 21);
     for (row, record) in rows.iter().zip(&source) {
         let event = &record["Item"]["Ok"];
-        let parse_ns = |v: &Value| {
-            chrono::DateTime::parse_from_rfc3339(s(v))
-                .unwrap()
-                .timestamp_nanos_opt()
-                .unwrap()
-        };
+        let parse_ns =
+            |v: &Value| chrono::DateTime::parse_from_rfc3339(s(v)).unwrap().timestamp_nanos_opt().unwrap();
         assert_eq!(row[0].as_i64().unwrap(), parse_ns(&event["time_exchange"]));
         assert_eq!(row[1].as_i64().unwrap(), parse_ns(&event["time_received"]));
         assert_eq!(row[2], event["exchange"]);
@@ -1088,9 +910,7 @@ fn events_json_rows() {
         assert_eq!(row[4], event["kind"]);
     }
     // Exchange times never go backwards in the example.
-    assert!(rows
-        .windows(2)
-        .all(|w| w[0][0].as_i64() <= w[1][0].as_i64()));
+    assert!(rows.windows(2).all(|w| w[0][0].as_i64() <= w[1][0].as_i64()));
     unsafe { barter_market_data_free(md) };
 }
 
@@ -1114,10 +934,7 @@ fn events_json_ranges_are_record_indices_and_clamped() {
     assert!(events(md, 24, 24).is_empty());
     assert!(events(md, 30, 40).is_empty());
     assert!(events(md, usize::MAX, usize::MAX).is_empty());
-    assert!(
-        events(md, 10, 3).is_empty(),
-        "start > stop is empty, not an error"
-    );
+    assert!(events(md, 10, 3).is_empty(), "start > stop is empty, not an error");
     assert!(events(md, usize::MAX, 0).is_empty());
     // Concatenating adjacent ranges gives everything.
     let mut joined = Vec::new();
@@ -1182,8 +999,8 @@ fn events_json_round_trips_every_data_kind() {
             serde_json::to_string(&json!({"Item": event})).unwrap() + "\n"
         })
         .collect();
-    let md = market_data_bytes(lines.as_bytes(), Some("kinds.jsonl"), false)
-        .unwrap_or_else(|e| panic!("{e:?}"));
+    let md =
+        market_data_bytes(lines.as_bytes(), Some("kinds.jsonl"), false).unwrap_or_else(|e| panic!("{e:?}"));
     let rows = events(md, 0, usize::MAX);
     assert_eq!(rows.len(), kinds.len());
     for (row, kind) in rows.iter().zip(&kinds) {
@@ -1193,12 +1010,8 @@ fn events_json_round_trips_every_data_kind() {
     assert_eq!(rows[0][0], json!(1_734_721_518_123_456_789i64));
     assert_eq!(rows[0][1], json!(1_734_721_518_987_654_321i64));
 
-    let again = market_data_bytes(
-        rows_to_json_lines(&rows).as_bytes(),
-        Some("again.jsonl"),
-        false,
-    )
-    .unwrap_or_else(|e| panic!("the library cannot read back its own rows: {e:?}"));
+    let again = market_data_bytes(rows_to_json_lines(&rows).as_bytes(), Some("again.jsonl"), false)
+        .unwrap_or_else(|e| panic!("the library cannot read back its own rows: {e:?}"));
     assert_eq!(events(again, 0, usize::MAX), rows);
     assert_eq!(md_info(again), md_info(md));
 
@@ -1268,10 +1081,7 @@ fn system_config_plain_shape_from_file() {
         }
     );
     let value = config_json(cfg);
-    assert_eq!(
-        keys(&value),
-        vec!["instrument_names", "risk_free_return", "system"]
-    );
+    assert_eq!(keys(&value), vec!["instrument_names", "risk_free_return", "system"]);
     assert_eq!(value["instrument_names"], json!(INSTRUMENT_NAMES));
     assert_eq!(
         value["risk_free_return"],
@@ -1280,14 +1090,8 @@ fn system_config_plain_shape_from_file() {
     );
     assert_eq!(value["system"]["instruments"].as_array().unwrap().len(), 3);
     assert_eq!(value["system"]["executions"].as_array().unwrap().len(), 1);
-    assert_eq!(
-        value["system"]["instruments"][0]["name_exchange"],
-        json!("BTCUSDT")
-    );
-    assert_eq!(
-        value["system"]["executions"][0]["mocked_exchange"],
-        json!("binance_spot")
-    );
+    assert_eq!(value["system"]["instruments"][0]["name_exchange"], json!("BTCUSDT"));
+    assert_eq!(value["system"]["executions"][0]["mocked_exchange"], json!("binance_spot"));
     unsafe { barter_system_config_free(cfg) };
 }
 
@@ -1327,15 +1131,11 @@ fn system_config_from_bytes_both_shapes_and_round_trip() {
         expected.has_risk_free_return = false;
         assert_eq!(config_info(again), expected);
         assert_eq!(config_json(again)["system"], value["system"]);
-        assert_eq!(
-            config_json(again)["instrument_names"],
-            value["instrument_names"]
-        );
+        assert_eq!(config_json(again)["instrument_names"], value["instrument_names"]);
 
         // And wrapping it again with a risk-free return reads that back exactly.
         let wrapped =
-            serde_json::to_vec(&json!({"system": value["system"], "risk_free_return": "0.0375"}))
-                .unwrap();
+            serde_json::to_vec(&json!({"system": value["system"], "risk_free_return": "0.0375"})).unwrap();
         let wrapped = config_bytes(&wrapped, None).unwrap();
         assert!(config_info(wrapped).has_risk_free_return);
         assert_eq!(config_json(wrapped)["risk_free_return"], json!("0.0375"));
@@ -1354,19 +1154,13 @@ fn system_config_errors() {
         BarterStatus::InvalidInput,
     );
     assert!(message.contains("cfg.json"), "{message}");
-    assert!(
-        message.contains("line 2") && message.contains("column"),
-        "{message}"
-    );
+    assert!(message.contains("line 2") && message.contains("column"), "{message}");
 
     let message = expect_err(config_bytes(b"", None), BarterStatus::InvalidInput);
     assert!(message.contains("<json>"), "{message}");
     expect_err(config_bytes(b"[]", None), BarterStatus::InvalidInput);
     expect_err(config_bytes(b"{}", None), BarterStatus::InvalidInput);
-    expect_err(
-        config_bytes(br#"{"system": 5}"#, None),
-        BarterStatus::InvalidInput,
-    );
+    expect_err(config_bytes(br#"{"system": 5}"#, None), BarterStatus::InvalidInput);
 
     let message = expect_err(
         config_bytes(br#"{"instruments": [], "executions": []}"#, None),
@@ -1375,26 +1169,17 @@ fn system_config_errors() {
     assert!(message.contains("no instruments"), "{message}");
 
     // Bad risk_free_return next to "system".
-    let mut value: Value =
-        serde_json::from_slice(&std::fs::read(backtest_config_path()).unwrap()).unwrap();
+    let mut value: Value = serde_json::from_slice(&std::fs::read(backtest_config_path()).unwrap()).unwrap();
     value["risk_free_return"] = json!("not a number");
-    let message = expect_err(
-        config_bytes(&serde_json::to_vec(&value).unwrap(), None),
-        BarterStatus::InvalidInput,
-    );
-    assert!(
-        message.contains("line") && message.contains("column"),
-        "{message}"
-    );
+    let message =
+        expect_err(config_bytes(&serde_json::to_vec(&value).unwrap(), None), BarterStatus::InvalidInput);
+    assert!(message.contains("line") && message.contains("column"), "{message}");
 
     // Unknown exchange in an instrument.
-    let mut value: Value =
-        serde_json::from_slice(&std::fs::read(system_config_path()).unwrap()).unwrap();
+    let mut value: Value = serde_json::from_slice(&std::fs::read(system_config_path()).unwrap()).unwrap();
     value["instruments"][1]["exchange"] = json!("mars_exchange");
-    let message = expect_err(
-        config_bytes(&serde_json::to_vec(&value).unwrap(), None),
-        BarterStatus::InvalidInput,
-    );
+    let message =
+        expect_err(config_bytes(&serde_json::to_vec(&value).unwrap(), None), BarterStatus::InvalidInput);
     assert!(message.contains("mars_exchange"), "{message}");
 }
 
@@ -1423,12 +1208,8 @@ fn system_config_null_arguments() {
 
     let cfg = config_file(&system_config_path()).unwrap();
     let mut info = BarterSystemConfigInfo::default();
-    fails(BarterStatus::NullPointer, |err| unsafe {
-        barter_system_config_info(null(), &mut info, err)
-    });
-    fails(BarterStatus::NullPointer, |err| unsafe {
-        barter_system_config_info(cfg, null_mut(), err)
-    });
+    fails(BarterStatus::NullPointer, |err| unsafe { barter_system_config_info(null(), &mut info, err) });
+    fails(BarterStatus::NullPointer, |err| unsafe { barter_system_config_info(cfg, null_mut(), err) });
     let mut ptr: *mut u8 = null_mut();
     let mut len = 0usize;
     fails(BarterStatus::NullPointer, |err| unsafe {
@@ -1464,21 +1245,14 @@ fn args_constant_intervals() {
         let args = args_new(cfg, md, text, None).unwrap_or_else(|e| panic!("{text}: {e:?}"));
         assert_eq!(
             args_info(args),
-            BarterBacktestArgsConstantInfo {
-                instruments: 3,
-                executions: 1,
-                summary_interval: code
-            },
+            BarterBacktestArgsConstantInfo { instruments: 3, executions: 1, summary_interval: code },
             "{text}"
         );
         unsafe { barter_backtest_args_constant_free(args) };
     }
     for text in ["weekly", "", "annual", "annual252", "daily,", "1"] {
         let message = expect_err(args_new(cfg, md, text, None), BarterStatus::InvalidInput);
-        assert!(
-            message.contains("daily, annual_252, annual_365"),
-            "{message}"
-        );
+        assert!(message.contains("daily, annual_252, annual_365"), "{message}");
         assert!(message.contains(&format!("{text:?}")), "{message}");
     }
     unsafe {
@@ -1545,40 +1319,16 @@ fn args_constant_null_arguments() {
     });
     let dynamics = br#"[{"id": "a", "risk_free_return": "0"}]"#;
     fails(BarterStatus::NullPointer, |err| unsafe {
-        barter_backtest_run_many(
-            null(),
-            dynamics.as_ptr(),
-            dynamics.len(),
-            0,
-            &mut ptr,
-            &mut len,
-            err,
-        )
+        barter_backtest_run_many(null(), dynamics.as_ptr(), dynamics.len(), 0, &mut ptr, &mut len, err)
     });
     fails(BarterStatus::NullPointer, |err| unsafe {
         barter_backtest_run_many(args, null(), 10, 0, &mut ptr, &mut len, err)
     });
     fails(BarterStatus::NullPointer, |err| unsafe {
-        barter_backtest_run_many(
-            args,
-            dynamics.as_ptr(),
-            dynamics.len(),
-            0,
-            null_mut(),
-            &mut len,
-            err,
-        )
+        barter_backtest_run_many(args, dynamics.as_ptr(), dynamics.len(), 0, null_mut(), &mut len, err)
     });
     fails(BarterStatus::NullPointer, |err| unsafe {
-        barter_backtest_run_many(
-            args,
-            dynamics.as_ptr(),
-            dynamics.len(),
-            0,
-            &mut ptr,
-            null_mut(),
-            err,
-        )
+        barter_backtest_run_many(args, dynamics.as_ptr(), dynamics.len(), 0, &mut ptr, null_mut(), err)
     });
     // (NULL, 0) is an empty buffer: invalid JSON.
     fails(BarterStatus::InvalidInput, |err| unsafe {
@@ -1599,10 +1349,7 @@ fn args_constant_market_data_shares_the_records() {
     ok(|err| unsafe { barter_backtest_args_constant_market_data(setup.args, &mut md, err) });
     assert!(!md.is_null());
     assert_eq!(md_info(md), md_info(setup.market_data));
-    assert_eq!(
-        events(md, 0, usize::MAX),
-        events(setup.market_data, 0, usize::MAX)
-    );
+    assert_eq!(events(md, 0, usize::MAX), events(setup.market_data, 0, usize::MAX));
     unsafe { barter_market_data_free(md) };
 }
 
@@ -1641,8 +1388,7 @@ fn args_constant_initial_balances() {
             {"exchange": "binance_spot", "asset": "eth", "total": "3.50", "free": "1.25"}]"#,
     ];
     for text in valid {
-        let args =
-            args_new(cfg, md, "daily", Some(text)).unwrap_or_else(|e| panic!("{text}: {e:?}"));
+        let args = args_new(cfg, md, "daily", Some(text)).unwrap_or_else(|e| panic!("{text}: {e:?}"));
         unsafe { barter_backtest_args_constant_free(args) };
     }
 
@@ -1654,14 +1400,7 @@ fn args_constant_initial_balances() {
         (
             r#"[{"exchange": "binance_spot", "asset": "usdt", "total": "1", "free": "1"},
                 {"exchange": "binance_spot", "asset": "doge", "total": "1", "free": "1"}]"#,
-            &[
-                "initial_balances[1].asset",
-                "doge",
-                "btc",
-                "eth",
-                "sol",
-                "usdt",
-            ],
+            &["initial_balances[1].asset", "doge", "btc", "eth", "sol", "usdt"],
         ),
         (
             r#"[{"exchange": "binance_spot", "asset": "usdt", "total": "-1", "free": "0"}]"#,
@@ -1679,10 +1418,7 @@ fn args_constant_initial_balances() {
             r#"[{"exchange": "binance_spot", "asset": "usdt", "total": "ten", "free": "1"}]"#,
             &["initial_balances[0].total", "ten"],
         ),
-        (
-            r#"[{"exchange": "binance_spot", "asset": "usdt", "total": "1"}]"#,
-            &["initial_balances", "free"],
-        ),
+        (r#"[{"exchange": "binance_spot", "asset": "usdt", "total": "1"}]"#, &["initial_balances", "free"]),
         (r#"[{"exchange": "binance_spot""#, &["initial_balances"]),
         (
             r#"[{"exchange": "binance_spot", "asset": "usdt", "total": "1", "free": "1", "extra": 1}]"#,
@@ -1690,10 +1426,7 @@ fn args_constant_initial_balances() {
         ),
     ];
     for (text, needles) in cases {
-        let message = expect_err(
-            args_new(cfg, md, "daily", Some(text)),
-            BarterStatus::InvalidInput,
-        );
+        let message = expect_err(args_new(cfg, md, "daily", Some(text)), BarterStatus::InvalidInput);
         for needle in needles {
             assert!(message.contains(needle), "{needle:?} not in {message:?}");
         }
@@ -1759,12 +1492,8 @@ fn args_constant_rejects_market_data_for_unknown_instrument() {
 // ---------------------------------------------------------------------------------------
 
 /// Assets in the order barter's `IndexedInstruments` lists them (sorted).
-const ASSET_KEYS: [&str; 4] = [
-    "binance_spot:btc",
-    "binance_spot:eth",
-    "binance_spot:sol",
-    "binance_spot:usdt",
-];
+const ASSET_KEYS: [&str; 4] =
+    ["binance_spot:btc", "binance_spot:eth", "binance_spot:sol", "binance_spot:usdt"];
 
 /// The example executions' initial balances as barter reads them (`1.0` and `10.0` are
 /// JSON numbers, read through f64, hence `1` and `10`).
@@ -1785,37 +1514,19 @@ fn check_summary(
     interval_name: &str,
     balances: &[(&str, &str, &str)],
 ) {
-    assert_eq!(
-        ordered.keys(),
-        ["id", "risk_free_return", "trading_summary"]
-    );
+    assert_eq!(ordered.keys(), ["id", "risk_free_return", "trading_summary"]);
     assert_eq!(summary["id"], json!(id));
     assert_eq!(summary["risk_free_return"], json!(risk_free_return));
     let ts = &summary["trading_summary"];
     let ts_ordered = ordered.get("trading_summary");
-    assert_eq!(
-        ts_ordered.keys(),
-        [
-            "time_engine_start_ns",
-            "time_engine_end_ns",
-            "instruments",
-            "assets"
-        ]
-    );
+    assert_eq!(ts_ordered.keys(), ["time_engine_start_ns", "time_engine_end_ns", "instruments", "assets"]);
     let start = ts["time_engine_start_ns"].as_i64().expect("i64 start");
     let end = ts["time_engine_end_ns"].as_i64().expect("i64 end");
     assert!(start >= FIRST_EVENT_NS, "{start} < first event");
-    assert!(
-        start - FIRST_EVENT_NS < 5_000_000_000,
-        "start {start} drifted too far from the first event"
-    );
+    assert!(start - FIRST_EVENT_NS < 5_000_000_000, "start {start} drifted too far from the first event");
     assert!(end >= start, "{end} < {start}");
 
-    assert_eq!(
-        ts_ordered.get("instruments").keys(),
-        INSTRUMENT_NAMES,
-        "instrument order"
-    );
+    assert_eq!(ts_ordered.get("instruments").keys(), INSTRUMENT_NAMES, "instrument order");
     for name in INSTRUMENT_NAMES {
         let sheet = &ts["instruments"][name];
         assert_eq!(
@@ -1835,21 +1546,9 @@ fn check_summary(
             "{name}"
         );
         assert_eq!(sheet["pnl"], json!("0"), "{name}");
-        for metric in [
-            "pnl_return",
-            "sharpe_ratio",
-            "sortino_ratio",
-            "calmar_ratio",
-        ] {
-            assert_eq!(
-                ts_ordered.get("instruments").get(name).get(metric).keys(),
-                ["value", "interval"]
-            );
-            assert_eq!(
-                sheet[metric]["interval"],
-                json!(interval_name),
-                "{name}.{metric}"
-            );
+        for metric in ["pnl_return", "sharpe_ratio", "sortino_ratio", "calmar_ratio"] {
+            assert_eq!(ts_ordered.get("instruments").get(name).get(metric).keys(), ["value", "interval"]);
+            assert_eq!(sheet[metric]["interval"], json!(interval_name), "{name}.{metric}");
             let value = s(&sheet[metric]["value"]);
             let parsed = rust_decimal::Decimal::from_str_exact(value)
                 .unwrap_or_else(|e| panic!("{name}.{metric} = {value}: {e}"));
@@ -1857,13 +1556,7 @@ fn check_summary(
         }
         assert_eq!(sheet["pnl_return"]["value"], json!("0"), "{name}");
         // No trades: no drawdowns, win rate or profit factor (present as null, not absent).
-        for field in [
-            "pnl_drawdown",
-            "pnl_drawdown_mean",
-            "pnl_drawdown_max",
-            "win_rate",
-            "profit_factor",
-        ] {
+        for field in ["pnl_drawdown", "pnl_drawdown_mean", "pnl_drawdown_max", "win_rate", "profit_factor"] {
             assert_eq!(sheet[field], Value::Null, "{name}.{field}");
         }
     }
@@ -1877,15 +1570,8 @@ fn check_summary(
             assets_ordered.get(key).keys(),
             ["balance_end", "drawdown", "drawdown_mean", "drawdown_max"]
         );
-        assert_eq!(
-            assets_ordered.get(key).get("balance_end").keys(),
-            ["total", "free"]
-        );
-        assert_eq!(
-            sheet["balance_end"],
-            json!({"total": total, "free": free}),
-            "{key}"
-        );
+        assert_eq!(assets_ordered.get(key).get("balance_end").keys(), ["total", "free"]);
+        assert_eq!(sheet["balance_end"], json!({"total": total, "free": free}), "{key}");
         // Balances never move without trades: no drawdown.
         for field in ["drawdown", "drawdown_max", "drawdown_mean"] {
             assert_eq!(sheet[field], Value::Null, "{key}.{field}");
@@ -1897,25 +1583,11 @@ fn check_summary(
 fn backtest_run_summary() {
     let setup = Setup::new("daily", None);
     let (summary, ordered) = run(setup.args, "run-1", "0.05").unwrap();
-    check_summary(
-        &summary,
-        &ordered,
-        "run-1",
-        "0.05",
-        "Daily",
-        &DEFAULT_BALANCES,
-    );
+    check_summary(&summary, &ordered, "run-1", "0.05", "Daily", &DEFAULT_BALANCES);
 
     // The id is trimmed; the risk-free return keeps its digits as given.
     let (summary, ordered) = run(setup.args, "  spaced id  ", "0.0500").unwrap();
-    check_summary(
-        &summary,
-        &ordered,
-        "spaced id",
-        "0.0500",
-        "Daily",
-        &DEFAULT_BALANCES,
-    );
+    check_summary(&summary, &ordered, "spaced id", "0.0500", "Daily", &DEFAULT_BALANCES);
     let (summary, _) = run(setup.args, "sci", "5e-2").unwrap();
     assert_eq!(summary["risk_free_return"], json!("0.05"));
     let (summary, _) = run(setup.args, "neg", " -0.01 ").unwrap();
@@ -1926,11 +1598,8 @@ fn backtest_run_summary() {
 
 #[test]
 fn backtest_run_intervals_name_the_metrics() {
-    for (interval, name) in [
-        ("annual_252", "Annual(252)"),
-        ("ANNUAL_365", "Annual(365)"),
-        ("daily", "Daily"),
-    ] {
+    for (interval, name) in [("annual_252", "Annual(252)"), ("ANNUAL_365", "Annual(365)"), ("daily", "Daily")]
+    {
         let setup = Setup::new(interval, None);
         let (summary, ordered) = run(setup.args, interval, "0").unwrap();
         check_summary(&summary, &ordered, interval, "0", name, &DEFAULT_BALANCES);
@@ -1981,29 +1650,15 @@ fn backtest_run_many_summaries() {
         {"id": "gamma", "risk_free_return": "0.123456789012345678901234567"},
     ]);
     let (multi, ordered) = run_many(setup.args, &serde_json::to_vec(&dynamics).unwrap()).unwrap();
-    assert_eq!(
-        ordered.keys(),
-        ["num_backtests", "duration_ns", "summaries"]
-    );
+    assert_eq!(ordered.keys(), ["num_backtests", "duration_ns", "summaries"]);
     assert_eq!(multi["num_backtests"], json!(3));
     let duration = multi["duration_ns"].as_i64().expect("i64 duration");
     assert!(duration > 0 && duration < 600_000_000_000, "{duration}");
     let summaries = multi["summaries"].as_array().unwrap();
     assert_eq!(summaries.len(), 3);
-    for (i, (summary, spec)) in summaries
-        .iter()
-        .zip(dynamics.as_array().unwrap())
-        .enumerate()
-    {
+    for (i, (summary, spec)) in summaries.iter().zip(dynamics.as_array().unwrap()).enumerate() {
         let o = ordered.get("summaries").at(i);
-        check_summary(
-            summary,
-            o,
-            s(&spec["id"]),
-            s(&spec["risk_free_return"]),
-            "Daily",
-            &DEFAULT_BALANCES,
-        );
+        check_summary(summary, o, s(&spec["id"]), s(&spec["risk_free_return"]), "Daily", &DEFAULT_BALANCES);
     }
 }
 
@@ -2029,27 +1684,17 @@ fn backtest_run_many_errors() {
         {"id": "b", "risk_free_return": "0"},
         {"id": "b", "risk_free_return": "0"},
     ]);
-    let message = expect_err(
-        run_many(setup.args, &serde_json::to_vec(&dynamics).unwrap()),
-        BarterStatus::InvalidInput,
-    );
-    assert!(
-        message.ends_with("duplicate backtest ids: a, b"),
-        "{message}"
-    );
+    let message =
+        expect_err(run_many(setup.args, &serde_json::to_vec(&dynamics).unwrap()), BarterStatus::InvalidInput);
+    assert!(message.ends_with("duplicate backtest ids: a, b"), "{message}");
 
     let dynamics = json!([
         {"id": "ok", "risk_free_return": "0.05"},
         {"id": "bad", "risk_free_return": "five percent"},
     ]);
-    let message = expect_err(
-        run_many(setup.args, &serde_json::to_vec(&dynamics).unwrap()),
-        BarterStatus::InvalidInput,
-    );
-    assert!(
-        message.contains("args_dynamic[1].risk_free_return"),
-        "{message}"
-    );
+    let message =
+        expect_err(run_many(setup.args, &serde_json::to_vec(&dynamics).unwrap()), BarterStatus::InvalidInput);
+    assert!(message.contains("args_dynamic[1].risk_free_return"), "{message}");
     assert!(message.contains("five percent"), "{message}");
 
     let message = expect_err(
@@ -2088,8 +1733,7 @@ fn backtests_from_several_threads_share_one_args_handle() {
                     check_summary(&summary, &ordered, &id, "0.01", "Daily", &DEFAULT_BALANCES);
                     let dynamics = json!([{"id": format!("{id}-a"), "risk_free_return": "0"},
                                           {"id": format!("{id}-b"), "risk_free_return": "0"}]);
-                    let (multi, _) =
-                        run_many(shared.0, &serde_json::to_vec(&dynamics).unwrap()).unwrap();
+                    let (multi, _) = run_many(shared.0, &serde_json::to_vec(&dynamics).unwrap()).unwrap();
                     assert_eq!(multi["num_backtests"], json!(2));
                 })
             })
@@ -2116,7 +1760,10 @@ fn execution_configs_barter_would_fail_on_are_rejected_up_front() {
     v["executions"] = json!([execution.clone(), execution.clone()]);
     let cfg = config_bytes(&serde_json::to_vec(&v).unwrap(), None).unwrap();
     let message = expect_err(args_new(cfg, md, "daily", None), BarterStatus::InvalidInput);
-    assert!(message.contains("executions[1]: more than one execution for exchange binance_spot"), "{message}");
+    assert!(
+        message.contains("executions[1]: more than one execution for exchange binance_spot"),
+        "{message}"
+    );
     unsafe { barter_system_config_free(cfg) };
 
     // A mock execution for an exchange none of the instruments trade on.
@@ -2143,17 +1790,9 @@ fn system_config_counts_agree_with_the_indexed_instruments() {
     let first = v["instruments"][0].clone();
     v["instruments"].as_array_mut().unwrap().push(first);
     match config_bytes(&serde_json::to_vec(&v).unwrap(), Some("dup.json")) {
-        Err(failure) => assert_eq!(
-            failure.status,
-            BarterStatus::InvalidInput,
-            "{}",
-            failure.message
-        ),
+        Err(failure) => assert_eq!(failure.status, BarterStatus::InvalidInput, "{}", failure.message),
         Ok(cfg) => {
-            let names = config_json(cfg)["instrument_names"]
-                .as_array()
-                .unwrap()
-                .len();
+            let names = config_json(cfg)["instrument_names"].as_array().unwrap().len();
             let md = market_data_file(&market_data_path(), false).unwrap();
             let args = args_new(cfg, md, "daily", None).unwrap();
             let indexed = args_info(args).instruments;
@@ -2179,17 +1818,11 @@ fn instrument_names_follow_barters_index_order() {
     let mut v = plain_config();
     v["instruments"].as_array_mut().unwrap().reverse();
     let cfg = config_bytes(&serde_json::to_vec(&v).unwrap(), None).unwrap();
-    assert_eq!(
-        config_json(cfg)["instrument_names"],
-        json!(INSTRUMENT_NAMES)
-    );
+    assert_eq!(config_json(cfg)["instrument_names"], json!(INSTRUMENT_NAMES));
     let md = market_data_file(&market_data_path(), false).unwrap();
     let args = args_new(cfg, md, "daily", None).unwrap();
     let (_, ordered) = run(args, "reversed", "0").unwrap();
-    assert_eq!(
-        ordered.get("trading_summary").get("instruments").keys(),
-        INSTRUMENT_NAMES
-    );
+    assert_eq!(ordered.get("trading_summary").get("instruments").keys(), INSTRUMENT_NAMES);
     unsafe {
         barter_backtest_args_constant_free(args);
         barter_market_data_free(md);
@@ -2199,11 +1832,11 @@ fn instrument_names_follow_barters_index_order() {
 
 #[test]
 fn decimal_strings_in_configs_and_overrides_are_exact_end_to_end() {
-    let mut v: Value =
-        serde_json::from_slice(&std::fs::read(backtest_config_path()).unwrap()).unwrap();
+    let mut v: Value = serde_json::from_slice(&std::fs::read(backtest_config_path()).unwrap()).unwrap();
     v["risk_free_return"] = json!("0.1234567890123456789012");
     let balances = &mut v["system"]["executions"][0]["initial_state"]["balances"];
-    balances[0]["balance"] = json!({"total": "0.1234567890123456789012345678", "free": "0.0000000000000000000000000001"});
+    balances[0]["balance"] =
+        json!({"total": "0.1234567890123456789012345678", "free": "0.0000000000000000000000000001"});
     let cfg = config_bytes(&serde_json::to_vec(&v).unwrap(), None).unwrap();
     let value = config_json(cfg);
     assert_eq!(value["risk_free_return"], json!("0.1234567890123456789012"));
@@ -2216,10 +1849,7 @@ fn decimal_strings_in_configs_and_overrides_are_exact_end_to_end() {
                          "free": "-0"}]"#;
     let args = args_new(cfg, md, "daily", Some(overrides)).unwrap();
     let (summary, _) = run(args, "exact", "0.0000000000000000000000000001").unwrap();
-    assert_eq!(
-        summary["risk_free_return"],
-        json!("0.0000000000000000000000000001")
-    );
+    assert_eq!(summary["risk_free_return"], json!("0.0000000000000000000000000001"));
     let assets = &summary["trading_summary"]["assets"];
     assert_eq!(
         assets["binance_spot:usdt"]["balance_end"],
@@ -2241,21 +1871,12 @@ fn assets_without_a_balance_and_overrides_that_add_one() {
     let md = market_data_file(&market_data_path(), false).unwrap();
     // The execution has no "sol" balance.
     let mut v = plain_config();
-    v["executions"][0]["initial_state"]["balances"]
-        .as_array_mut()
-        .unwrap()
-        .pop();
+    v["executions"][0]["initial_state"]["balances"].as_array_mut().unwrap().pop();
     let cfg = config_bytes(&serde_json::to_vec(&v).unwrap(), None).unwrap();
     let args = args_new(cfg, md, "daily", None).unwrap();
     let (summary, ordered) = run(args, "no-sol", "0").unwrap();
-    assert_eq!(
-        ordered.get("trading_summary").get("assets").keys(),
-        ASSET_KEYS
-    );
-    assert_eq!(
-        summary["trading_summary"]["assets"]["binance_spot:sol"]["balance_end"],
-        Value::Null
-    );
+    assert_eq!(ordered.get("trading_summary").get("assets").keys(), ASSET_KEYS);
+    assert_eq!(summary["trading_summary"]["assets"]["binance_spot:sol"]["balance_end"], Value::Null);
     unsafe { barter_backtest_args_constant_free(args) };
 
     // An override for a known asset the execution has no balance for adds one.
@@ -2292,11 +1913,7 @@ fn assets_without_a_balance_and_overrides_that_add_one() {
     assert_eq!(args_info(args).executions, 0);
     let (summary, _) = run(args, "no-exec", "0").unwrap();
     for key in ASSET_KEYS {
-        assert_eq!(
-            summary["trading_summary"]["assets"][key]["balance_end"],
-            Value::Null,
-            "{key}"
-        );
+        assert_eq!(summary["trading_summary"]["assets"][key]["balance_end"], Value::Null, "{key}");
     }
     unsafe {
         barter_backtest_args_constant_free(args);
@@ -2309,22 +1926,10 @@ fn assets_without_a_balance_and_overrides_that_add_one() {
 /// Decimal strings rust_decimal's `from_str` would silently round (scale above 28, or a
 /// mantissa beyond 96 bits), with what it would round them to.
 const INEXACT_DECIMALS: [(&str, &str); 4] = [
-    (
-        "0.00000000000000000000000000001",
-        "0.0000000000000000000000000000",
-    ),
-    (
-        "0.12345678901234567890123456789",
-        "0.1234567890123456789012345679",
-    ),
-    (
-        "12345678901234567890123456789.5",
-        "12345678901234567890123456790",
-    ),
-    (
-        "-0.000000000000000000000000000049",
-        "0.0000000000000000000000000000",
-    ),
+    ("0.00000000000000000000000000001", "0.0000000000000000000000000000"),
+    ("0.12345678901234567890123456789", "0.1234567890123456789012345679"),
+    ("12345678901234567890123456789.5", "12345678901234567890123456790"),
+    ("-0.000000000000000000000000000049", "0.0000000000000000000000000000"),
 ];
 
 #[test]
@@ -2348,10 +1953,7 @@ fn inexact_decimal_strings_are_rejected_not_rounded() {
         }
         let dynamics = serde_json::to_vec(&json!([{"id": "a", "risk_free_return": text}])).unwrap();
         let message = expect_err(run_many(setup.args, &dynamics), BarterStatus::InvalidInput);
-        assert!(
-            message.contains("args_dynamic[0].risk_free_return"),
-            "{message}"
-        );
+        assert!(message.contains("args_dynamic[0].risk_free_return"), "{message}");
 
         let balances = serde_json::to_string(
             &json!([{"exchange": "binance_spot", "asset": "usdt", "total": "100", "free": text}]),
@@ -2364,13 +1966,10 @@ fn inexact_decimal_strings_are_rejected_not_rounded() {
         assert!(message.contains("initial_balances[0].free"), "{message}");
     }
     // Exactly representable values with many digits are fine and kept digit for digit.
-    for text in [
-        "1.0000000000000000000000000001",
-        "0.1234567890123456789012345678",
-        "-79228162514264337593543950335",
-    ] {
-        let (summary, _) =
-            run(setup.args, "exact", text).unwrap_or_else(|e| panic!("{text}: {e:?}"));
+    for text in
+        ["1.0000000000000000000000000001", "0.1234567890123456789012345678", "-79228162514264337593543950335"]
+    {
+        let (summary, _) = run(setup.args, "exact", text).unwrap_or_else(|e| panic!("{text}: {e:?}"));
         assert_eq!(summary["risk_free_return"], json!(text));
     }
 }
@@ -2401,21 +2000,11 @@ fn balances_for_assets_no_instrument_uses_are_rejected_up_front() {
         ),
         BarterStatus::InvalidInput,
     );
-    assert!(
-        message.contains("unknown asset") && message.contains("bnb"),
-        "{message}"
-    );
+    assert!(message.contains("unknown asset") && message.contains("bnb"), "{message}");
     // Still fine with a good config.
     let setup = Setup::new("daily", None);
     let (summary, ordered) = run(setup.args, "after", "0.05").unwrap();
-    check_summary(
-        &summary,
-        &ordered,
-        "after",
-        "0.05",
-        "Daily",
-        &DEFAULT_BALANCES,
-    );
+    check_summary(&summary, &ordered, "after", "0.05", "Daily", &DEFAULT_BALANCES);
     unsafe {
         barter_market_data_free(md);
         barter_system_config_free(cfg);
@@ -2425,9 +2014,8 @@ fn balances_for_assets_no_instrument_uses_are_rejected_up_front() {
 #[test]
 fn run_many_bound_keeps_input_order_and_results() {
     let setup = Setup::new("daily", None);
-    let dynamics: Vec<_> = (0..5)
-        .map(|i| json!({"id": format!("b{i}"), "risk_free_return": format!("0.0{i}")}))
-        .collect();
+    let dynamics: Vec<_> =
+        (0..5).map(|i| json!({"id": format!("b{i}"), "risk_free_return": format!("0.0{i}")})).collect();
     let payload = serde_json::to_vec(&dynamics).unwrap();
     let ids = |v: &Value| -> Vec<String> {
         v["summaries"].as_array().unwrap().iter().map(|s| s["id"].as_str().unwrap().to_owned()).collect()
@@ -2443,7 +2031,8 @@ fn run_many_bound_keeps_input_order_and_results() {
         .unwrap();
         assert_eq!(bounded["num_backtests"], json!(5));
         assert_eq!(ids(&bounded), vec!["b0", "b1", "b2", "b3", "b4"]);
-        let rfrs: Vec<_> = bounded["summaries"].as_array().unwrap().iter().map(|s| s["risk_free_return"].clone()).collect();
+        let rfrs: Vec<_> =
+            bounded["summaries"].as_array().unwrap().iter().map(|s| s["risk_free_return"].clone()).collect();
         assert_eq!(rfrs, vec![json!("0.00"), json!("0.01"), json!("0.02"), json!("0.03"), json!("0.04")]);
         assert_eq!(balances(&bounded), balances(&unbounded));
     }
@@ -2451,27 +2040,35 @@ fn run_many_bound_keeps_input_order_and_results() {
 
 #[test]
 fn record_view_reads_trades_in_place() {
-    use barter_ffi::market_data::{barter_market_data_record_view, BarterRecordKind, BarterRecordView};
+    use barter_ffi::ffi::market_data::{barter_market_data_record_view, BarterRecordKind, BarterRecordView};
+    // SAFETY (for every call below): a live handle and writable out-parameters.
+    let record_view =
+        |handle, index, out, err| unsafe { barter_market_data_record_view(handle, index, out, err) };
     let md = market_data_file(&market_data_path(), false).unwrap();
-    let handle = md as *const barter_ffi::market_data::BarterMarketData;
+    let handle = md as *const barter_ffi::ffi::market_data::BarterMarketData;
     let mut view = std::mem::MaybeUninit::<BarterRecordView>::uninit();
     let mut err = null_mut();
-    let status = barter_market_data_record_view(handle, 0, view.as_mut_ptr(), &mut err);
+    let status = record_view(handle, 0, view.as_mut_ptr(), &mut err);
     assert_eq!(status, BarterStatus::Ok);
     assert!(err.is_null());
     let view = unsafe { view.assume_init() };
-    let text = |p: *const u8, n: usize| unsafe { std::str::from_utf8(std::slice::from_raw_parts(p, n)).unwrap().to_owned() };
+    let text = |p: *const u8, n: usize| unsafe {
+        std::str::from_utf8(std::slice::from_raw_parts(p, n)).unwrap().to_owned()
+    };
     assert_eq!(view.kind, BarterRecordKind::Trade);
     assert_eq!(text(view.exchange, view.exchange_len), "binance_spot");
     assert_eq!(text(view.trade_id, view.trade_id_len), "4314349047");
     assert_eq!(view.time_exchange_ns, FIRST_EVENT_NS);
     assert_eq!(view.time_received_ns, 1_734_721_518_319_581_890);
-    assert_eq!((view.instrument, view.trade_price, view.trade_amount, view.trade_side), (0, 96962.51, 0.00006, 0));
+    assert_eq!(
+        (view.instrument, view.trade_price, view.trade_amount, view.trade_side),
+        (0, 96962.51, 0.00006, 0)
+    );
     // Reconnect markers are records too; count them through the views.
     let mut reconnects = 0;
     for index in 0..24 {
         let mut v = std::mem::MaybeUninit::<BarterRecordView>::uninit();
-        assert_eq!(barter_market_data_record_view(handle, index, v.as_mut_ptr(), null_mut()), BarterStatus::Ok);
+        assert_eq!(record_view(handle, index, v.as_mut_ptr(), null_mut()), BarterStatus::Ok);
         let v = unsafe { v.assume_init() };
         if v.kind == BarterRecordKind::Reconnecting {
             reconnects += 1;
@@ -2482,11 +2079,12 @@ fn record_view_reads_trades_in_place() {
     // Past the end: InvalidInput naming the index; NULL handle or out: NullPointer.
     let mut v = std::mem::MaybeUninit::<BarterRecordView>::uninit();
     let mut err = null_mut();
-    assert_eq!(barter_market_data_record_view(handle, 24, v.as_mut_ptr(), &mut err), BarterStatus::InvalidInput);
-    let message = unsafe { CStr::from_ptr(barter_ffi::ffi::barter_error_message(err)) }.to_str().unwrap().to_owned();
+    assert_eq!(record_view(handle, 24, v.as_mut_ptr(), &mut err), BarterStatus::InvalidInput);
+    let message =
+        unsafe { CStr::from_ptr(barter_ffi::ffi::barter_error_message(err)) }.to_str().unwrap().to_owned();
     assert!(message.contains("record index 24 out of range (24 records)"), "{message}");
-    barter_ffi::ffi::barter_error_free(err);
-    assert_eq!(barter_market_data_record_view(null(), 0, v.as_mut_ptr(), null_mut()), BarterStatus::NullPointer);
-    assert_eq!(barter_market_data_record_view(handle, 0, null_mut(), null_mut()), BarterStatus::NullPointer);
+    unsafe { barter_ffi::ffi::barter_error_free(err) };
+    assert_eq!(record_view(null(), 0, v.as_mut_ptr(), null_mut()), BarterStatus::NullPointer);
+    assert_eq!(record_view(handle, 0, null_mut(), null_mut()), BarterStatus::NullPointer);
     unsafe { barter_market_data_free(md) };
 }

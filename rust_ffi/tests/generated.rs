@@ -16,7 +16,9 @@ fn generate(language: cbindgen::Language) -> String {
         config.no_includes = false;
         config.sys_includes.clear();
         config.header = config.header.map(|text| {
-            text.replace("/* ", "# ").replace(" */", "").replace("cbindgen.toml", "cbindgen.toml (Cython variant)")
+            text.replace("/* ", "# ")
+                .replace(" */", "")
+                .replace("cbindgen.toml", "cbindgen.toml (Cython variant)")
         });
     }
     let bindings = cbindgen::Builder::new()
@@ -29,11 +31,9 @@ fn generate(language: cbindgen::Language) -> String {
     let text = String::from_utf8(out).unwrap();
     match language {
         // Every declaration in the extern block is callable without the GIL.
-        cbindgen::Language::Cython => text.replacen(
-            "cdef extern from \"barter_ffi.h\":",
-            "cdef extern from \"barter_ffi.h\" nogil:",
-            1,
-        ),
+        cbindgen::Language::Cython => {
+            text.replacen("cdef extern from \"barter_ffi.h\":", "cdef extern from \"barter_ffi.h\" nogil:", 1)
+        }
         _ => text,
     }
 }

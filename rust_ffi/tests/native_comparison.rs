@@ -16,8 +16,8 @@ use barter::backtest::{
     summary::BacktestSummary, BacktestArgsConstant, BacktestArgsDynamic,
 };
 use barter::engine::state::{
-    builder::EngineStateBuilder, global::DefaultGlobalData,
-    instrument::data::DefaultInstrumentMarketData, trading::TradingState, EngineState,
+    builder::EngineStateBuilder, global::DefaultGlobalData, instrument::data::DefaultInstrumentMarketData,
+    trading::TradingState, EngineState,
 };
 use barter::risk::DefaultRiskManager;
 use barter::statistic::metric::drawdown::{mean::MeanDrawdown, Drawdown};
@@ -27,18 +27,18 @@ use barter::system::config::{ExecutionConfig, SystemConfig};
 use barter_data::event::{DataKind, MarketEvent};
 use barter_data::streams::consumer::MarketStreamEvent;
 use barter_execution::balance::Balance;
-use barter_ffi::backtest::{
+use barter_ffi::ffi::backtest::{
     barter_backtest_args_constant_free, barter_backtest_args_constant_new, barter_backtest_run,
     barter_backtest_run_many, BarterBacktestArgsConstant,
 };
-use barter_ffi::config::{
+use barter_ffi::ffi::config::{
     barter_system_config_free, barter_system_config_from_json_file, BarterSystemConfig,
+};
+use barter_ffi::ffi::market_data::{
+    barter_market_data_free, barter_market_data_from_json_file, BarterMarketData,
 };
 use barter_ffi::ffi::{
     barter_bytes_free, barter_error_free, barter_error_message, BarterError, BarterStatus,
-};
-use barter_ffi::market_data::{
-    barter_market_data_free, barter_market_data_from_json_file, BarterMarketData,
 };
 use barter_ffi::summary::BacktestSummaryWire;
 use barter_instrument::{
@@ -60,12 +60,7 @@ type State = EngineState<DefaultGlobalData, DefaultInstrumentMarketData>;
 type Args = BacktestArgsConstant<MarketDataInMemory<DataKind>, Daily, State>;
 type Dynamic = BacktestArgsDynamic<DefaultStrategy<State>, DefaultRiskManager<State>>;
 
-const METRICS_SCALED: [&str; 4] = [
-    "pnl_return",
-    "sharpe_ratio",
-    "sortino_ratio",
-    "calmar_ratio",
-];
+const METRICS_SCALED: [&str; 4] = ["pnl_return", "sharpe_ratio", "sortino_ratio", "calmar_ratio"];
 const TIME_START_TOLERANCE_NS: i64 = 5_000_000_000;
 
 // ---------------------------------------------------------------------------------------
@@ -85,8 +80,7 @@ fn load_config() -> BacktestConfig {
 /// The recorded stream results (`{"Item": {"Ok": event}}` / `{"Reconnecting": exchange}`)
 /// turned into the events barter replays, with barter's own serde types.
 fn load_market_events() -> Vec<MarketStreamEvent<InstrumentIndex, DataKind>> {
-    let records: Vec<Value> =
-        serde_json::from_slice(&std::fs::read(market_data_path()).unwrap()).unwrap();
+    let records: Vec<Value> = serde_json::from_slice(&std::fs::read(market_data_path()).unwrap()).unwrap();
     records
         .into_iter()
         .map(|record| {
@@ -106,51 +100,35 @@ fn load_market_events() -> Vec<MarketStreamEvent<InstrumentIndex, DataKind>> {
 }
 
 fn native_runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .unwrap()
+    tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap()
 }
 
 fn native_args(runtime: &tokio::runtime::Runtime) -> (Arc<Args>, Decimal) {
-    let BacktestConfig {
-        risk_free_return,
-        system: SystemConfig {
-            instruments,
-            executions,
-        },
-    } = load_config();
+    let BacktestConfig { risk_free_return, system: SystemConfig { instruments, executions } } = load_config();
     let instruments = IndexedInstruments::new(instruments);
     let events = load_market_events();
     assert_eq!(events.len(), 24);
     let market_data = MarketDataInMemory::new(Arc::new(events));
     let time_engine_start = runtime.block_on(market_data.time_first_event()).unwrap();
-    assert_eq!(
-        time_engine_start.timestamp_nanos_opt(),
-        Some(FIRST_EVENT_NS)
-    );
+    assert_eq!(time_engine_start.timestamp_nanos_opt(), Some(FIRST_EVENT_NS));
 
     let balances: Vec<Keyed<ExchangeAsset<AssetNameInternal>, Balance>> = executions
         .iter()
         .flat_map(|ExecutionConfig::Mock(mock)| {
             mock.initial_state.balances.iter().map(move |b| Keyed {
-                key: ExchangeAsset::new(
-                    mock.mocked_exchange,
-                    AssetNameInternal::new(b.asset.name().clone()),
-                ),
+                key: ExchangeAsset::new(mock.mocked_exchange, AssetNameInternal::new(b.asset.name().clone())),
                 value: b.balance,
             })
         })
         .collect();
     assert_eq!(balances.len(), 4);
 
-    let engine_state = EngineStateBuilder::new(&instruments, DefaultGlobalData::default(), |_| {
-        DefaultInstrumentMarketData::default()
-    })
-    .time_engine_start(time_engine_start)
-    .trading_state(TradingState::Enabled)
-    .balances(balances)
-    .build();
+    let engine_state =
+        EngineStateBuilder::new(&instruments, DefaultGlobalData, |_| DefaultInstrumentMarketData::default())
+            .time_engine_start(time_engine_start)
+            .trading_state(TradingState::Enabled)
+            .balances(balances)
+            .build();
 
     let args = Arc::new(BacktestArgsConstant {
         instruments,
@@ -183,10 +161,9 @@ struct Ffi {
 
 fn check(status: BarterStatus, err: *mut BarterError) {
     if status != BarterStatus::Ok {
-        let message = unsafe { CStr::from_ptr(barter_error_message(err)) }
-            .to_string_lossy()
-            .into_owned();
-        barter_error_free(err);
+        // SAFETY: a failed call wrote a live error object.
+        let message = unsafe { CStr::from_ptr(barter_error_message(err)) }.to_string_lossy().into_owned();
+        unsafe { barter_error_free(err) };
         panic!("{status:?}: {message}");
     }
     assert!(err.is_null());
@@ -198,42 +175,38 @@ impl Ffi {
         let config_path = CString::new(backtest_config_path()).unwrap();
         let mut config = null_mut();
         check(
-            barter_system_config_from_json_file(config_path.as_ptr(), &mut config, &mut err),
+            unsafe { barter_system_config_from_json_file(config_path.as_ptr(), &mut config, &mut err) },
             err,
         );
         let md_path = CString::new(market_data_path()).unwrap();
         let mut market_data = null_mut();
         check(
-            barter_market_data_from_json_file(md_path.as_ptr(), false, &mut market_data, &mut err),
+            unsafe { barter_market_data_from_json_file(md_path.as_ptr(), false, &mut market_data, &mut err) },
             err,
         );
         let daily = CString::new("daily").unwrap();
         let mut args = null_mut();
         check(
-            barter_backtest_args_constant_new(
-                config,
-                market_data,
-                daily.as_ptr(),
-                null(),
-                &mut args,
-                &mut err,
-            ),
+            unsafe {
+                barter_backtest_args_constant_new(
+                    config,
+                    market_data,
+                    daily.as_ptr(),
+                    null(),
+                    &mut args,
+                    &mut err,
+                )
+            },
             err,
         );
-        Self {
-            config,
-            market_data,
-            args,
-        }
+        Self { config, market_data, args }
     }
 
     fn take_json(ptr: *mut u8, len: usize) -> (Value, Ordered) {
+        // SAFETY: a buffer of `len` bytes handed out by the library, freed once here.
         let bytes = unsafe { std::slice::from_raw_parts(ptr, len) }.to_vec();
-        barter_bytes_free(ptr, len);
-        (
-            serde_json::from_slice(&bytes).unwrap(),
-            Ordered::parse(&bytes),
-        )
+        unsafe { barter_bytes_free(ptr, len) };
+        (serde_json::from_slice(&bytes).unwrap(), Ordered::parse(&bytes))
     }
 
     fn run(&self, id: &str, risk_free_return: &str) -> (Value, Ordered) {
@@ -241,14 +214,9 @@ impl Ffi {
         let rfr = CString::new(risk_free_return).unwrap();
         let (mut ptr, mut len, mut err) = (null_mut(), 0usize, null_mut());
         check(
-            barter_backtest_run(
-                self.args,
-                id.as_ptr(),
-                rfr.as_ptr(),
-                &mut ptr,
-                &mut len,
-                &mut err,
-            ),
+            unsafe {
+                barter_backtest_run(self.args, id.as_ptr(), rfr.as_ptr(), &mut ptr, &mut len, &mut err)
+            },
             err,
         );
         Self::take_json(ptr, len)
@@ -258,15 +226,17 @@ impl Ffi {
         let bytes = serde_json::to_vec(dynamics).unwrap();
         let (mut ptr, mut len, mut err) = (null_mut(), 0usize, null_mut());
         check(
-            barter_backtest_run_many(
-                self.args,
-                bytes.as_ptr(),
-                bytes.len(),
-                0,
-                &mut ptr,
-                &mut len,
-                &mut err,
-            ),
+            unsafe {
+                barter_backtest_run_many(
+                    self.args,
+                    bytes.as_ptr(),
+                    bytes.len(),
+                    0,
+                    &mut ptr,
+                    &mut len,
+                    &mut err,
+                )
+            },
             err,
         );
         Self::take_json(ptr, len)
@@ -275,9 +245,12 @@ impl Ffi {
 
 impl Drop for Ffi {
     fn drop(&mut self) {
-        barter_backtest_args_constant_free(self.args);
-        barter_market_data_free(self.market_data);
-        barter_system_config_free(self.config);
+        // SAFETY: made in `new`, freed once here.
+        unsafe {
+            barter_backtest_args_constant_free(self.args);
+            barter_market_data_free(self.market_data);
+            barter_system_config_free(self.config);
+        }
     }
 }
 
@@ -296,9 +269,10 @@ fn drawdown(d: Option<&Drawdown>) -> Value {
 }
 
 fn mean_drawdown(d: Option<&MeanDrawdown>) -> Value {
-    d.map_or(Value::Null, |d| {
-        json!({"mean_drawdown": d.mean_drawdown.to_string(), "mean_drawdown_ms": d.mean_drawdown_ms})
-    })
+    d.map_or(
+        Value::Null,
+        |d| json!({"mean_drawdown": d.mean_drawdown.to_string(), "mean_drawdown_ms": d.mean_drawdown_ms}),
+    )
 }
 
 /// The native summary as the wire JSON, written here from barter's fields, plus the
@@ -364,21 +338,12 @@ fn expected_json(summary: &BacktestSummary<Daily>) -> (Value, Vec<String>, Vec<S
 /// (time_engine_start_ns, [(instrument, metric, value)]).
 fn strip_run_dependent(summary: &mut Value) -> (i64, Vec<(String, String, String)>) {
     let ts = summary["trading_summary"].as_object_mut().unwrap();
-    ts.remove("time_engine_end_ns")
-        .expect("time_engine_end_ns present");
-    let start = ts
-        .remove("time_engine_start_ns")
-        .expect("time_engine_start_ns present")
-        .as_i64()
-        .unwrap();
+    ts.remove("time_engine_end_ns").expect("time_engine_end_ns present");
+    let start = ts.remove("time_engine_start_ns").expect("time_engine_start_ns present").as_i64().unwrap();
     let mut values = Vec::new();
     for (name, sheet) in ts["instruments"].as_object_mut().unwrap() {
         for metric in METRICS_SCALED {
-            let value = sheet[metric]
-                .as_object_mut()
-                .unwrap()
-                .remove("value")
-                .expect("metric value");
+            let value = sheet[metric].as_object_mut().unwrap().remove("value").expect("metric value");
             let text = value.as_str().expect("decimal string").to_owned();
             values.push((name.clone(), metric.to_owned(), text));
         }
@@ -392,10 +357,7 @@ fn assert_matches_native(ffi: &Value, ffi_ordered: &Ordered, native: &BacktestSu
     let (independent, instrument_keys, asset_keys) = expected_json(native);
 
     // The crate's conversion and the one written here agree exactly (same run).
-    assert_eq!(
-        via_wire, independent,
-        "BacktestSummaryWire::from(native) vs independent conversion"
-    );
+    assert_eq!(via_wire, independent, "BacktestSummaryWire::from(native) vs independent conversion");
 
     // Key order as barter's maps have it.
     let ts_ordered = ffi_ordered.get("trading_summary");
@@ -403,17 +365,8 @@ fn assert_matches_native(ffi: &Value, ffi_ordered: &Ordered, native: &BacktestSu
     assert_eq!(ts_ordered.get("assets").keys(), asset_keys);
     let wire_text = serde_json::to_vec(&BacktestSummaryWire::from(native)).unwrap();
     let wire_ordered = Ordered::parse(&wire_text);
-    assert_eq!(
-        wire_ordered
-            .get("trading_summary")
-            .get("instruments")
-            .keys(),
-        instrument_keys
-    );
-    assert_eq!(
-        wire_ordered.get("trading_summary").get("assets").keys(),
-        asset_keys
-    );
+    assert_eq!(wire_ordered.get("trading_summary").get("instruments").keys(), instrument_keys);
+    assert_eq!(wire_ordered.get("trading_summary").get("assets").keys(), asset_keys);
     assert_eq!(instrument_keys.len(), 3);
     assert_eq!(asset_keys.len(), 4);
 
@@ -421,34 +374,24 @@ fn assert_matches_native(ffi: &Value, ffi_ordered: &Ordered, native: &BacktestSu
     let mut native_value = independent;
     let (ffi_start, ffi_metrics) = strip_run_dependent(&mut ffi);
     let (native_start, native_metrics) = strip_run_dependent(&mut native_value);
-    assert_eq!(
-        ffi, native_value,
-        "FFI summary vs native summary (run-dependent fields removed)"
-    );
+    assert_eq!(ffi, native_value, "FFI summary vs native summary (run-dependent fields removed)");
 
     // Start times: both at the first event plus a little wall-clock drift.
     for start in [ffi_start, native_start] {
         assert!(start >= FIRST_EVENT_NS, "{start}");
         assert!(start - FIRST_EVENT_NS < TIME_START_TOLERANCE_NS, "{start}");
     }
-    assert!(
-        (ffi_start - native_start).abs() < TIME_START_TOLERANCE_NS,
-        "{ffi_start} vs {native_start}"
-    );
+    assert!((ffi_start - native_start).abs() < TIME_START_TOLERANCE_NS, "{ffi_start} vs {native_start}");
     let end = ffi["trading_summary"].get("time_engine_end_ns");
     assert!(end.is_none(), "stripped");
 
     // Scaled metrics: same instruments and metrics; values are Display-form decimals.
-    let shape = |m: &[(String, String, String)]| {
-        m.iter()
-            .map(|(i, k, _)| (i.clone(), k.clone()))
-            .collect::<Vec<_>>()
-    };
+    let shape =
+        |m: &[(String, String, String)]| m.iter().map(|(i, k, _)| (i.clone(), k.clone())).collect::<Vec<_>>();
     assert_eq!(shape(&ffi_metrics), shape(&native_metrics));
     for (instrument, metric, value) in ffi_metrics {
-        let parsed: Decimal = value
-            .parse()
-            .unwrap_or_else(|e| panic!("{instrument}.{metric} = {value}: {e}"));
+        let parsed: Decimal =
+            value.parse().unwrap_or_else(|e| panic!("{instrument}.{metric} = {value}: {e}"));
         assert_eq!(parsed.to_string(), value, "{instrument}.{metric}");
     }
 }
@@ -462,20 +405,11 @@ fn single_backtest_matches_native() {
     let runtime = native_runtime();
     let (args, risk_free_return) = native_args(&runtime);
     assert_eq!(risk_free_return.to_string(), "0.05");
-    let native = runtime
-        .block_on(backtest(
-            Arc::clone(&args),
-            dynamic("single", risk_free_return),
-        ))
-        .unwrap();
+    let native = runtime.block_on(backtest(Arc::clone(&args), dynamic("single", risk_free_return))).unwrap();
 
     // Sanity of the native run itself: the default strategy never trades.
     assert_eq!(native.trading_summary.instruments.len(), 3);
-    assert!(native
-        .trading_summary
-        .instruments
-        .values()
-        .all(|sheet| sheet.pnl.is_zero()));
+    assert!(native.trading_summary.instruments.values().all(|sheet| sheet.pnl.is_zero()));
     let usdt = native
         .trading_summary
         .assets
@@ -496,30 +430,16 @@ fn single_backtest_matches_native() {
 fn run_backtests_of_three_match_native() {
     let runtime = native_runtime();
     let (args, _) = native_args(&runtime);
-    let specs = [
-        ("first", "0.05"),
-        ("second", "0"),
-        ("third", "0.0123456789012345678901234567"),
-    ];
-    let dynamics: Vec<Dynamic> = specs
-        .iter()
-        .map(|(id, rfr)| dynamic(id, rfr.parse().unwrap()))
-        .collect();
-    let native = runtime
-        .block_on(run_backtests(Arc::clone(&args), dynamics))
-        .unwrap();
+    let specs = [("first", "0.05"), ("second", "0"), ("third", "0.0123456789012345678901234567")];
+    let dynamics: Vec<Dynamic> = specs.iter().map(|(id, rfr)| dynamic(id, rfr.parse().unwrap())).collect();
+    let native = runtime.block_on(run_backtests(Arc::clone(&args), dynamics)).unwrap();
     assert_eq!(native.num_backtests, 3);
 
     let ffi = Ffi::new();
-    let request: Vec<Value> = specs
-        .iter()
-        .map(|(id, rfr)| json!({"id": id, "risk_free_return": rfr}))
-        .collect();
+    let request: Vec<Value> =
+        specs.iter().map(|(id, rfr)| json!({"id": id, "risk_free_return": rfr})).collect();
     let (value, ordered) = ffi.run_many(&Value::Array(request));
-    assert_eq!(
-        ordered.keys(),
-        ["num_backtests", "duration_ns", "summaries"]
-    );
+    assert_eq!(ordered.keys(), ["num_backtests", "duration_ns", "summaries"]);
     assert_eq!(value["num_backtests"], json!(native.num_backtests));
     assert!(value["duration_ns"].as_i64().unwrap() > 0);
     let summaries = value["summaries"].as_array().unwrap();
@@ -545,14 +465,16 @@ fn native_market_events_match_the_ffi_rows() {
     let ffi = Ffi::new();
     let (mut ptr, mut len, mut err) = (null_mut(), 0usize, null_mut());
     check(
-        barter_ffi::market_data::barter_market_data_events_json(
-            ffi.market_data,
-            0,
-            usize::MAX,
-            &mut ptr,
-            &mut len,
-            &mut err,
-        ),
+        unsafe {
+            barter_ffi::ffi::market_data::barter_market_data_events_json(
+                ffi.market_data,
+                0,
+                usize::MAX,
+                &mut ptr,
+                &mut len,
+                &mut err,
+            )
+        },
         err,
     );
     let (rows, _) = Ffi::take_json(ptr, len);

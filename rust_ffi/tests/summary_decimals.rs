@@ -68,7 +68,7 @@ fn awkward() -> Vec<Decimal> {
         Decimal::new(i64::MIN, 0),              // -9223372036854775808
         Decimal::new(5, 2),                     // 0.05
         dec("10000"),
-        dec("-42.000000000000000000000000"), // trailing zeros, negative
+        dec("-42.000000000000000000000000"),   // trailing zeros, negative
         dec("0.3333333333333333333333333333"), // 28 threes
     ]
 }
@@ -93,11 +93,7 @@ fn awkward_times() -> Vec<DateTime<Utc>> {
 }
 
 fn drawdown(value: Decimal, start: DateTime<Utc>, end: DateTime<Utc>) -> Drawdown {
-    Drawdown {
-        value,
-        time_start: start,
-        time_end: end,
-    }
+    Drawdown { value, time_start: start, time_end: end }
 }
 
 /// Builds a summary using every awkward decimal and time in many fields; `shift` rotates
@@ -125,33 +121,16 @@ fn build_summary(shift: usize, extreme_ms: bool) -> TradingSummary<Daily> {
 
     let mut instruments = FnvIndexMap::default();
     // Deliberately not sorted: the wire must keep insertion order.
-    let names = [
-        "zzz-last_in_alphabet",
-        "binancespot-btc_usdt",
-        "aaa-first_in_alphabet",
-        "okx-ünïcödé_名前",
-    ];
+    let names = ["zzz-last_in_alphabet", "binancespot-btc_usdt", "aaa-first_in_alphabet", "okx-ünïcödé_名前"];
     for (i, name) in names.iter().enumerate() {
         let sheet = if i == 2 {
             // All optional fields None.
             TearSheet {
                 pnl: next(),
-                pnl_return: RateOfReturn {
-                    value: next(),
-                    interval: Daily,
-                },
-                sharpe_ratio: SharpeRatio {
-                    value: next(),
-                    interval: Daily,
-                },
-                sortino_ratio: SortinoRatio {
-                    value: next(),
-                    interval: Daily,
-                },
-                calmar_ratio: CalmarRatio {
-                    value: next(),
-                    interval: Daily,
-                },
+                pnl_return: RateOfReturn { value: next(), interval: Daily },
+                sharpe_ratio: SharpeRatio { value: next(), interval: Daily },
+                sortino_ratio: SortinoRatio { value: next(), interval: Daily },
+                calmar_ratio: CalmarRatio { value: next(), interval: Daily },
                 pnl_drawdown: None,
                 pnl_drawdown_mean: None,
                 pnl_drawdown_max: None,
@@ -161,22 +140,10 @@ fn build_summary(shift: usize, extreme_ms: bool) -> TradingSummary<Daily> {
         } else {
             TearSheet {
                 pnl: next(),
-                pnl_return: RateOfReturn {
-                    value: next(),
-                    interval: Daily,
-                },
-                sharpe_ratio: SharpeRatio {
-                    value: next(),
-                    interval: Daily,
-                },
-                sortino_ratio: SortinoRatio {
-                    value: next(),
-                    interval: Daily,
-                },
-                calmar_ratio: CalmarRatio {
-                    value: next(),
-                    interval: Daily,
-                },
+                pnl_return: RateOfReturn { value: next(), interval: Daily },
+                sharpe_ratio: SharpeRatio { value: next(), interval: Daily },
+                sortino_ratio: SortinoRatio { value: next(), interval: Daily },
+                calmar_ratio: CalmarRatio { value: next(), interval: Daily },
                 pnl_drawdown: Some(drawdown(next(), next_time(), next_time())),
                 pnl_drawdown_mean: Some(MeanDrawdown {
                     mean_drawdown: next(),
@@ -199,18 +166,10 @@ fn build_summary(shift: usize, extreme_ms: bool) -> TradingSummary<Daily> {
     ];
     for (i, (exchange, asset)) in keys.iter().enumerate() {
         let sheet = if i == 3 {
-            TearSheetAsset {
-                balance_end: None,
-                drawdown: None,
-                drawdown_mean: None,
-                drawdown_max: None,
-            }
+            TearSheetAsset { balance_end: None, drawdown: None, drawdown_mean: None, drawdown_max: None }
         } else {
             TearSheetAsset {
-                balance_end: Some(Balance {
-                    total: next(),
-                    free: next(),
-                }),
+                balance_end: Some(Balance { total: next(), free: next() }),
                 drawdown: Some(drawdown(next(), next_time(), next_time())),
                 drawdown_mean: Some(MeanDrawdown {
                     mean_drawdown: next(),
@@ -219,18 +178,10 @@ fn build_summary(shift: usize, extreme_ms: bool) -> TradingSummary<Daily> {
                 drawdown_max: Some(MaxDrawdown(drawdown(next(), next_time(), next_time()))),
             }
         };
-        assets.insert(
-            ExchangeAsset::new(*exchange, AssetNameInternal::new(*asset)),
-            sheet,
-        );
+        assets.insert(ExchangeAsset::new(*exchange, AssetNameInternal::new(*asset)), sheet);
     }
 
-    TradingSummary {
-        time_engine_start: next_time(),
-        time_engine_end: next_time(),
-        instruments,
-        assets,
-    }
+    TradingSummary { time_engine_start: next_time(), time_engine_end: next_time(), instruments, assets }
 }
 
 fn backtest_summary(id: &str, shift: usize, extreme_ms: bool) -> BacktestSummary<Daily> {
@@ -260,8 +211,7 @@ struct Expected {
 
 /// Exact nanoseconds from the parts, independent of chrono's nanosecond helpers.
 fn exact_ns(time: DateTime<Utc>) -> i64 {
-    let ns =
-        i128::from(time.timestamp()) * 1_000_000_000 + i128::from(time.timestamp_subsec_nanos());
+    let ns = i128::from(time.timestamp()) * 1_000_000_000 + i128::from(time.timestamp_subsec_nanos());
     i64::try_from(ns).expect("test times fit i64 nanoseconds")
 }
 
@@ -279,10 +229,8 @@ impl Expected {
                     vec!["value".into(), "time_start_ns".into(), "time_end_ns".into()],
                 ));
                 self.decimals.push((format!("{at}/value"), d.value));
-                self.times_ns
-                    .push((format!("{at}/time_start_ns"), exact_ns(d.time_start)));
-                self.times_ns
-                    .push((format!("{at}/time_end_ns"), exact_ns(d.time_end)));
+                self.times_ns.push((format!("{at}/time_start_ns"), exact_ns(d.time_start)));
+                self.times_ns.push((format!("{at}/time_end_ns"), exact_ns(d.time_end)));
             }
         }
     }
@@ -291,14 +239,10 @@ impl Expected {
         match d {
             None => self.nulls.push(at.to_owned()),
             Some(d) => {
-                self.key_orders.push((
-                    at.to_owned(),
-                    vec!["mean_drawdown".into(), "mean_drawdown_ms".into()],
-                ));
-                self.decimals
-                    .push((format!("{at}/mean_drawdown"), d.mean_drawdown));
-                self.integers
-                    .push((format!("{at}/mean_drawdown_ms"), d.mean_drawdown_ms));
+                self.key_orders
+                    .push((at.to_owned(), vec!["mean_drawdown".into(), "mean_drawdown_ms".into()]));
+                self.decimals.push((format!("{at}/mean_drawdown"), d.mean_drawdown));
+                self.integers.push((format!("{at}/mean_drawdown_ms"), d.mean_drawdown_ms));
             }
         }
     }
@@ -307,10 +251,8 @@ impl Expected {
         self.decimals.push((format!("{at}/value"), value));
         match interval {
             Some(name) => {
-                self.strings
-                    .push((format!("{at}/interval"), name.to_owned()));
-                self.key_orders
-                    .push((at.to_owned(), vec!["value".into(), "interval".into()]));
+                self.strings.push((format!("{at}/interval"), name.to_owned()));
+                self.key_orders.push((at.to_owned(), vec!["value".into(), "interval".into()]));
             }
             None => {
                 self.absent.push(format!("{at}/interval"));
@@ -329,20 +271,11 @@ impl Expected {
                 "assets".into(),
             ],
         ));
-        self.times_ns.push((
-            format!("{at}/time_engine_start_ns"),
-            exact_ns(ts.time_engine_start),
-        ));
-        self.times_ns.push((
-            format!("{at}/time_engine_end_ns"),
-            exact_ns(ts.time_engine_end),
-        ));
+        self.times_ns.push((format!("{at}/time_engine_start_ns"), exact_ns(ts.time_engine_start)));
+        self.times_ns.push((format!("{at}/time_engine_end_ns"), exact_ns(ts.time_engine_end)));
         self.key_orders.push((
             format!("{at}/instruments"),
-            ts.instruments
-                .keys()
-                .map(|k| k.name().to_string())
-                .collect(),
+            ts.instruments.keys().map(|k| k.name().to_string()).collect(),
         ));
         for (name, sheet) in &ts.instruments {
             let p = format!("{at}/instruments/{}", escape(name.name()));
@@ -364,35 +297,13 @@ impl Expected {
                 .to_vec(),
             ));
             self.decimals.push((format!("{p}/pnl"), sheet.pnl));
-            self.metric(
-                &format!("{p}/pnl_return"),
-                sheet.pnl_return.value,
-                Some("Daily"),
-            );
-            self.metric(
-                &format!("{p}/sharpe_ratio"),
-                sheet.sharpe_ratio.value,
-                Some("Daily"),
-            );
-            self.metric(
-                &format!("{p}/sortino_ratio"),
-                sheet.sortino_ratio.value,
-                Some("Daily"),
-            );
-            self.metric(
-                &format!("{p}/calmar_ratio"),
-                sheet.calmar_ratio.value,
-                Some("Daily"),
-            );
+            self.metric(&format!("{p}/pnl_return"), sheet.pnl_return.value, Some("Daily"));
+            self.metric(&format!("{p}/sharpe_ratio"), sheet.sharpe_ratio.value, Some("Daily"));
+            self.metric(&format!("{p}/sortino_ratio"), sheet.sortino_ratio.value, Some("Daily"));
+            self.metric(&format!("{p}/calmar_ratio"), sheet.calmar_ratio.value, Some("Daily"));
             self.drawdown(&format!("{p}/pnl_drawdown"), sheet.pnl_drawdown.as_ref());
-            self.mean(
-                &format!("{p}/pnl_drawdown_mean"),
-                sheet.pnl_drawdown_mean.as_ref(),
-            );
-            self.drawdown(
-                &format!("{p}/pnl_drawdown_max"),
-                sheet.pnl_drawdown_max.as_ref().map(|m| &m.0),
-            );
+            self.mean(&format!("{p}/pnl_drawdown_mean"), sheet.pnl_drawdown_mean.as_ref());
+            self.drawdown(&format!("{p}/pnl_drawdown_max"), sheet.pnl_drawdown_max.as_ref().map(|m| &m.0));
             match &sheet.win_rate {
                 Some(w) => self.metric(&format!("{p}/win_rate"), w.value, None),
                 None => self.nulls.push(format!("{p}/win_rate")),
@@ -404,57 +315,34 @@ impl Expected {
         }
         self.key_orders.push((
             format!("{at}/assets"),
-            ts.assets
-                .keys()
-                .map(|k| format!("{}:{}", k.exchange.as_str(), k.asset.name()))
-                .collect(),
+            ts.assets.keys().map(|k| format!("{}:{}", k.exchange.as_str(), k.asset.name())).collect(),
         ));
         for (key, sheet) in &ts.assets {
-            let p = format!(
-                "{at}/assets/{}",
-                escape(&format!("{}:{}", key.exchange.as_str(), key.asset.name()))
-            );
+            let p =
+                format!("{at}/assets/{}", escape(&format!("{}:{}", key.exchange.as_str(), key.asset.name())));
             self.key_orders.push((
                 p.clone(),
-                ["balance_end", "drawdown", "drawdown_mean", "drawdown_max"]
-                    .map(String::from)
-                    .to_vec(),
+                ["balance_end", "drawdown", "drawdown_mean", "drawdown_max"].map(String::from).to_vec(),
             ));
             match &sheet.balance_end {
                 Some(b) => {
-                    self.key_orders.push((
-                        format!("{p}/balance_end"),
-                        vec!["total".into(), "free".into()],
-                    ));
-                    self.decimals
-                        .push((format!("{p}/balance_end/total"), b.total));
-                    self.decimals
-                        .push((format!("{p}/balance_end/free"), b.free));
+                    self.key_orders.push((format!("{p}/balance_end"), vec!["total".into(), "free".into()]));
+                    self.decimals.push((format!("{p}/balance_end/total"), b.total));
+                    self.decimals.push((format!("{p}/balance_end/free"), b.free));
                 }
                 None => self.nulls.push(format!("{p}/balance_end")),
             }
             self.drawdown(&format!("{p}/drawdown"), sheet.drawdown.as_ref());
             self.mean(&format!("{p}/drawdown_mean"), sheet.drawdown_mean.as_ref());
-            self.drawdown(
-                &format!("{p}/drawdown_max"),
-                sheet.drawdown_max.as_ref().map(|m| &m.0),
-            );
+            self.drawdown(&format!("{p}/drawdown_max"), sheet.drawdown_max.as_ref().map(|m| &m.0));
         }
     }
 
     fn backtest_summary(&mut self, at: &str, summary: &BacktestSummary<Daily>) {
-        self.key_orders.push((
-            at.to_owned(),
-            vec![
-                "id".into(),
-                "risk_free_return".into(),
-                "trading_summary".into(),
-            ],
-        ));
-        self.strings
-            .push((format!("{at}/id"), summary.id.to_string()));
-        self.decimals
-            .push((format!("{at}/risk_free_return"), summary.risk_free_return));
+        self.key_orders
+            .push((at.to_owned(), vec!["id".into(), "risk_free_return".into(), "trading_summary".into()]));
+        self.strings.push((format!("{at}/id"), summary.id.to_string()));
+        self.decimals.push((format!("{at}/risk_free_return"), summary.risk_free_return));
         self.trading_summary(&format!("{at}/trading_summary"), &summary.trading_summary);
     }
 
@@ -462,14 +350,9 @@ impl Expected {
     fn check(&self, text: &str) {
         let ordered = Ordered::parse(text.as_bytes());
         let value: Value = serde_json::from_str(text).unwrap();
-        assert!(
-            self.decimals.len() > 40,
-            "the fixture must exercise many decimals"
-        );
+        assert!(self.decimals.len() > 40, "the fixture must exercise many decimals");
         for (pointer, decimal) in &self.decimals {
-            let node = value
-                .pointer(pointer)
-                .unwrap_or_else(|| panic!("{pointer} missing"));
+            let node = value.pointer(pointer).unwrap_or_else(|| panic!("{pointer} missing"));
             let wire = node
                 .as_str()
                 .unwrap_or_else(|| panic!("{pointer}: decimal must be a JSON string, got {node}"));
@@ -477,44 +360,23 @@ impl Expected {
             let back = Decimal::from_str(wire).unwrap_or_else(|e| panic!("{pointer}: {wire}: {e}"));
             assert_eq!(back, *decimal, "{pointer}: value");
             assert_eq!(back.scale(), decimal.scale(), "{pointer}: scale of {wire}");
-            assert_eq!(
-                back.mantissa().abs(),
-                decimal.mantissa().abs(),
-                "{pointer}: mantissa of {wire}"
-            );
+            assert_eq!(back.mantissa().abs(), decimal.mantissa().abs(), "{pointer}: mantissa of {wire}");
             if !decimal.is_zero() {
-                assert_eq!(
-                    back.is_sign_negative(),
-                    decimal.is_sign_negative(),
-                    "{pointer}: sign of {wire}"
-                );
+                assert_eq!(back.is_sign_negative(), decimal.is_sign_negative(), "{pointer}: sign of {wire}");
             }
         }
         for (pointer, ns) in self.times_ns.iter().chain(&self.integers) {
-            let node = value
-                .pointer(pointer)
-                .unwrap_or_else(|| panic!("{pointer} missing"));
-            assert!(
-                node.is_i64(),
-                "{pointer}: must be a JSON integer, got {node}"
-            );
+            let node = value.pointer(pointer).unwrap_or_else(|| panic!("{pointer} missing"));
+            assert!(node.is_i64(), "{pointer}: must be a JSON integer, got {node}");
             assert_eq!(node.as_i64(), Some(*ns), "{pointer}");
             // No float detour: the literal digits are the integer.
-            assert_eq!(
-                serde_json::to_string(node).unwrap(),
-                ns.to_string(),
-                "{pointer}"
-            );
+            assert_eq!(serde_json::to_string(node).unwrap(), ns.to_string(), "{pointer}");
         }
         for (pointer, expected) in &self.strings {
             assert_eq!(value.pointer(pointer), Some(&json!(expected)), "{pointer}");
         }
         for pointer in &self.nulls {
-            assert_eq!(
-                value.pointer(pointer),
-                Some(&Value::Null),
-                "{pointer}: None must be null (present)"
-            );
+            assert_eq!(value.pointer(pointer), Some(&Value::Null), "{pointer}: None must be null (present)");
         }
         for pointer in &self.absent {
             assert_eq!(value.pointer(pointer), None, "{pointer} must be absent");
@@ -554,10 +416,7 @@ fn awkward_decimals_have_the_expected_display_forms() {
         "-42.000000000000000000000000",
         "0.3333333333333333333333333333",
     ] {
-        assert!(
-            strings.iter().any(|s| s == expected),
-            "{expected} not among {strings:?}"
-        );
+        assert!(strings.iter().any(|s| s == expected), "{expected} not among {strings:?}");
     }
     assert_eq!(exact_ns(t(i64::MIN)), i64::MIN);
     assert_eq!(exact_ns(t(i64::MAX)), i64::MAX);
@@ -591,36 +450,24 @@ fn backtest_summary_wire_round_trips() {
 
 #[test]
 fn multi_backtest_summary_wire_round_trips() {
-    let summaries: Vec<_> = (0..3)
-        .map(|i| backtest_summary(&format!("b{i}"), i * 5, i == 1))
-        .collect();
+    let summaries: Vec<_> = (0..3).map(|i| backtest_summary(&format!("b{i}"), i * 5, i == 1)).collect();
     let mut expected = Expected::default();
     for (i, s) in summaries.iter().enumerate() {
         expected.backtest_summary(&format!("/summaries/{i}"), s);
     }
     let multi = MultiBacktestSummary::new(Duration::new(1, 500_000_007), summaries);
     let text = serde_json::to_string(&MultiBacktestSummaryWire::from(&multi)).unwrap();
-    expected.key_orders.push((
-        String::new(),
-        vec![
-            "num_backtests".into(),
-            "duration_ns".into(),
-            "summaries".into(),
-        ],
-    ));
-    expected.integers.push(("/num_backtests".into(), 3));
     expected
-        .integers
-        .push(("/duration_ns".into(), 1_500_000_007));
+        .key_orders
+        .push((String::new(), vec!["num_backtests".into(), "duration_ns".into(), "summaries".into()]));
+    expected.integers.push(("/num_backtests".into(), 3));
+    expected.integers.push(("/duration_ns".into(), 1_500_000_007));
     expected.check(&text);
 
     // Durations beyond i64 nanoseconds saturate instead of wrapping.
     let huge = MultiBacktestSummary::<Daily>::new(Duration::from_secs(u64::MAX), Vec::new());
     let value = serde_json::to_value(MultiBacktestSummaryWire::from(&huge)).unwrap();
-    assert_eq!(
-        value,
-        json!({"num_backtests": 0, "duration_ns": i64::MAX, "summaries": []})
-    );
+    assert_eq!(value, json!({"num_backtests": 0, "duration_ns": i64::MAX, "summaries": []}));
 }
 
 #[test]
@@ -632,10 +479,7 @@ fn empty_maps_serialise_as_empty_objects() {
         assets: FnvIndexMap::default(),
     };
     let text = serde_json::to_string(&TradingSummaryWire::from(&summary)).unwrap();
-    assert_eq!(
-        text,
-        r#"{"time_engine_start_ns":0,"time_engine_end_ns":1,"instruments":{},"assets":{}}"#
-    );
+    assert_eq!(text, r#"{"time_engine_start_ns":0,"time_engine_end_ns":1,"instruments":{},"assets":{}}"#);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -659,12 +503,10 @@ fn fixture_expected_json(summary: &BacktestSummary<Daily>) -> Value {
         if pointer.is_empty() {
             return Vec::new();
         }
-        pointer[1..]
-            .split('/')
-            .map(|t| t.replace("~1", "/").replace("~0", "~"))
-            .collect()
+        pointer[1..].split('/').map(|t| t.replace("~1", "/").replace("~0", "~")).collect()
     };
-    let entry = |pointer: &str, value: Value| json!({"pointer": pointer, "path": path(pointer), "value": value});
+    let entry =
+        |pointer: &str, value: Value| json!({"pointer": pointer, "path": path(pointer), "value": value});
     json!({
         "description": "Expected values of awkward_summary.json (a BacktestSummary on the wire), generated from \
                         the native rust_decimal / chrono values by rust_ffi/tests/summary_decimals.rs. \
@@ -684,8 +526,7 @@ fn fixture_expected_json(summary: &BacktestSummary<Daily>) -> Value {
 #[test]
 fn awkward_fixture_for_python() {
     let summary = fixture_summary();
-    let mut summary_text =
-        serde_json::to_string_pretty(&BacktestSummaryWire::from(&summary)).unwrap();
+    let mut summary_text = serde_json::to_string_pretty(&BacktestSummaryWire::from(&summary)).unwrap();
     summary_text.push('\n');
     let mut expected_text = serde_json::to_string_pretty(&fixture_expected_json(&summary)).unwrap();
     expected_text.push('\n');
@@ -702,18 +543,11 @@ fn awkward_fixture_for_python() {
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(&summary_path, &summary_text).unwrap();
         std::fs::write(&expected_path, &expected_text).unwrap();
-        eprintln!(
-            "wrote {} and {}",
-            summary_path.display(),
-            expected_path.display()
-        );
+        eprintln!("wrote {} and {}", summary_path.display(), expected_path.display());
         return;
     }
     // Not writing: any committed fixture must still be what the code produces.
-    for (path, fresh) in [
-        (&summary_path, &summary_text),
-        (&expected_path, &expected_text),
-    ] {
+    for (path, fresh) in [(&summary_path, &summary_text), (&expected_path, &expected_text)] {
         if let Ok(existing) = std::fs::read_to_string(path) {
             assert!(
                 existing == *fresh,

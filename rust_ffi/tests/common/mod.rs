@@ -132,9 +132,7 @@ impl<'de> Deserialize<'de> for Ordered {
                 Ok(Ordered::Number(v.into()))
             }
             fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Ordered, E> {
-                serde_json::Number::from_f64(v)
-                    .map(Ordered::Number)
-                    .ok_or_else(|| E::custom("non-finite"))
+                serde_json::Number::from_f64(v).map(Ordered::Number).ok_or_else(|| E::custom("non-finite"))
             }
             fn visit_str<E>(self, v: &str) -> Result<Ordered, E> {
                 Ok(Ordered::String(v.to_owned()))
@@ -166,27 +164,15 @@ pub fn examples() -> PathBuf {
 }
 
 pub fn market_data_path() -> String {
-    examples()
-        .join("binance_spot_market_data_with_disconnect_events.json")
-        .to_str()
-        .unwrap()
-        .to_owned()
+    examples().join("binance_spot_market_data_with_disconnect_events.json").to_str().unwrap().to_owned()
 }
 
 pub fn system_config_path() -> String {
-    examples()
-        .join("system_config.json")
-        .to_str()
-        .unwrap()
-        .to_owned()
+    examples().join("system_config.json").to_str().unwrap().to_owned()
 }
 
 pub fn backtest_config_path() -> String {
-    examples()
-        .join("backtest_config.json")
-        .to_str()
-        .unwrap()
-        .to_owned()
+    examples().join("backtest_config.json").to_str().unwrap().to_owned()
 }
 
 /// `time_exchange` of the first item of the example market data.

@@ -1,29 +1,22 @@
-//! The plumbing every exported function shares: status codes, the owned error object,
-//! the one wrapper that catches panics and fills the error out-parameter, handle and
-//! pointer helpers, and the free functions for byte buffers Rust hands out.
+//! Every `#[no_mangle] extern "C"` function of the crate, one file per area, and the
+//! plumbing they share: the owned error object, the one wrapper that catches panics and
+//! fills the error out-parameter, handle and pointer helpers, and the free functions for
+//! byte buffers Rust hands out. No domain logic lives here.
+//!
+//! The pointer contract every export relies on (its `# Safety`): each pointer argument
+//! is NULL (reported as `NullPointer` where a value is required) or valid: a handle made
+//! by this library and not yet freed, a NUL-terminated string, a buffer readable for the
+//! given length, an out-parameter writable for its type. Handles may be shared across
+//! threads; each is freed once.
 
 use std::ffi::{c_char, CStr, CString};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-/// Outcome of every fallible exported function.
-#[repr(C)]
-#[derive(Debug, Copy, Clone, PartialEq, Eq)]
-pub enum BarterStatus {
-    /// Success; out-parameters are written.
-    Ok = 0,
-    /// The caller's input is invalid (bad JSON, bad value, unknown name...).
-    InvalidInput = 1,
-    /// A file does not exist.
-    NotFound = 2,
-    /// Any other I/O failure (permissions, a directory instead of a file...).
-    Io = 3,
-    /// barter itself reported an error while running.
-    Engine = 4,
-    /// A Rust panic was caught at the boundary.
-    Panic = 5,
-    /// A required pointer argument was NULL.
-    NullPointer = 6,
-}
+pub use crate::error::{panic_message, BarterStatus, FfiError, FfiResult};
+
+pub mod backtest;
+pub mod config;
+pub mod market_data;
 
 /// Error details for a failed call: a status and a UTF-8 message. Owned by Rust; free it
 /// with `barter_error_free`.
@@ -32,49 +25,13 @@ pub struct BarterError {
     message: CString,
 }
 
-/// The error type used inside the crate before it crosses the boundary.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FfiError {
-    pub status: BarterStatus,
-    pub message: String,
-}
-
-impl FfiError {
-    pub fn new(status: BarterStatus, message: impl Into<String>) -> Self {
-        Self { status, message: message.into() }
-    }
-    pub fn invalid(message: impl Into<String>) -> Self {
-        Self::new(BarterStatus::InvalidInput, message)
-    }
-    pub fn engine(message: impl Into<String>) -> Self {
-        Self::new(BarterStatus::Engine, message)
-    }
-    pub fn io(path: &str, error: &std::io::Error) -> Self {
-        let status = match error.kind() {
-            std::io::ErrorKind::NotFound => BarterStatus::NotFound,
-            _ => BarterStatus::Io,
-        };
-        Self::new(status, format!("{path}: {error}"))
-    }
-}
-
-pub type FfiResult<T> = Result<T, FfiError>;
-
-/// Text of a caught panic payload.
-pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
-    if let Some(s) = payload.downcast_ref::<&str>() {
-        (*s).to_owned()
-    } else if let Some(s) = payload.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "Rust panic with a non-string payload".to_owned()
-    }
-}
-
 /// Runs `body` and turns its result, or a panic inside it, into a status plus an optional
 /// error object written to `err_out` (which may be NULL). Every exported fallible function
 /// is a call to this.
-pub fn ffi_call<F>(err_out: *mut *mut BarterError, body: F) -> BarterStatus
+///
+/// # Safety
+/// Pointer arguments follow the contract in the module docs.
+pub unsafe fn ffi_call<F>(err_out: *mut *mut BarterError, body: F) -> BarterStatus
 where
     F: FnOnce() -> FfiResult<()>,
 {
@@ -104,15 +61,20 @@ pub fn ffi_free<F: FnOnce()>(body: F) {
 }
 
 /// Borrows the object behind a handle, failing on NULL.
-pub fn handle_ref<'a, T>(ptr: *const T, what: &str) -> FfiResult<&'a T> {
+///
+/// # Safety
+/// Pointer arguments follow the contract in the module docs.
+pub unsafe fn handle_ref<'a, T>(ptr: *const T, what: &str) -> FfiResult<&'a T> {
     // SAFETY: non-NULL handles come from `Box::into_raw` in this crate and stay alive
     // until their `*_free`; the caller guarantees that.
-    unsafe { ptr.as_ref() }
-        .ok_or_else(|| FfiError::new(BarterStatus::NullPointer, format!("{what} is NULL")))
+    unsafe { ptr.as_ref() }.ok_or_else(|| FfiError::new(BarterStatus::NullPointer, format!("{what} is NULL")))
 }
 
 /// Writes `value` through an out-parameter, failing on NULL.
-pub fn write_out<T>(out: *mut T, value: T, what: &str) -> FfiResult<()> {
+///
+/// # Safety
+/// Pointer arguments follow the contract in the module docs.
+pub unsafe fn write_out<T>(out: *mut T, value: T, what: &str) -> FfiResult<()> {
     if out.is_null() {
         return Err(FfiError::new(BarterStatus::NullPointer, format!("{what} is NULL")));
     }
@@ -122,7 +84,10 @@ pub fn write_out<T>(out: *mut T, value: T, what: &str) -> FfiResult<()> {
 }
 
 /// Moves a Rust value into a new handle written to `out`.
-pub fn write_handle<T>(out: *mut *mut T, value: T, what: &str) -> FfiResult<()> {
+///
+/// # Safety
+/// Pointer arguments follow the contract in the module docs.
+pub unsafe fn write_handle<T>(out: *mut *mut T, value: T, what: &str) -> FfiResult<()> {
     if out.is_null() {
         return Err(FfiError::new(BarterStatus::NullPointer, format!("{what} is NULL")));
     }
@@ -132,7 +97,10 @@ pub fn write_handle<T>(out: *mut *mut T, value: T, what: &str) -> FfiResult<()> 
 }
 
 /// Frees a handle created by `write_handle`; NULL is ignored.
-pub fn free_handle<T>(ptr: *mut T) {
+///
+/// # Safety
+/// Pointer arguments follow the contract in the module docs.
+pub unsafe fn free_handle<T>(ptr: *mut T) {
     if !ptr.is_null() {
         ffi_free(|| {
             // SAFETY: created by `Box::into_raw` in `write_handle`, freed once by contract.
@@ -142,7 +110,10 @@ pub fn free_handle<T>(ptr: *mut T) {
 }
 
 /// Reads a NUL-terminated UTF-8 string argument.
-pub fn str_arg<'a>(ptr: *const c_char, what: &str) -> FfiResult<&'a str> {
+///
+/// # Safety
+/// Pointer arguments follow the contract in the module docs.
+pub unsafe fn str_arg<'a>(ptr: *const c_char, what: &str) -> FfiResult<&'a str> {
     if ptr.is_null() {
         return Err(FfiError::new(BarterStatus::NullPointer, format!("{what} is NULL")));
     }
@@ -153,7 +124,10 @@ pub fn str_arg<'a>(ptr: *const c_char, what: &str) -> FfiResult<&'a str> {
 }
 
 /// Reads an optional NUL-terminated UTF-8 string argument (NULL means absent).
-pub fn opt_str_arg<'a>(ptr: *const c_char, what: &str) -> FfiResult<Option<&'a str>> {
+///
+/// # Safety
+/// Pointer arguments follow the contract in the module docs.
+pub unsafe fn opt_str_arg<'a>(ptr: *const c_char, what: &str) -> FfiResult<Option<&'a str>> {
     if ptr.is_null() {
         Ok(None)
     } else {
@@ -162,7 +136,10 @@ pub fn opt_str_arg<'a>(ptr: *const c_char, what: &str) -> FfiResult<Option<&'a s
 }
 
 /// Borrows a byte buffer argument; (NULL, 0) is the empty buffer.
-pub fn bytes_arg<'a>(ptr: *const u8, len: usize, what: &str) -> FfiResult<&'a [u8]> {
+///
+/// # Safety
+/// Pointer arguments follow the contract in the module docs.
+pub unsafe fn bytes_arg<'a>(ptr: *const u8, len: usize, what: &str) -> FfiResult<&'a [u8]> {
     if len == 0 {
         return Ok(&[]);
     }
@@ -175,7 +152,10 @@ pub fn bytes_arg<'a>(ptr: *const u8, len: usize, what: &str) -> FfiResult<&'a [u
 
 /// Hands a byte buffer to the caller through (`out_ptr`, `out_len`); free it with
 /// `barter_bytes_free(ptr, len)`.
-pub fn write_bytes(bytes: Vec<u8>, out_ptr: *mut *mut u8, out_len: *mut usize) -> FfiResult<()> {
+///
+/// # Safety
+/// Pointer arguments follow the contract in the module docs.
+pub unsafe fn write_bytes(bytes: Vec<u8>, out_ptr: *mut *mut u8, out_len: *mut usize) -> FfiResult<()> {
     if out_ptr.is_null() || out_len.is_null() {
         return Err(FfiError::new(BarterStatus::NullPointer, "output buffer pointer is NULL"));
     }
@@ -191,8 +171,12 @@ pub fn write_bytes(bytes: Vec<u8>, out_ptr: *mut *mut u8, out_len: *mut usize) -
 }
 
 /// The status of an error object (`Ok` for NULL).
+/// # Safety
+/// Every pointer argument must be NULL or valid as the C ABI contract in `ffi` states:
+/// handles live and made by this library, strings NUL-terminated, buffers readable for
+/// their length, out-parameters writable.
 #[no_mangle]
-pub extern "C" fn barter_error_status(error: *const BarterError) -> BarterStatus {
+pub unsafe extern "C" fn barter_error_status(error: *const BarterError) -> BarterStatus {
     // SAFETY: NULL or a live error from this crate.
     match unsafe { error.as_ref() } {
         Some(e) => e.status,
@@ -202,8 +186,12 @@ pub extern "C" fn barter_error_status(error: *const BarterError) -> BarterStatus
 
 /// The UTF-8, NUL-terminated message of an error object, valid until it is freed
 /// (NULL for NULL).
+/// # Safety
+/// Every pointer argument must be NULL or valid as the C ABI contract in `ffi` states:
+/// handles live and made by this library, strings NUL-terminated, buffers readable for
+/// their length, out-parameters writable.
 #[no_mangle]
-pub extern "C" fn barter_error_message(error: *const BarterError) -> *const c_char {
+pub unsafe extern "C" fn barter_error_message(error: *const BarterError) -> *const c_char {
     // SAFETY: NULL or a live error from this crate.
     match unsafe { error.as_ref() } {
         Some(e) => e.message.as_ptr(),
@@ -212,14 +200,22 @@ pub extern "C" fn barter_error_message(error: *const BarterError) -> *const c_ch
 }
 
 /// Frees an error object; NULL is ignored.
+/// # Safety
+/// Every pointer argument must be NULL or valid as the C ABI contract in `ffi` states:
+/// handles live and made by this library, strings NUL-terminated, buffers readable for
+/// their length, out-parameters writable.
 #[no_mangle]
-pub extern "C" fn barter_error_free(error: *mut BarterError) {
+pub unsafe extern "C" fn barter_error_free(error: *mut BarterError) {
     free_handle(error)
 }
 
 /// Frees a buffer returned through a (`ptr`, `len`) pair; NULL is ignored.
+/// # Safety
+/// Every pointer argument must be NULL or valid as the C ABI contract in `ffi` states:
+/// handles live and made by this library, strings NUL-terminated, buffers readable for
+/// their length, out-parameters writable.
 #[no_mangle]
-pub extern "C" fn barter_bytes_free(ptr: *mut u8, len: usize) {
+pub unsafe extern "C" fn barter_bytes_free(ptr: *mut u8, len: usize) {
     if !ptr.is_null() {
         ffi_free(|| {
             // SAFETY: made by `write_bytes` from a boxed slice of exactly `len` bytes.
@@ -230,8 +226,12 @@ pub extern "C" fn barter_bytes_free(ptr: *mut u8, len: usize) {
 
 /// Panics on purpose with `message` inside the shared wrapper, so tests can check that
 /// a panic reaches the caller as `BARTER_STATUS_PANIC` and the process goes on.
+/// # Safety
+/// Every pointer argument must be NULL or valid as the C ABI contract in `ffi` states:
+/// handles live and made by this library, strings NUL-terminated, buffers readable for
+/// their length, out-parameters writable.
 #[no_mangle]
-pub extern "C" fn barter_testing_panic(
+pub unsafe extern "C" fn barter_testing_panic(
     message: *const c_char,
     err_out: *mut *mut BarterError,
 ) -> BarterStatus {

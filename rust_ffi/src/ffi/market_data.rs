@@ -1,0 +1,259 @@
+//! The market data exports: load from a file or bytes, clone, counts, record views,
+//! event rows as JSON, free.
+
+use super::{
+    bytes_arg, ffi_call, free_handle, handle_ref, opt_str_arg, str_arg, write_bytes, write_handle, write_out,
+    BarterError, BarterStatus, FfiError,
+};
+use crate::market_data::{load_file, parse, to_ns, MarketData};
+use barter_data::event::DataKind;
+use barter_data::streams::reconnect::Event as ReconnectEvent;
+use std::ffi::c_char;
+
+/// Opaque handle to market data (`Arc` inside, `Send + Sync`).
+pub struct BarterMarketData {
+    pub(crate) inner: MarketData,
+}
+
+/// Counts and first-event time of a market data handle.
+#[repr(C)]
+#[derive(Debug, Copy, Clone, Default, PartialEq, Eq)]
+pub struct BarterMarketDataInfo {
+    /// All records, reconnect markers included.
+    pub records: usize,
+    pub items: usize,
+    pub reconnects: usize,
+    /// `{"Item":{"Err":...}}` records dropped because `skip_errors` was set.
+    pub skipped_errors: usize,
+    /// `time_exchange` of the first item, nanoseconds since the Unix epoch (UTC).
+    pub time_first_event_ns: i64,
+    /// Highest instrument index referenced by an item.
+    pub max_instrument: usize,
+}
+
+impl From<&MarketData> for BarterMarketDataInfo {
+    fn from(data: &MarketData) -> Self {
+        Self {
+            records: data.records.len(),
+            items: data.item_count,
+            reconnects: data.reconnect_count,
+            skipped_errors: data.skipped_error_count,
+            time_first_event_ns: data.time_first_event_ns,
+            max_instrument: data.max_instrument,
+        }
+    }
+}
+
+/// What one record is, for `barter_market_data_record_view`.
+#[repr(C)]
+#[derive(Debug, Copy, Clone, PartialEq, Eq)]
+pub enum BarterRecordKind {
+    Reconnecting = 0,
+    Trade = 1,
+    OrderBookL1 = 2,
+    OrderBook = 3,
+    Candle = 4,
+    Liquidation = 5,
+}
+
+/// A borrowed view of one record. String pointers point into the handle's data (or
+/// static memory) and stay valid while the handle is alive; they are not NUL-terminated.
+/// Trade fields are set for `Trade` records only; the other kinds are read as JSON
+/// through `barter_market_data_events_json`.
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct BarterRecordView {
+    pub kind: BarterRecordKind,
+    /// barter's exchange id (`binance_spot`...), for items and reconnect markers.
+    pub exchange: *const u8,
+    pub exchange_len: usize,
+    pub time_exchange_ns: i64,
+    pub time_received_ns: i64,
+    pub instrument: usize,
+    pub trade_id: *const u8,
+    pub trade_id_len: usize,
+    pub trade_price: f64,
+    pub trade_amount: f64,
+    /// 0 buy, 1 sell.
+    pub trade_side: u8,
+}
+
+impl BarterRecordView {
+    /// A view of record `index`, or `None` past the end.
+    fn of(data: &MarketData, index: usize) -> Option<Self> {
+        let record = data.records.get(index)?;
+        let mut view = BarterRecordView {
+            kind: BarterRecordKind::Reconnecting,
+            exchange: std::ptr::null(),
+            exchange_len: 0,
+            time_exchange_ns: 0,
+            time_received_ns: 0,
+            instrument: 0,
+            trade_id: std::ptr::null(),
+            trade_id_len: 0,
+            trade_price: 0.0,
+            trade_amount: 0.0,
+            trade_side: 0,
+        };
+        let exchange = match record {
+            ReconnectEvent::Reconnecting(exchange) => *exchange,
+            ReconnectEvent::Item(event) => {
+                view.time_exchange_ns = to_ns(event.time_exchange);
+                view.time_received_ns = to_ns(event.time_received);
+                view.instrument = event.instrument.index();
+                view.kind = match &event.kind {
+                    DataKind::Trade(trade) => {
+                        view.trade_id = trade.id.as_ptr();
+                        view.trade_id_len = trade.id.len();
+                        view.trade_price = trade.price;
+                        view.trade_amount = trade.amount;
+                        view.trade_side = match trade.side {
+                            barter_instrument::Side::Buy => 0,
+                            barter_instrument::Side::Sell => 1,
+                        };
+                        BarterRecordKind::Trade
+                    }
+                    DataKind::OrderBookL1(_) => BarterRecordKind::OrderBookL1,
+                    DataKind::OrderBook(_) => BarterRecordKind::OrderBook,
+                    DataKind::Candle(_) => BarterRecordKind::Candle,
+                    DataKind::Liquidation(_) => BarterRecordKind::Liquidation,
+                };
+                event.exchange
+            }
+        };
+        let name = exchange.as_str();
+        view.exchange = name.as_ptr();
+        view.exchange_len = name.len();
+        Some(view)
+    }
+}
+
+/// Fills `out` with a borrowed view of record `index` (reconnect markers included).
+/// No allocation and no copy: the fast path for turning trades into Python objects.
+/// `index` past the end is `InvalidInput`.
+/// # Safety
+/// Every pointer argument must be NULL or valid as the C ABI contract in `ffi` states:
+/// handles live and made by this library, strings NUL-terminated, buffers readable for
+/// their length, out-parameters writable.
+#[no_mangle]
+pub unsafe extern "C" fn barter_market_data_record_view(
+    handle: *const BarterMarketData,
+    index: usize,
+    out: *mut BarterRecordView,
+    err: *mut *mut BarterError,
+) -> BarterStatus {
+    ffi_call(err, || {
+        let data = &handle_ref(handle, "market data handle")?.inner;
+        let view = BarterRecordView::of(data, index).ok_or_else(|| {
+            FfiError::invalid(format!("record index {index} out of range ({} records)", data.records.len()))
+        })?;
+        write_out(out, view, "out")
+    })
+}
+
+/// Loads market data from a file (either shape). A missing file is `NotFound`.
+/// # Safety
+/// Every pointer argument must be NULL or valid as the C ABI contract in `ffi` states:
+/// handles live and made by this library, strings NUL-terminated, buffers readable for
+/// their length, out-parameters writable.
+#[no_mangle]
+pub unsafe extern "C" fn barter_market_data_from_json_file(
+    path: *const c_char,
+    skip_errors: bool,
+    out: *mut *mut BarterMarketData,
+    err: *mut *mut BarterError,
+) -> BarterStatus {
+    ffi_call(err, || {
+        let path = str_arg(path, "path")?;
+        let inner = load_file(path, skip_errors)?;
+        write_handle(out, BarterMarketData { inner }, "out")
+    })
+}
+
+/// Loads market data from a UTF-8 JSON buffer (either shape); `source` (may be NULL)
+/// names it in error messages.
+/// # Safety
+/// Every pointer argument must be NULL or valid as the C ABI contract in `ffi` states:
+/// handles live and made by this library, strings NUL-terminated, buffers readable for
+/// their length, out-parameters writable.
+#[no_mangle]
+pub unsafe extern "C" fn barter_market_data_from_json_bytes(
+    data: *const u8,
+    len: usize,
+    source: *const c_char,
+    skip_errors: bool,
+    out: *mut *mut BarterMarketData,
+    err: *mut *mut BarterError,
+) -> BarterStatus {
+    ffi_call(err, || {
+        let bytes = bytes_arg(data, len, "data")?;
+        let source = opt_str_arg(source, "source")?.unwrap_or("<json>");
+        let inner = parse(bytes, source, skip_errors)?;
+        write_handle(out, BarterMarketData { inner }, "out")
+    })
+}
+
+/// A second handle sharing the same records (no parsing, no copy).
+/// # Safety
+/// Every pointer argument must be NULL or valid as the C ABI contract in `ffi` states:
+/// handles live and made by this library, strings NUL-terminated, buffers readable for
+/// their length, out-parameters writable.
+#[no_mangle]
+pub unsafe extern "C" fn barter_market_data_clone(
+    handle: *const BarterMarketData,
+    out: *mut *mut BarterMarketData,
+    err: *mut *mut BarterError,
+) -> BarterStatus {
+    ffi_call(err, || {
+        let inner = handle_ref(handle, "market data handle")?.inner.clone();
+        write_handle(out, BarterMarketData { inner }, "out")
+    })
+}
+
+/// Counts and first-event time.
+/// # Safety
+/// Every pointer argument must be NULL or valid as the C ABI contract in `ffi` states:
+/// handles live and made by this library, strings NUL-terminated, buffers readable for
+/// their length, out-parameters writable.
+#[no_mangle]
+pub unsafe extern "C" fn barter_market_data_info(
+    handle: *const BarterMarketData,
+    out: *mut BarterMarketDataInfo,
+    err: *mut *mut BarterError,
+) -> BarterStatus {
+    ffi_call(err, || {
+        let info = BarterMarketDataInfo::from(&handle_ref(handle, "market data handle")?.inner);
+        write_out(out, info, "out")
+    })
+}
+
+/// The items among records `start..stop` as JSON rows (see `MarketData::items_json`);
+/// free the buffer with `barter_bytes_free`.
+/// # Safety
+/// Every pointer argument must be NULL or valid as the C ABI contract in `ffi` states:
+/// handles live and made by this library, strings NUL-terminated, buffers readable for
+/// their length, out-parameters writable.
+#[no_mangle]
+pub unsafe extern "C" fn barter_market_data_events_json(
+    handle: *const BarterMarketData,
+    start: usize,
+    stop: usize,
+    out_ptr: *mut *mut u8,
+    out_len: *mut usize,
+    err: *mut *mut BarterError,
+) -> BarterStatus {
+    ffi_call(err, || {
+        let json = handle_ref(handle, "market data handle")?.inner.items_json(start, stop)?;
+        write_bytes(json, out_ptr, out_len)
+    })
+}
+
+/// Frees a market data handle; NULL is ignored.
+/// # Safety
+/// Every pointer argument must be NULL or valid as the C ABI contract in `ffi` states:
+/// handles live and made by this library, strings NUL-terminated, buffers readable for
+/// their length, out-parameters writable.
+#[no_mangle]
+pub unsafe extern "C" fn barter_market_data_free(handle: *mut BarterMarketData) {
+    free_handle(handle)
+}
