@@ -1,31 +1,22 @@
-"""Immutable Python models of barter's backtest / trading summaries.
+"""Immutable Python models of the backtest summaries.
 
-The Rust side serialises ``MultiBacktestSummary`` / ``BacktestSummary`` /
-``TradingSummary`` to JSON ("wire" format) where
+The Rust side writes summaries as JSON (the "wire" format) where every
+``rust_decimal::Decimal`` is a string in its ``Display`` form (``"0.05"``,
+``"-12.3400"``) and every timestamp an integer number of nanoseconds since the
+Unix epoch (UTC) under a key ending in ``_ns``. That is the only JSON format:
+``to_json()`` writes it and ``from_json()`` reads it, so
+``Cls.from_json(x.to_json()) == x`` always holds and a summary saved from Python
+reads the same as one straight from Rust. Malformed input raises
+:class:`ValueError` naming the field path.
 
-* every ``rust_decimal::Decimal`` is a string in its ``Display`` form
-  (``"0.05"``, ``"-12.3400"``, ``"79228162514264337593543950335"``), and
-* every timestamp is an integer number of nanoseconds since the Unix epoch (UTC).
+Each model declares its fields once (``_FIELDS``: name -> reader); reading,
+writing and ``to_dict()`` are derived from that table by :class:`_Model`.
 
-Each model has a ``_from_wire(d)`` classmethod that builds it from that
-(already ``json.loads``-ed) dict, raising :class:`ValueError` naming the
-offending field path when the data is malformed.
-
-Decimals are stored as :class:`RustDecimal`, a :class:`decimal.Decimal`
-subclass that is numerically identical to ``Decimal(s)`` but whose ``str()``
-never uses exponent notation, so ``str(value)`` reproduces rust_decimal's
-Display string digit for digit (plain ``Decimal`` would render
-``"0.0000000000000000000000000001"`` as ``"1E-28"``).  No value ever passes
-through ``float``.
-
-Every model also offers:
-
-* ``to_dict()`` - plain Python values (``Decimal``, tz-aware UTC ``datetime``,
-  ``timedelta``, ``int``, ``str``, ``None``, nested ``dict``/``list``);
-* ``to_json(indent=None)`` / ``from_json(s)`` - a lossless JSON form:
-  decimals as strings, datetimes as RFC 3339 with 9 fraction digits and
-  ``Z``, durations as integer nanoseconds under keys ending in ``_ns``.
-  ``Cls.from_json(x.to_json()) == x`` always holds.
+Decimals are :class:`RustDecimal`, a :class:`decimal.Decimal` whose ``str()`` never
+uses exponent notation, so ``str(value)`` is rust_decimal's string digit for digit.
+No decimal passes through ``float``. ``to_dict()`` gives plain Python values:
+``Decimal``, tz-aware UTC ``datetime`` (for ``*_ns`` times), ``timedelta``, numbers,
+strings, ``None`` and nested dicts/lists.
 """
 
 from __future__ import annotations
@@ -33,15 +24,16 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any, Callable, TypeVar
 
+import numpy as np
+
 from barter_cy.data import datetime_to_ns as _datetime_to_ns
 from barter_cy.data import ns_to_datetime as _ns_to_datetime
 from barter_cy.data import ns_to_rfc3339 as _ns_to_rfc3339
-from barter_cy.data import rfc3339_to_ns as _rfc3339_to_ns
 
 __all__ = [
     "RustDecimal",
@@ -52,6 +44,9 @@ __all__ = [
     "TearSheet",
     "TearSheetAsset",
     "TradingSummary",
+    "Position",
+    "StrategyInfo",
+    "Equity",
     "BacktestSummary",
     "MultiBacktestSummary",
     "format_duration",
@@ -113,6 +108,7 @@ def _to_rust_decimal(value: Any, name: str) -> RustDecimal:
     raise TypeError(f"{name}: expected Decimal, str or int, got {type(value).__name__}")
 
 
+
 # --------------------------------------------------------------------------
 # Time helpers
 # --------------------------------------------------------------------------
@@ -168,9 +164,12 @@ def format_duration(duration: timedelta) -> str:
     return f"~{days} Days"
 
 
+
 # --------------------------------------------------------------------------
-# Wire / JSON field readers (all raise ValueError naming the field path)
+# Wire readers (all raise ValueError naming the field path)
 # --------------------------------------------------------------------------
+
+Reader = Callable[[Any, str], Any]
 
 
 def _obj(v: Any, path: str) -> Mapping[str, Any]:
@@ -179,26 +178,10 @@ def _obj(v: Any, path: str) -> Mapping[str, Any]:
     return v
 
 
-def _get(d: Mapping[str, Any], key: str, path: str) -> Any:
-    try:
-        return d[key]
-    except KeyError:
-        raise ValueError(f"{path}.{key}: missing field") from None
-
-
 def _dec(v: Any, path: str) -> RustDecimal:
-    if isinstance(v, str):
-        try:
-            out = RustDecimal(v)
-        except InvalidOperation:
-            raise ValueError(f"{path}: invalid decimal string {v!r}") from None
-    elif isinstance(v, int) and not isinstance(v, bool):
-        out = RustDecimal(v)
-    else:
-        raise ValueError(f"{path}: expected decimal string, got {type(v).__name__}")
-    if not out.is_finite():
-        raise ValueError(f"{path}: decimal must be finite, got {v!r}")
-    return out
+    if isinstance(v, str) or (isinstance(v, int) and not isinstance(v, bool)):
+        return _to_rust_decimal(v, path)
+    raise ValueError(f"{path}: expected decimal string, got {type(v).__name__}")
 
 
 def _int(v: Any, path: str) -> int:
@@ -215,30 +198,44 @@ def _str(v: Any, path: str) -> str:
     return v
 
 
-def _opt_str(v: Any, path: str) -> str | None:
-    return None if v is None else _str(v, path)
+def _bool(v: Any, path: str) -> bool:
+    if not isinstance(v, bool):
+        raise ValueError(f"{path}: expected true or false, got {type(v).__name__}")
+    return v
 
 
-def _time(v: Any, path: str) -> int:
-    if not isinstance(v, str):
-        raise ValueError(f"{path}: expected RFC 3339 timestamp string, got {type(v).__name__}")
-    try:
-        ns = _rfc3339_to_ns(v)
-    except ValueError as e:
-        raise ValueError(f"{path}: {e}") from None
-    return _int(ns, path)
+def _any_json(v: Any, path: str) -> Any:
+    return v
 
 
-def _field(d: Mapping[str, Any], key: str, path: str, reader: Callable[[Any, str], _T]) -> _T:
-    return reader(_get(d, key, path), f"{path}.{key}")
+def _opt(reader: Reader) -> Reader:
+    """An optional field: a missing key keeps the default, JSON null is None."""
+
+    def read(v: Any, path: str) -> Any:
+        return None if v is None else reader(v, path)
+
+    read.optional = True  # type: ignore[attr-defined]
+    return read
 
 
-def _opt_field(
-    d: Mapping[str, Any], key: str, path: str, reader: Callable[[Any, str], _T]
-) -> _T | None:
-    """An Option<T> field: missing key or JSON null both mean None."""
-    v = d.get(key)
-    return None if v is None else reader(v, f"{path}.{key}")
+def _model(cls: type) -> Reader:
+    return lambda v, path: cls._from_wire(v, path)
+
+
+def _map_of(reader: Reader) -> Reader:
+    def read(v: Any, path: str) -> dict[str, Any]:
+        return {_str(k, path): reader(item, f"{path}[{k!r}]") for k, item in _obj(v, path).items()}
+
+    return read
+
+
+def _list_of(reader: Reader) -> Reader:
+    def read(v: Any, path: str) -> tuple[Any, ...]:
+        if not isinstance(v, list):
+            raise ValueError(f"{path}: expected array, got {type(v).__name__}")
+        return tuple(reader(item, f"{path}[{i}]") for i, item in enumerate(v))
+
+    return read
 
 
 def _loads(s: str | bytes | bytearray, cls_name: str) -> Mapping[str, Any]:
@@ -249,16 +246,71 @@ def _loads(s: str | bytes | bytearray, cls_name: str) -> Mapping[str, Any]:
     return _obj(data, cls_name)
 
 
-def _dumps(obj: Any, indent: int | None) -> str:
-    return json.dumps(obj, indent=indent, ensure_ascii=False)
+def _to_wire(v: Any) -> Any:
+    if isinstance(v, _Model):
+        return v._wire()
+    if isinstance(v, Decimal):
+        return str(v)
+    if isinstance(v, dict):
+        return {k: _to_wire(item) for k, item in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_to_wire(item) for item in v]
+    if isinstance(v, np.ndarray):
+        return v.tolist()
+    return v
 
 
-def _opt_to_dict(x: Any) -> Any:
-    return None if x is None else x.to_dict()
+def _to_py(name: str, v: Any) -> tuple[str, Any]:
+    """A field as ``to_dict()`` shows it: ``*_ns`` times as datetimes."""
+    if name.endswith("_ns") and isinstance(v, int):
+        base = name[:-3]
+        return base, (_ns_to_datetime(v) if base.startswith("time") else _ns_to_timedelta(v))
+    if isinstance(v, _Model):
+        return name, v.to_dict()
+    if isinstance(v, dict):
+        return name, {k: (item.to_dict() if isinstance(item, _Model) else item) for k, item in v.items()}
+    if isinstance(v, tuple):
+        return name, [item.to_dict() if isinstance(item, _Model) else item for item in v]
+    return name, v
 
 
-def _opt_json(x: Any) -> Any:
-    return None if x is None else x._json_obj()
+class _Model:
+    """Reading, writing and ``to_dict()`` derived from the class's ``_FIELDS`` table."""
+
+    __slots__ = ()
+    _FIELDS: dict[str, Reader] = {}
+
+    @classmethod
+    def _from_wire(cls: type[_T], d: Any, _path: str | None = None) -> _T:
+        path = _path or cls.__name__  # type: ignore[attr-defined]
+        d = _obj(d, path)
+        kwargs = {}
+        for name, reader in cls._FIELDS.items():  # type: ignore[attr-defined]
+            if name in d:
+                kwargs[name] = reader(d[name], f"{path}.{name}")
+            elif not getattr(reader, "optional", False):
+                raise ValueError(f"{path}.{name}: missing field")
+        return cls(**kwargs)
+
+    @classmethod
+    def from_json(cls: type[_T], s: str | bytes | bytearray) -> _T:
+        """Read the JSON :meth:`to_json` writes (the wire format)."""
+        return cls._from_wire(_loads(s, cls.__name__))  # type: ignore[attr-defined]
+
+    def _wire(self) -> dict[str, Any]:
+        return {name: _to_wire(getattr(self, name)) for name in self._FIELDS}
+
+    def to_json(self, indent: int | None = None) -> str:
+        """The wire format: decimals as strings, times as integer ``*_ns``."""
+        return json.dumps(self._wire(), indent=indent, ensure_ascii=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        out = dict(_to_py(name, getattr(self, name)) for name in self._FIELDS)
+        out.update(self._dict_extra())
+        return out
+
+    def _dict_extra(self) -> dict[str, Any]:
+        return {}
 
 
 # --------------------------------------------------------------------------
@@ -267,65 +319,56 @@ def _opt_json(x: Any) -> Any:
 
 
 @dataclass(frozen=True, slots=True)
-class Metric:
-    """A statistic value; ``interval`` is e.g. ``"Daily"`` / ``"Annual(252)"``,
-    or ``None`` for interval-less metrics (win rate, profit factor)."""
+class Metric(_Model):
+    """A statistic. ``interval`` is e.g. ``"Daily"`` / ``"Annual(252)"``, or ``None``
+    for interval-less metrics (win rate, profit factor). ``value`` is ``None`` when
+    the statistic is undefined (a ratio over a standard deviation of 0, which barter
+    reports as ``Decimal::MAX``)."""
 
-    value: Decimal
+    value: Decimal | None
     interval: str | None = None
 
+    _FIELDS = {"value": _opt(_dec), "interval": _opt(_str)}
+
     def __post_init__(self) -> None:
-        object.__setattr__(self, "value", _to_rust_decimal(self.value, "Metric.value"))
+        if self.value is not None:
+            object.__setattr__(self, "value", _to_rust_decimal(self.value, "Metric.value"))
         if self.interval is not None and not isinstance(self.interval, str):
             raise TypeError("Metric.interval: expected str or None")
 
     @classmethod
-    def _from_wire(cls, d: Mapping[str, Any], _path: str | None = None) -> Metric:
+    def _from_wire(cls, d: Any, _path: str | None = None) -> Metric:
         path = _path or cls.__name__
-        d = _obj(d, path)
-        return cls(
-            value=_field(d, "value", path, _dec),
-            interval=_opt_field(d, "interval", path, _str),
-        )
+        if "value" not in _obj(d, path):
+            raise ValueError(f"{path}.value: missing field")
+        return super(Metric, cls)._from_wire(d, path)
 
-    _from_json_obj = _from_wire  # identical layout
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"value": self.value, "interval": self.interval}
-
-    def _json_obj(self) -> dict[str, Any]:
-        return {"value": str(self.value), "interval": self.interval}
-
-    def to_json(self, indent: int | None = None) -> str:
-        return _dumps(self._json_obj(), indent)
-
-    @classmethod
-    def from_json(cls, s: str | bytes | bytearray) -> Metric:
-        return cls._from_json_obj(_loads(s, cls.__name__))
+    def _wire(self) -> dict[str, Any]:
+        # As Rust writes it: no "interval" key for interval-less metrics.
+        out: dict[str, Any] = {"value": _to_wire(self.value)}
+        if self.interval is not None:
+            out["interval"] = self.interval
+        return out
 
 
 @dataclass(frozen=True, slots=True)
-class Drawdown:
+class Drawdown(_Model):
     """A drawdown (``value`` is a fraction, e.g. ``0.05`` == 5%) over a period.
 
-    Times are stored exactly as nanoseconds since the epoch
-    (``time_start_ns`` / ``time_end_ns``); ``time_start`` / ``time_end`` are
-    derived tz-aware UTC datetimes (microsecond resolution).  The constructor
-    also accepts tz-aware datetimes for the two times.
-    """
+    Times are nanoseconds since the epoch (``time_start_ns`` / ``time_end_ns``);
+    ``time_start`` / ``time_end`` are tz-aware UTC datetimes (microsecond resolution).
+    The constructor also accepts tz-aware datetimes for the two times."""
 
     value: Decimal
     time_start_ns: int
     time_end_ns: int
 
+    _FIELDS = {"value": _dec, "time_start_ns": _int, "time_end_ns": _int}
+
     def __post_init__(self) -> None:
         object.__setattr__(self, "value", _to_rust_decimal(self.value, "Drawdown.value"))
-        object.__setattr__(
-            self, "time_start_ns", _coerce_time_ns(self.time_start_ns, "Drawdown.time_start")
-        )
-        object.__setattr__(
-            self, "time_end_ns", _coerce_time_ns(self.time_end_ns, "Drawdown.time_end")
-        )
+        object.__setattr__(self, "time_start_ns", _coerce_time_ns(self.time_start_ns, "Drawdown.time_start"))
+        object.__setattr__(self, "time_end_ns", _coerce_time_ns(self.time_end_ns, "Drawdown.time_end"))
 
     @property
     def time_start(self) -> datetime:
@@ -343,65 +386,25 @@ class Drawdown:
     def duration(self) -> timedelta:
         return _ns_to_timedelta(self.duration_ns)
 
-    @classmethod
-    def _from_wire(cls, d: Mapping[str, Any], _path: str | None = None) -> Drawdown:
-        path = _path or cls.__name__
-        d = _obj(d, path)
-        return cls(
-            value=_field(d, "value", path, _dec),
-            time_start_ns=_field(d, "time_start_ns", path, _int),
-            time_end_ns=_field(d, "time_end_ns", path, _int),
-        )
-
-    @classmethod
-    def _from_json_obj(cls, d: Mapping[str, Any], _path: str | None = None) -> Drawdown:
-        path = _path or cls.__name__
-        d = _obj(d, path)
-        return cls(
-            value=_field(d, "value", path, _dec),
-            time_start_ns=_field(d, "time_start", path, _time),
-            time_end_ns=_field(d, "time_end", path, _time),
-        )
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "value": self.value,
-            "time_start": self.time_start,
-            "time_end": self.time_end,
-            "duration": self.duration,
-        }
-
-    def _json_obj(self) -> dict[str, Any]:
-        return {
-            "value": str(self.value),
-            "time_start": _ns_to_rfc3339(self.time_start_ns),
-            "time_end": _ns_to_rfc3339(self.time_end_ns),
-            "duration_ns": self.duration_ns,
-        }
-
-    def to_json(self, indent: int | None = None) -> str:
-        return _dumps(self._json_obj(), indent)
-
-    @classmethod
-    def from_json(cls, s: str | bytes | bytearray) -> Drawdown:
-        return cls._from_json_obj(_loads(s, cls.__name__))
+    def _dict_extra(self) -> dict[str, Any]:
+        return {"duration": self.duration}
 
 
 @dataclass(frozen=True, slots=True)
-class MeanDrawdown:
+class MeanDrawdown(_Model):
     """Mean drawdown (fraction) and mean drawdown duration in milliseconds."""
 
     mean_drawdown: Decimal
     mean_drawdown_ms: int
+
+    _FIELDS = {"mean_drawdown": _dec, "mean_drawdown_ms": _int}
 
     def __post_init__(self) -> None:
         object.__setattr__(
             self, "mean_drawdown", _to_rust_decimal(self.mean_drawdown, "MeanDrawdown.mean_drawdown")
         )
         object.__setattr__(
-            self,
-            "mean_drawdown_ms",
-            _coerce_int(self.mean_drawdown_ms, "MeanDrawdown.mean_drawdown_ms"),
+            self, "mean_drawdown_ms", _coerce_int(self.mean_drawdown_ms, "MeanDrawdown.mean_drawdown_ms")
         )
 
     @property
@@ -412,74 +415,22 @@ class MeanDrawdown:
     def duration_ns(self) -> int:
         return self.mean_drawdown_ms * _NS_PER_MS
 
-    @classmethod
-    def _from_wire(cls, d: Mapping[str, Any], _path: str | None = None) -> MeanDrawdown:
-        path = _path or cls.__name__
-        d = _obj(d, path)
-        return cls(
-            mean_drawdown=_field(d, "mean_drawdown", path, _dec),
-            mean_drawdown_ms=_field(d, "mean_drawdown_ms", path, _int),
-        )
-
-    @classmethod
-    def _from_json_obj(cls, d: Mapping[str, Any], _path: str | None = None) -> MeanDrawdown:
-        path = _path or cls.__name__
-        d = _obj(d, path)
-        ns = _field(d, "duration_ns", path, _int)
-        ms, rem = divmod(ns, _NS_PER_MS)
-        if rem:
-            raise ValueError(f"{path}.duration_ns: must be a whole number of milliseconds")
-        return cls(mean_drawdown=_field(d, "mean_drawdown", path, _dec), mean_drawdown_ms=ms)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "mean_drawdown": self.mean_drawdown,
-            "mean_drawdown_ms": self.mean_drawdown_ms,
-            "duration": self.duration,
-        }
-
-    def _json_obj(self) -> dict[str, Any]:
-        return {"mean_drawdown": str(self.mean_drawdown), "duration_ns": self.duration_ns}
-
-    def to_json(self, indent: int | None = None) -> str:
-        return _dumps(self._json_obj(), indent)
-
-    @classmethod
-    def from_json(cls, s: str | bytes | bytearray) -> MeanDrawdown:
-        return cls._from_json_obj(_loads(s, cls.__name__))
+    def _dict_extra(self) -> dict[str, Any]:
+        return {"duration": self.duration}
 
 
 @dataclass(frozen=True, slots=True)
-class Balance:
+class Balance(_Model):
     """An asset balance: ``total`` and ``free`` (available)."""
 
     total: Decimal
     free: Decimal
 
+    _FIELDS = {"total": _dec, "free": _dec}
+
     def __post_init__(self) -> None:
         object.__setattr__(self, "total", _to_rust_decimal(self.total, "Balance.total"))
         object.__setattr__(self, "free", _to_rust_decimal(self.free, "Balance.free"))
-
-    @classmethod
-    def _from_wire(cls, d: Mapping[str, Any], _path: str | None = None) -> Balance:
-        path = _path or cls.__name__
-        d = _obj(d, path)
-        return cls(total=_field(d, "total", path, _dec), free=_field(d, "free", path, _dec))
-
-    _from_json_obj = _from_wire
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"total": self.total, "free": self.free}
-
-    def _json_obj(self) -> dict[str, Any]:
-        return {"total": str(self.total), "free": str(self.free)}
-
-    def to_json(self, indent: int | None = None) -> str:
-        return _dumps(self._json_obj(), indent)
-
-    @classmethod
-    def from_json(cls, s: str | bytes | bytearray) -> Balance:
-        return cls._from_json_obj(_loads(s, cls.__name__))
 
 
 # --------------------------------------------------------------------------
@@ -487,15 +438,10 @@ class Balance:
 # --------------------------------------------------------------------------
 
 
-def _metric_reader(mode: str) -> Callable[[Any, str], Metric]:
-    if mode == "wire":
-        return lambda v, p: Metric._from_wire(v, p)
-    return lambda v, p: Metric._from_json_obj(v, p)
-
-
 @dataclass(frozen=True, slots=True)
-class TearSheet:
-    """Per-instrument statistics."""
+class TearSheet(_Model):
+    """Per-instrument statistics. ``win_rate`` is wins ÷ closed positions (barter
+    0.14's own value is the loss rate; barter_cy reports the win rate)."""
 
     pnl: Decimal
     pnl_return: Metric
@@ -508,78 +454,25 @@ class TearSheet:
     win_rate: Metric | None = None
     profit_factor: Metric | None = None
 
+    _FIELDS = {
+        "pnl": _dec,
+        "pnl_return": _model(Metric),
+        "sharpe_ratio": _model(Metric),
+        "sortino_ratio": _model(Metric),
+        "calmar_ratio": _model(Metric),
+        "pnl_drawdown": _opt(_model(Drawdown)),
+        "pnl_drawdown_mean": _opt(_model(MeanDrawdown)),
+        "pnl_drawdown_max": _opt(_model(Drawdown)),
+        "win_rate": _opt(_model(Metric)),
+        "profit_factor": _opt(_model(Metric)),
+    }
+
     def __post_init__(self) -> None:
         object.__setattr__(self, "pnl", _to_rust_decimal(self.pnl, "TearSheet.pnl"))
 
-    @classmethod
-    def _build(cls, d: Mapping[str, Any], path: str, mode: str) -> TearSheet:
-        d = _obj(d, path)
-        metric = _metric_reader(mode)
-        if mode == "wire":
-            dd: Callable[[Any, str], Drawdown] = lambda v, p: Drawdown._from_wire(v, p)
-            mdd: Callable[[Any, str], MeanDrawdown] = lambda v, p: MeanDrawdown._from_wire(v, p)
-        else:
-            dd = lambda v, p: Drawdown._from_json_obj(v, p)  # noqa: E731
-            mdd = lambda v, p: MeanDrawdown._from_json_obj(v, p)  # noqa: E731
-        return cls(
-            pnl=_field(d, "pnl", path, _dec),
-            pnl_return=_field(d, "pnl_return", path, metric),
-            sharpe_ratio=_field(d, "sharpe_ratio", path, metric),
-            sortino_ratio=_field(d, "sortino_ratio", path, metric),
-            calmar_ratio=_field(d, "calmar_ratio", path, metric),
-            pnl_drawdown=_opt_field(d, "pnl_drawdown", path, dd),
-            pnl_drawdown_mean=_opt_field(d, "pnl_drawdown_mean", path, mdd),
-            pnl_drawdown_max=_opt_field(d, "pnl_drawdown_max", path, dd),
-            win_rate=_opt_field(d, "win_rate", path, metric),
-            profit_factor=_opt_field(d, "profit_factor", path, metric),
-        )
-
-    @classmethod
-    def _from_wire(cls, d: Mapping[str, Any], _path: str | None = None) -> TearSheet:
-        return cls._build(d, _path or cls.__name__, "wire")
-
-    @classmethod
-    def _from_json_obj(cls, d: Mapping[str, Any], _path: str | None = None) -> TearSheet:
-        return cls._build(d, _path or cls.__name__, "json")
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "pnl": self.pnl,
-            "pnl_return": self.pnl_return.to_dict(),
-            "sharpe_ratio": self.sharpe_ratio.to_dict(),
-            "sortino_ratio": self.sortino_ratio.to_dict(),
-            "calmar_ratio": self.calmar_ratio.to_dict(),
-            "pnl_drawdown": _opt_to_dict(self.pnl_drawdown),
-            "pnl_drawdown_mean": _opt_to_dict(self.pnl_drawdown_mean),
-            "pnl_drawdown_max": _opt_to_dict(self.pnl_drawdown_max),
-            "win_rate": _opt_to_dict(self.win_rate),
-            "profit_factor": _opt_to_dict(self.profit_factor),
-        }
-
-    def _json_obj(self) -> dict[str, Any]:
-        return {
-            "pnl": str(self.pnl),
-            "pnl_return": self.pnl_return._json_obj(),
-            "sharpe_ratio": self.sharpe_ratio._json_obj(),
-            "sortino_ratio": self.sortino_ratio._json_obj(),
-            "calmar_ratio": self.calmar_ratio._json_obj(),
-            "pnl_drawdown": _opt_json(self.pnl_drawdown),
-            "pnl_drawdown_mean": _opt_json(self.pnl_drawdown_mean),
-            "pnl_drawdown_max": _opt_json(self.pnl_drawdown_max),
-            "win_rate": _opt_json(self.win_rate),
-            "profit_factor": _opt_json(self.profit_factor),
-        }
-
-    def to_json(self, indent: int | None = None) -> str:
-        return _dumps(self._json_obj(), indent)
-
-    @classmethod
-    def from_json(cls, s: str | bytes | bytearray) -> TearSheet:
-        return cls._from_json_obj(_loads(s, cls.__name__))
-
 
 @dataclass(frozen=True, slots=True)
-class TearSheetAsset:
+class TearSheetAsset(_Model):
     """Per-asset statistics (balance at the end and balance drawdowns)."""
 
     balance_end: Balance | None = None
@@ -587,52 +480,12 @@ class TearSheetAsset:
     drawdown_mean: MeanDrawdown | None = None
     drawdown_max: Drawdown | None = None
 
-    @classmethod
-    def _build(cls, d: Mapping[str, Any], path: str, mode: str) -> TearSheetAsset:
-        d = _obj(d, path)
-        if mode == "wire":
-            dd: Callable[[Any, str], Drawdown] = lambda v, p: Drawdown._from_wire(v, p)
-            mdd: Callable[[Any, str], MeanDrawdown] = lambda v, p: MeanDrawdown._from_wire(v, p)
-        else:
-            dd = lambda v, p: Drawdown._from_json_obj(v, p)  # noqa: E731
-            mdd = lambda v, p: MeanDrawdown._from_json_obj(v, p)  # noqa: E731
-        return cls(
-            balance_end=_opt_field(d, "balance_end", path, lambda v, p: Balance._from_wire(v, p)),
-            drawdown=_opt_field(d, "drawdown", path, dd),
-            drawdown_mean=_opt_field(d, "drawdown_mean", path, mdd),
-            drawdown_max=_opt_field(d, "drawdown_max", path, dd),
-        )
-
-    @classmethod
-    def _from_wire(cls, d: Mapping[str, Any], _path: str | None = None) -> TearSheetAsset:
-        return cls._build(d, _path or cls.__name__, "wire")
-
-    @classmethod
-    def _from_json_obj(cls, d: Mapping[str, Any], _path: str | None = None) -> TearSheetAsset:
-        return cls._build(d, _path or cls.__name__, "json")
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "balance_end": _opt_to_dict(self.balance_end),
-            "drawdown": _opt_to_dict(self.drawdown),
-            "drawdown_mean": _opt_to_dict(self.drawdown_mean),
-            "drawdown_max": _opt_to_dict(self.drawdown_max),
-        }
-
-    def _json_obj(self) -> dict[str, Any]:
-        return {
-            "balance_end": _opt_json(self.balance_end),
-            "drawdown": _opt_json(self.drawdown),
-            "drawdown_mean": _opt_json(self.drawdown_mean),
-            "drawdown_max": _opt_json(self.drawdown_max),
-        }
-
-    def to_json(self, indent: int | None = None) -> str:
-        return _dumps(self._json_obj(), indent)
-
-    @classmethod
-    def from_json(cls, s: str | bytes | bytearray) -> TearSheetAsset:
-        return cls._from_json_obj(_loads(s, cls.__name__))
+    _FIELDS = {
+        "balance_end": _opt(_model(Balance)),
+        "drawdown": _opt(_model(Drawdown)),
+        "drawdown_mean": _opt(_model(MeanDrawdown)),
+        "drawdown_max": _opt(_model(Drawdown)),
+    }
 
 
 # --------------------------------------------------------------------------
@@ -706,14 +559,13 @@ def _interval_label(sheets: list[TearSheet], attr: str) -> str:
             return f" {interval}"
     return ""
 
-
 # --------------------------------------------------------------------------
 # TradingSummary / BacktestSummary / MultiBacktestSummary
 # --------------------------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True, repr=False)
-class TradingSummary:
+class TradingSummary(_Model):
     """Engine-level summary: one :class:`TearSheet` per instrument and one
     :class:`TearSheetAsset` per ``"exchange:asset"`` key (insertion ordered)."""
 
@@ -722,16 +574,19 @@ class TradingSummary:
     instruments: dict[str, TearSheet]
     assets: dict[str, TearSheetAsset]
 
+    _FIELDS = {
+        "time_engine_start_ns": _int,
+        "time_engine_end_ns": _int,
+        "instruments": _map_of(_model(TearSheet)),
+        "assets": _map_of(_model(TearSheetAsset)),
+    }
+
     def __post_init__(self) -> None:
         object.__setattr__(
-            self,
-            "time_engine_start_ns",
-            _coerce_time_ns(self.time_engine_start_ns, "TradingSummary.time_engine_start"),
+            self, "time_engine_start_ns", _coerce_time_ns(self.time_engine_start_ns, "TradingSummary.time_engine_start")
         )
         object.__setattr__(
-            self,
-            "time_engine_end_ns",
-            _coerce_time_ns(self.time_engine_end_ns, "TradingSummary.time_engine_end"),
+            self, "time_engine_end_ns", _coerce_time_ns(self.time_engine_end_ns, "TradingSummary.time_engine_end")
         )
         object.__setattr__(self, "instruments", dict(self.instruments))
         object.__setattr__(self, "assets", dict(self.assets))
@@ -752,66 +607,8 @@ class TradingSummary:
     def trading_duration(self) -> timedelta:
         return _ns_to_timedelta(self.trading_duration_ns)
 
-    @classmethod
-    def _build(cls, d: Mapping[str, Any], path: str, mode: str) -> TradingSummary:
-        d = _obj(d, path)
-        if mode == "wire":
-            start = _field(d, "time_engine_start_ns", path, _int)
-            end = _field(d, "time_engine_end_ns", path, _int)
-            ts_from, asset_from = TearSheet._from_wire, TearSheetAsset._from_wire
-        else:
-            start = _field(d, "time_engine_start", path, _time)
-            end = _field(d, "time_engine_end", path, _time)
-            ts_from, asset_from = TearSheet._from_json_obj, TearSheetAsset._from_json_obj
-        instruments_raw = _obj(_get(d, "instruments", path), f"{path}.instruments")
-        assets_raw = _obj(_get(d, "assets", path), f"{path}.assets")
-        instruments = {
-            _str(k, f"{path}.instruments"): ts_from(v, f"{path}.instruments[{k!r}]")
-            for k, v in instruments_raw.items()
-        }
-        assets = {
-            _str(k, f"{path}.assets"): asset_from(v, f"{path}.assets[{k!r}]")
-            for k, v in assets_raw.items()
-        }
-        return cls(
-            time_engine_start_ns=start,
-            time_engine_end_ns=end,
-            instruments=instruments,
-            assets=assets,
-        )
-
-    @classmethod
-    def _from_wire(cls, d: Mapping[str, Any], _path: str | None = None) -> TradingSummary:
-        return cls._build(d, _path or cls.__name__, "wire")
-
-    @classmethod
-    def _from_json_obj(cls, d: Mapping[str, Any], _path: str | None = None) -> TradingSummary:
-        return cls._build(d, _path or cls.__name__, "json")
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "time_engine_start": self.time_engine_start,
-            "time_engine_end": self.time_engine_end,
-            "trading_duration": self.trading_duration,
-            "instruments": {k: v.to_dict() for k, v in self.instruments.items()},
-            "assets": {k: v.to_dict() for k, v in self.assets.items()},
-        }
-
-    def _json_obj(self) -> dict[str, Any]:
-        return {
-            "time_engine_start": _ns_to_rfc3339(self.time_engine_start_ns),
-            "time_engine_end": _ns_to_rfc3339(self.time_engine_end_ns),
-            "trading_duration_ns": self.trading_duration_ns,
-            "instruments": {k: v._json_obj() for k, v in self.instruments.items()},
-            "assets": {k: v._json_obj() for k, v in self.assets.items()},
-        }
-
-    def to_json(self, indent: int | None = None) -> str:
-        return _dumps(self._json_obj(), indent)
-
-    @classmethod
-    def from_json(cls, s: str | bytes | bytearray) -> TradingSummary:
-        return cls._from_json_obj(_loads(s, cls.__name__))
+    def _dict_extra(self) -> dict[str, Any]:
+        return {"trading_duration": self.trading_duration}
 
     # -- rendering ---------------------------------------------------------
 
@@ -879,67 +676,165 @@ class TradingSummary:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class Position(_Model):
+    """A closed position: ``side`` ``"buy"`` (long) or ``"sell"``, quantity in base
+    units, entry and exit prices, fees and realised ``pnl`` in the quote asset."""
+
+    instrument: str
+    side: str
+    quantity: Decimal
+    price_entry: Decimal
+    price_exit: Decimal
+    fees: Decimal
+    pnl: Decimal
+    time_enter_ns: int
+    time_exit_ns: int
+
+    _FIELDS = {
+        "instrument": _str,
+        "side": _str,
+        "quantity": _dec,
+        "price_entry": _dec,
+        "price_exit": _dec,
+        "fees": _dec,
+        "pnl": _dec,
+        "time_enter_ns": _int,
+        "time_exit_ns": _int,
+    }
+
+    def __post_init__(self) -> None:
+        for name in ("quantity", "price_entry", "price_exit", "fees", "pnl"):
+            object.__setattr__(self, name, _to_rust_decimal(getattr(self, name), f"Position.{name}"))
+        object.__setattr__(self, "time_enter_ns", _coerce_time_ns(self.time_enter_ns, "Position.time_enter"))
+        object.__setattr__(self, "time_exit_ns", _coerce_time_ns(self.time_exit_ns, "Position.time_exit"))
+
+    @property
+    def time_enter(self) -> datetime:
+        return _ns_to_datetime(self.time_enter_ns)
+
+    @property
+    def time_exit(self) -> datetime:
+        return _ns_to_datetime(self.time_exit_ns)
+
+
+@dataclass(frozen=True, slots=True)
+class StrategyInfo(_Model):
+    """Which strategy a backtest ran: its ``name`` (``"default"``, ``"sma_cross"``...)
+    and ``params`` as given (decimals as strings)."""
+
+    name: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+    _FIELDS = {"name": _str, "params": lambda v, path: dict(_obj(v, path))}
+
+    def __hash__(self) -> int:
+        return hash((self.name, json.dumps(self.params, sort_keys=True, default=str)))
+
+
+def _array(dtype: str) -> Reader:
+    def read(v: Any, path: str) -> np.ndarray:
+        if not isinstance(v, list):
+            raise ValueError(f"{path}: expected array, got {type(v).__name__}")
+        try:
+            out = np.asarray(v, dtype=dtype)
+        except (TypeError, ValueError, OverflowError) as e:
+            raise ValueError(f"{path}: {e}") from None
+        out.setflags(write=False)
+        return out
+
+    return read
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Equity(_Model):
+    """The equity curve: ``time_ns`` (int64 ns since the epoch) and ``value``
+    (float64, in the quote asset: quote balance plus positions at the last price),
+    sampled at every fill and at most 2,000 evenly spaced points. Read-only arrays."""
+
+    time_ns: np.ndarray
+    value: np.ndarray
+
+    _FIELDS = {"time_ns": _array("int64"), "value": _array("float64")}
+
+    def __post_init__(self) -> None:
+        time_ns = np.array(self.time_ns, dtype="int64")
+        value = np.array(self.value, dtype="float64")
+        if time_ns.shape != value.shape or time_ns.ndim != 1:
+            raise ValueError(f"Equity: time_ns and value must be 1-D of one length, got {time_ns.shape} and {value.shape}")
+        time_ns.setflags(write=False)
+        value.setflags(write=False)
+        object.__setattr__(self, "time_ns", time_ns)
+        object.__setattr__(self, "value", value)
+
+    def __len__(self) -> int:
+        return len(self.time_ns)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Equity):
+            return NotImplemented
+        return bool(np.array_equal(self.time_ns, other.time_ns) and np.array_equal(self.value, other.value))
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def _wire(self) -> dict[str, Any]:
+        return {"time_ns": self.time_ns.tolist(), "value": self.value.tolist()}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"time_ns": self.time_ns, "value": self.value}
+
+
+_DEFAULT_STRATEGY = StrategyInfo("default", {})
+_EMPTY_EQUITY = Equity(np.zeros(0, "int64"), np.zeros(0, "float64"))
+
+
 @dataclass(frozen=True, slots=True, repr=False)
-class BacktestSummary:
-    """The result of one backtest: its ``id``, risk-free return and trading summary."""
+class BacktestSummary(_Model):
+    """The result of one backtest: its ``id``, risk-free return, barter's trading
+    summary, the strategy it ran, the fill rule, closed ``positions``, orders rejected
+    for lack of funds and the ``equity`` curve."""
 
     id: str
     risk_free_return: Decimal
     trading_summary: TradingSummary
+    strategy: StrategyInfo = _DEFAULT_STRATEGY
+    fill: str = "next"
+    close_at_end: bool = True
+    rejected_orders: int = 0
+    positions: tuple[Position, ...] = ()
+    equity: Equity = field(default_factory=lambda: _EMPTY_EQUITY)
+
+    _FIELDS = {
+        "id": _str,
+        "risk_free_return": _dec,
+        "trading_summary": _model(TradingSummary),
+        "strategy": _opt(_model(StrategyInfo)),
+        "fill": _opt(_str),
+        "close_at_end": _opt(_bool),
+        "rejected_orders": _opt(_int),
+        "positions": _opt(_list_of(_model(Position))),
+        "equity": _opt(_model(Equity)),
+    }
 
     def __post_init__(self) -> None:
         if not isinstance(self.id, str):
             raise TypeError("BacktestSummary.id: expected str")
         object.__setattr__(
-            self,
-            "risk_free_return",
-            _to_rust_decimal(self.risk_free_return, "BacktestSummary.risk_free_return"),
+            self, "risk_free_return", _to_rust_decimal(self.risk_free_return, "BacktestSummary.risk_free_return")
         )
+        object.__setattr__(self, "positions", tuple(self.positions))
 
-    @classmethod
-    def _build(cls, d: Mapping[str, Any], path: str, mode: str) -> BacktestSummary:
-        d = _obj(d, path)
-        ts_from = TradingSummary._from_wire if mode == "wire" else TradingSummary._from_json_obj
-        return cls(
-            id=_field(d, "id", path, _str),
-            risk_free_return=_field(d, "risk_free_return", path, _dec),
-            trading_summary=ts_from(
-                _get(d, "trading_summary", path), f"{path}.trading_summary"
-            ),
-        )
-
-    @classmethod
-    def _from_wire(cls, d: Mapping[str, Any], _path: str | None = None) -> BacktestSummary:
-        return cls._build(d, _path or cls.__name__, "wire")
-
-    @classmethod
-    def _from_json_obj(cls, d: Mapping[str, Any], _path: str | None = None) -> BacktestSummary:
-        return cls._build(d, _path or cls.__name__, "json")
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "risk_free_return": self.risk_free_return,
-            "trading_summary": self.trading_summary.to_dict(),
-        }
-
-    def _json_obj(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "risk_free_return": str(self.risk_free_return),
-            "trading_summary": self.trading_summary._json_obj(),
-        }
-
-    def to_json(self, indent: int | None = None) -> str:
-        return _dumps(self._json_obj(), indent)
-
-    @classmethod
-    def from_json(cls, s: str | bytes | bytearray) -> BacktestSummary:
-        return cls._from_json_obj(_loads(s, cls.__name__))
+    @property
+    def pnl(self) -> Decimal:
+        """Total realised PnL over all instruments (quote asset)."""
+        return sum((t.pnl for t in self.trading_summary.instruments.values()), Decimal(0))
 
     def render(self) -> str:
+        params = ", ".join(f"{k}={v}" for k, v in self.strategy.params.items())
         return (
             f"BACKTEST {self.id} (Risk Free Return: {self.risk_free_return})\n"
+            f"Strategy: {self.strategy.name}({params})  Fill: {self.fill}  "
+            f"Positions: {len(self.positions)}  Rejected Orders: {self.rejected_orders}\n"
             f"{self.trading_summary.render()}"
         )
 
@@ -952,13 +847,13 @@ class BacktestSummary:
     def __repr__(self) -> str:
         return (
             f"BacktestSummary(id={self.id!r}, risk_free_return={self.risk_free_return!r}, "
-            f"trading_summary={self.trading_summary!r})"
+            f"strategy={self.strategy.name!r}, positions={len(self.positions)}, pnl={self.pnl})"
         )
 
 
 @dataclass(frozen=True, slots=True, repr=False)
-class MultiBacktestSummary:
-    """Results of a batch of backtests run concurrently.
+class MultiBacktestSummary(_Model):
+    """Results of a batch of backtests, in input order.
 
     Sequence-like over its :class:`BacktestSummary` items; use :meth:`by_id`
     to look one up by its id.
@@ -966,7 +861,13 @@ class MultiBacktestSummary:
 
     num_backtests: int
     duration_ns: int
-    summaries: list[BacktestSummary]
+    summaries: tuple[BacktestSummary, ...]
+
+    _FIELDS = {
+        "num_backtests": _int,
+        "duration_ns": _int,
+        "summaries": _list_of(_model(BacktestSummary)),
+    }
 
     def __post_init__(self) -> None:
         object.__setattr__(
@@ -974,13 +875,9 @@ class MultiBacktestSummary:
         )
         duration = self.duration_ns
         if isinstance(duration, timedelta):
-            duration = (duration.days * 86_400 + duration.seconds) * _NS_PER_S + (
-                duration.microseconds * 1000
-            )
-        object.__setattr__(
-            self, "duration_ns", _coerce_int(duration, "MultiBacktestSummary.duration_ns")
-        )
-        object.__setattr__(self, "summaries", list(self.summaries))
+            duration = (duration.days * 86_400 + duration.seconds) * _NS_PER_S + duration.microseconds * 1000
+        object.__setattr__(self, "duration_ns", _coerce_int(duration, "MultiBacktestSummary.duration_ns"))
+        object.__setattr__(self, "summaries", tuple(self.summaries))
 
     @property
     def duration(self) -> timedelta:
@@ -989,6 +886,9 @@ class MultiBacktestSummary:
     @property
     def duration_ms(self) -> int:
         return self.duration_ns // _NS_PER_MS
+
+    def _dict_extra(self) -> dict[str, Any]:
+        return {"duration_ms": self.duration_ms}
 
     def __len__(self) -> int:
         return len(self.summaries)
@@ -1009,57 +909,9 @@ class MultiBacktestSummary:
     def ids(self) -> list[str]:
         return [s.id for s in self.summaries]
 
-    @classmethod
-    def _build(cls, d: Mapping[str, Any], path: str, mode: str) -> MultiBacktestSummary:
-        d = _obj(d, path)
-        bs_from = BacktestSummary._from_wire if mode == "wire" else BacktestSummary._from_json_obj
-        raw = _get(d, "summaries", path)
-        if not isinstance(raw, list):
-            raise ValueError(f"{path}.summaries: expected array, got {type(raw).__name__}")
-        return cls(
-            num_backtests=_field(d, "num_backtests", path, _int),
-            duration_ns=_field(d, "duration_ns", path, _int),
-            summaries=[bs_from(v, f"{path}.summaries[{i}]") for i, v in enumerate(raw)],
-        )
-
-    @classmethod
-    def _from_wire(cls, d: Mapping[str, Any], _path: str | None = None) -> MultiBacktestSummary:
-        return cls._build(d, _path or cls.__name__, "wire")
-
-    @classmethod
-    def _from_json_obj(
-        cls, d: Mapping[str, Any], _path: str | None = None
-    ) -> MultiBacktestSummary:
-        return cls._build(d, _path or cls.__name__, "json")
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "num_backtests": self.num_backtests,
-            "duration": self.duration,
-            "duration_ms": self.duration_ms,
-            "summaries": [s.to_dict() for s in self.summaries],
-        }
-
-    def _json_obj(self) -> dict[str, Any]:
-        return {
-            "num_backtests": self.num_backtests,
-            "duration_ns": self.duration_ns,
-            "summaries": [s._json_obj() for s in self.summaries],
-        }
-
-    def to_json(self, indent: int | None = None) -> str:
-        return _dumps(self._json_obj(), indent)
-
-    @classmethod
-    def from_json(cls, s: str | bytes | bytearray) -> MultiBacktestSummary:
-        return cls._from_json_obj(_loads(s, cls.__name__))
-
     def render(self) -> str:
         buf = io.StringIO()
-        buf.write(
-            f"MULTI BACKTEST SUMMARY: {self.num_backtests} backtests in "
-            f"{self.duration_ms} ms\n"
-        )
+        buf.write(f"MULTI BACKTEST SUMMARY: {self.num_backtests} backtests in {self.duration_ms} ms\n")
         for s in self.summaries:
             buf.write("\n")
             buf.write(s.render())

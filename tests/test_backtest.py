@@ -542,7 +542,7 @@ def test_run_backtests_duplicate_ids(args):
 def test_run_backtests_empty(args, empty):
     result = run_backtests(args, empty)
     assert result.num_backtests == 0
-    assert result.summaries == []
+    assert result.summaries == ()
     assert len(result) == 0
     assert result.ids == []
 
