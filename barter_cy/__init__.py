@@ -5,12 +5,12 @@
 >>> data = barter_cy.MarketDataInMemory.from_json_file(barter_cy.example_path("market_data"))
 >>> config = barter_cy.SystemConfig.from_json(barter_cy.example_path("system_config"))
 >>> args = barter_cy.BacktestArgsConstant(config, data)
->>> summary = barter_cy.backtest(args, barter_cy.BacktestArgsDynamic("run-1", "0.05"))
+>>> summary = barter_cy.backtest.backtest(args, barter_cy.BacktestArgsDynamic("run-1", "0.05"))
 """
 
 from importlib import resources as _resources
 
-from barter_cy import backtest, data, summary
+from barter_cy import backtest, data, strategy, summary
 from barter_cy._native import version as _native_version
 from barter_cy.backtest import (
     BacktestArgsConstant,
@@ -21,6 +21,13 @@ from barter_cy.config import SystemConfig
 from barter_cy.data import DataKind, MarketEvent, Reconnecting, Side
 from barter_cy.errors import BarterError, BarterPanic
 from barter_cy.market_data import MarketDataInMemory
+from barter_cy.strategy import (
+    BollingerReversion,
+    Breakout,
+    BuyAndHold,
+    SmaCross,
+    TargetPositions,
+)
 from barter_cy.summary import (
     BacktestSummary,
     MultiBacktestSummary,
@@ -58,6 +65,9 @@ __all__ = [
     "BacktestArgsDynamic",
     "BacktestSummary",
     "BarterError",
+    "BollingerReversion",
+    "Breakout",
+    "BuyAndHold",
     "BarterPanic",
     "DataKind",
     "MarketDataInMemory",
@@ -65,11 +75,14 @@ __all__ = [
     "MultiBacktestSummary",
     "Reconnecting",
     "Side",
+    "SmaCross",
     "SystemConfig",
+    "TargetPositions",
     "TearSheet",
     "TearSheetAsset",
     "TradingSummary",
     "backtest",
+    "strategy",
     "example_path",
     "native_version",
     "run_backtests",

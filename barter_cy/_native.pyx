@@ -5,6 +5,7 @@ Handles are immutable and thread-safe on the Rust side, so these objects can be 
 across threads; each frees its handle exactly once, in ``__dealloc__``."""
 
 from libc.stdint cimport uint8_t, int64_t
+from libc.stdlib cimport malloc, free
 from cpython.unicode cimport PyUnicode_DecodeUTF8
 from barter_cy._ffi cimport *
 
@@ -339,32 +340,130 @@ cdef class ArgsConstantHandle:
         _check(status, err)
         return MarketDataHandle.wrap(out)
 
-    def run(self, str id, str risk_free_return):
+    def run(self, ArgsDynamicHandle dynamic not None):
         """One backtest; returns the BacktestSummary JSON bytes."""
         cdef BarterBacktestArgsConstant *src = self.get()
+        cdef BarterBacktestArgsDynamic *c_dynamic = dynamic.get()
+        cdef uint8_t *ptr = NULL
+        cdef size_t length = 0
+        cdef BarterError *err = NULL
+        cdef BarterStatus status
+        with nogil:
+            status = barter_backtest_run(src, c_dynamic, &ptr, &length, &err)
+        _check(status, err)
+        return _take_bytes(ptr, length)
+
+    def run_many(self, list dynamics, size_t max_concurrent=0):
+        """Backtests on Rust threads (0: one per core); returns the
+        MultiBacktestSummary JSON bytes."""
+        cdef BarterBacktestArgsConstant *src = self.get()
+        cdef size_t count = len(dynamics)
+        cdef const BarterBacktestArgsDynamic **array = NULL
+        cdef size_t index
+        cdef uint8_t *ptr = NULL
+        cdef size_t length = 0
+        cdef BarterError *err = NULL
+        cdef BarterStatus status
+        if count:
+            array = <const BarterBacktestArgsDynamic **>malloc(count * sizeof(void *))
+            if array == NULL:
+                raise MemoryError()
+        try:
+            for index in range(count):
+                array[index] = (<ArgsDynamicHandle?>dynamics[index]).get()
+            with nogil:
+                status = barter_backtest_run_many(src, array, count, max_concurrent, &ptr, &length, &err)
+        finally:
+            free(array)
+        _check(status, err)
+        return _take_bytes(ptr, length)
+
+
+cdef class StrategyHandle:
+    """Owns a ``BarterStrategy*`` (immutable; validated by Rust when made)."""
+    cdef BarterStrategy *ptr
+
+    def __dealloc__(self):
+        if self.ptr != NULL:
+            barter_strategy_free(self.ptr)
+            self.ptr = NULL
+
+    cdef BarterStrategy *get(self) except NULL:
+        if self.ptr == NULL:
+            raise ValueError("strategy handle is closed or was never opened")
+        return self.ptr
+
+    @staticmethod
+    def new(str name, str params_json):
+        cdef bytes raw_name = _cstr(name, "strategy name")
+        cdef bytes raw_params = _cstr(params_json, "strategy params")
+        cdef const char *c_name = raw_name
+        cdef const char *c_params = raw_params
+        cdef BarterStrategy *out = NULL
+        cdef BarterError *err = NULL
+        cdef BarterStatus status
+        with nogil:
+            status = barter_strategy_new(c_name, c_params, &out, &err)
+        _check(status, err)
+        cdef StrategyHandle handle = StrategyHandle.__new__(StrategyHandle)
+        handle.ptr = out
+        return handle
+
+    @staticmethod
+    def target_positions(const double[::1] targets):
+        cdef const double *data = &targets[0] if targets.shape[0] else NULL
+        cdef size_t length = targets.shape[0]
+        cdef BarterStrategy *out = NULL
+        cdef BarterError *err = NULL
+        cdef BarterStatus status
+        with nogil:
+            status = barter_strategy_target_positions(data, length, &out, &err)
+        _check(status, err)
+        cdef StrategyHandle handle = StrategyHandle.__new__(StrategyHandle)
+        handle.ptr = out
+        return handle
+
+    def describe(self):
+        """JSON bytes ``{"name": ..., "params": {...}}`` as the summary reports it."""
+        cdef BarterStrategy *src = self.get()
+        cdef uint8_t *ptr = NULL
+        cdef size_t length = 0
+        cdef BarterError *err = NULL
+        cdef BarterStatus status
+        with nogil:
+            status = barter_strategy_describe(src, &ptr, &length, &err)
+        _check(status, err)
+        return _take_bytes(ptr, length)
+
+
+cdef class ArgsDynamicHandle:
+    """Owns a ``BarterBacktestArgsDynamic*``."""
+    cdef BarterBacktestArgsDynamic *ptr
+
+    def __dealloc__(self):
+        if self.ptr != NULL:
+            barter_backtest_args_dynamic_free(self.ptr)
+            self.ptr = NULL
+
+    cdef BarterBacktestArgsDynamic *get(self) except NULL:
+        if self.ptr == NULL:
+            raise ValueError("backtest dynamic arguments handle is closed or was never opened")
+        return self.ptr
+
+    @staticmethod
+    def new(str id, str risk_free_return, StrategyHandle strategy, bint fill_signal, bint close_at_end):
         cdef bytes raw_id = _cstr(id, "id")
         cdef bytes raw_rfr = _cstr(risk_free_return, "risk_free_return")
         cdef const char *c_id = raw_id
         cdef const char *c_rfr = raw_rfr
-        cdef uint8_t *ptr = NULL
-        cdef size_t length = 0
+        cdef const BarterStrategy *c_strategy = NULL if strategy is None else strategy.get()
+        cdef BarterFill fill = BARTER_FILL_SIGNAL if fill_signal else BARTER_FILL_NEXT
+        cdef BarterBacktestArgsDynamic *out = NULL
         cdef BarterError *err = NULL
         cdef BarterStatus status
         with nogil:
-            status = barter_backtest_run(src, c_id, c_rfr, &ptr, &length, &err)
+            status = barter_backtest_args_dynamic_new(c_id, c_rfr, c_strategy, fill, close_at_end, &out, &err)
         _check(status, err)
-        return _take_bytes(ptr, length)
-
-    def run_many(self, const uint8_t[::1] dynamics_json, size_t max_concurrent=0):
-        """Concurrent backtests; returns the MultiBacktestSummary JSON bytes."""
-        cdef BarterBacktestArgsConstant *src = self.get()
-        cdef const uint8_t *data = &dynamics_json[0] if dynamics_json.shape[0] else NULL
-        cdef size_t data_len = dynamics_json.shape[0]
-        cdef uint8_t *ptr = NULL
-        cdef size_t length = 0
-        cdef BarterError *err = NULL
-        cdef BarterStatus status
-        with nogil:
-            status = barter_backtest_run_many(src, data, data_len, max_concurrent, &ptr, &length, &err)
-        _check(status, err)
-        return _take_bytes(ptr, length)
+        cdef ArgsDynamicHandle handle = ArgsDynamicHandle.__new__(ArgsDynamicHandle)
+        handle.ptr = out
+        return handle

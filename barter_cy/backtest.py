@@ -2,8 +2,12 @@
 and ``run_backtests()``. Names follow the PyO3 bindings (``barter_python.backtest``) so
 one script can run on either package.
 
-Runs are synchronous and release the GIL for their whole duration; all runs share one
-tokio runtime per process (a forked child makes its own)."""
+Runs are synchronous, deterministic (same inputs, bit-identical summaries, at any
+thread count) and release the GIL for their whole duration.
+
+``barter_cy.backtest`` is a plain module, as in the PyO3 bindings: call
+``barter_cy.backtest.backtest(args_constant, args_dynamic)`` (or
+``from barter_cy.backtest import backtest``)."""
 
 from __future__ import annotations
 
@@ -15,10 +19,11 @@ from barter_cy import _native
 from barter_cy.config import SystemConfig
 from barter_cy.data import _dec_str, _decimal
 from barter_cy.market_data import MarketDataInMemory
+from barter_cy.strategy import BuiltinStrategy
 from barter_cy.summary import BacktestSummary, MultiBacktestSummary
 
 __all__ = [
-    "DEFAULT_MAX_CONCURRENT",
+    "FILLS",
     "SUMMARY_INTERVALS",
     "BacktestArgsConstant",
     "BacktestArgsDynamic",
@@ -133,31 +138,65 @@ class BacktestArgsConstant:
         )
 
 
+#: Fill rules: at the next event of the instrument, or at the signal's own price.
+FILLS = ("next", "signal")
+
+
 class BacktestArgsDynamic:
-    """The inputs of one backtest of a batch: a unique ``id`` and the
-    ``risk_free_return`` (Decimal, int, str — scientific notation too — or float, taken
-    through its repr, so ``0.05`` is ``Decimal("0.05")``).
+    """The inputs of one backtest of a batch.
 
-    ``strategy`` and ``risk`` must be None for now: barter's default strategy and risk
-    manager are used."""
+    - ``id``: unique within a batch;
+    - ``risk_free_return``: Decimal, int, str (scientific notation too) or float (taken
+      through its repr, so ``0.05`` is ``Decimal("0.05")``);
+    - ``strategy``: a built-in strategy from :mod:`barter_cy.strategy`, or None for
+      barter's ``DefaultStrategy`` (which sends no orders);
+    - ``fill``: ``"next"`` (default) fills a Market order at the next event of that
+      instrument (the next trade's price, or the next candle's open); ``"signal"`` at
+      the price of the event that produced it (the trade price, or the candle's close);
+    - ``close_at_end``: close open positions at the last price when the data ends.
 
-    __slots__ = ("_id", "_risk_free_return")
+    ``risk`` must be None: barter's default risk manager is used."""
 
-    def __init__(self, id: str, risk_free_return: Any, strategy: Any = None, risk: Any = None) -> None:
-        if strategy is not None:
-            raise NotImplementedError("custom strategies are not supported yet; pass strategy=None")
+    __slots__ = ("_id", "_risk_free_return", "_strategy", "_fill", "_close_at_end", "_handle")
+
+    def __init__(
+        self,
+        id: str,
+        risk_free_return: Any,
+        strategy: BuiltinStrategy | None = None,
+        risk: Any = None,
+        fill: str = "next",
+        close_at_end: bool = True,
+    ) -> None:
         if risk is not None:
-            raise NotImplementedError("custom risk managers are not supported yet; pass risk=None")
+            raise NotImplementedError("custom risk managers are not supported; pass risk=None")
+        if strategy is not None and not isinstance(strategy, BuiltinStrategy):
+            raise TypeError(
+                "strategy must be a barter_cy.strategy strategy (BuyAndHold, SmaCross, "
+                f"BollingerReversion, Breakout, TargetPositions) or None, got {type(strategy).__name__}"
+            )
         if not isinstance(id, str):
             raise TypeError(f"id must be str, got {type(id).__name__}")
+        if not isinstance(fill, str):
+            raise TypeError(f"fill must be str, got {type(fill).__name__}")
+        if fill not in FILLS:
+            raise ValueError(f"fill must be one of {', '.join(FILLS)}, got {fill!r}")
+        if not isinstance(close_at_end, bool):
+            raise TypeError(f"close_at_end must be bool, got {type(close_at_end).__name__}")
         trimmed = id.strip()
         if not trimmed:
             raise ValueError("id must not be empty")
-        self._id = trimmed
         value = _decimal(risk_free_return, "risk_free_return")
         if value.copy_abs() > _RUST_DECIMAL_MAX:
             raise ValueError(f"risk_free_return is out of range for barter's Decimal (|x| <= {_RUST_DECIMAL_MAX}): {value}")
+        self._id = trimmed
         self._risk_free_return = value
+        self._strategy = strategy
+        self._fill = fill
+        self._close_at_end = close_at_end
+        self._handle = _native.ArgsDynamicHandle.new(
+            trimmed, _dec_str(value), None if strategy is None else strategy._handle, fill == "signal", close_at_end
+        )
 
     @property
     def id(self) -> str:
@@ -168,26 +207,44 @@ class BacktestArgsDynamic:
         return self._risk_free_return
 
     @property
-    def strategy(self) -> None:
-        return None
+    def strategy(self) -> BuiltinStrategy | None:
+        return self._strategy
 
     @property
     def risk(self) -> None:
         return None
 
-    def _spec(self) -> dict:
-        return {"id": self._id, "risk_free_return": _dec_str(self._risk_free_return)}
+    @property
+    def fill(self) -> str:
+        return self._fill
+
+    @property
+    def close_at_end(self) -> bool:
+        return self._close_at_end
+
+    def _key(self) -> tuple:
+        return (self._id, self._risk_free_return, self._strategy, self._fill, self._close_at_end)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, BacktestArgsDynamic):
             return NotImplemented
-        return (self._id, self._risk_free_return) == (other._id, other._risk_free_return)
+        return self._key() == other._key()
 
     def __hash__(self) -> int:
-        return hash((self._id, self._risk_free_return))
+        return hash(self._key())
+
+    def __reduce__(self) -> tuple:
+        return (BacktestArgsDynamic, (self._id, self._risk_free_return, self._strategy, None, self._fill, self._close_at_end))
 
     def __repr__(self) -> str:
-        return f"BacktestArgsDynamic(id={self._id!r}, risk_free_return={self._risk_free_return!r})"
+        extra = ""
+        if self._strategy is not None:
+            extra += f", strategy={self._strategy!r}"
+        if self._fill != "next":
+            extra += f", fill={self._fill!r}"
+        if not self._close_at_end:
+            extra += ", close_at_end=False"
+        return f"BacktestArgsDynamic(id={self._id!r}, risk_free_return={self._risk_free_return!r}{extra})"
 
 
 def _check_constant(args_constant: Any) -> BacktestArgsConstant:
@@ -201,13 +258,8 @@ def backtest(args_constant: BacktestArgsConstant, args_dynamic: BacktestArgsDyna
     _check_constant(args_constant)
     if not isinstance(args_dynamic, BacktestArgsDynamic):
         raise TypeError(f"args_dynamic must be BacktestArgsDynamic, got {type(args_dynamic).__name__}")
-    spec = args_dynamic._spec()
-    raw = args_constant._handle.run(spec["id"], spec["risk_free_return"])
+    raw = args_constant._handle.run(args_dynamic._handle)
     return BacktestSummary._from_wire(json.loads(raw))
-
-
-#: Backtests kept in flight by ``run_backtests`` unless told otherwise.
-DEFAULT_MAX_CONCURRENT = 64
 
 
 def run_backtests(
@@ -216,41 +268,28 @@ def run_backtests(
     *,
     max_concurrent: int | None = None,
 ) -> MultiBacktestSummary:
-    """Run backtests concurrently on the shared runtime (GIL released for the whole
-    batch); summaries come back in input order. Ids must be unique (``ValueError``
-    listing duplicates); an empty iterable gives a summary with ``num_backtests == 0``.
+    """Run backtests on Rust threads, the GIL released for the whole batch; summaries
+    come back in input order, each equal to its own :func:`backtest`. The market data
+    is shared by every variant, never copied. Ids must be unique (``ValueError``
+    listing duplicates); an empty iterable gives ``num_backtests == 0``.
 
-    At most ``max_concurrent`` backtests (default 64) are in flight at once. barter's
-    own ``run_backtests`` starts them all together, and each buffers its whole market
-    stream, so its memory grows with variants × events; with the bound it grows with
-    ``max_concurrent`` × events instead (see the README's benchmark section)."""
+    ``max_concurrent`` is the number of threads (default: one per core). Results do
+    not depend on it: every run is deterministic."""
     _check_constant(args_constant)
     if max_concurrent is None:
-        max_concurrent = DEFAULT_MAX_CONCURRENT
-    if isinstance(max_concurrent, bool) or not isinstance(max_concurrent, int):
+        max_concurrent = 0
+    elif isinstance(max_concurrent, bool) or not isinstance(max_concurrent, int):
         raise TypeError(f"max_concurrent must be int, got {type(max_concurrent).__name__}")
-    if max_concurrent < 1:
-        raise ValueError(f"max_concurrent must be at least 1, got {max_concurrent}")
+    elif not 1 <= max_concurrent <= 4096:
+        raise ValueError(f"max_concurrent must be between 1 and 4096, got {max_concurrent}")
     if isinstance(args_dynamic_iter, (str, bytes, BacktestArgsDynamic)) or not isinstance(args_dynamic_iter, Iterable):
         raise TypeError(
             f"args_dynamic_iter must be an iterable of BacktestArgsDynamic, got {type(args_dynamic_iter).__name__}"
         )
-    specs = []
+    handles = []
     for index, args in enumerate(args_dynamic_iter):
         if not isinstance(args, BacktestArgsDynamic):
             raise TypeError(f"args_dynamic_iter[{index}] must be BacktestArgsDynamic, got {type(args).__name__}")
-        specs.append(args._spec())
-    raw = args_constant._handle.run_many(json.dumps(specs).encode("utf-8"), max_concurrent)
+        handles.append(args._handle)
+    raw = args_constant._handle.run_many(handles, max_concurrent)
     return MultiBacktestSummary._from_wire(json.loads(raw))
-
-
-class _CallableModule(__import__("types").ModuleType):
-    """Lets ``barter_cy.backtest`` be both this module (``barter_cy.backtest.backtest``,
-    ``barter_cy.backtest.MarketDataInMemory``...) and the function
-    (``barter_cy.backtest(args_constant, args_dynamic)``)."""
-
-    def __call__(self, args_constant: BacktestArgsConstant, args_dynamic: BacktestArgsDynamic) -> BacktestSummary:
-        return backtest(args_constant, args_dynamic)
-
-
-__import__("sys").modules[__name__].__class__ = _CallableModule

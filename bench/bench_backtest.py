@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Backtests: ``barter_cy.backtest()`` / ``barter_cy.run_backtests()`` against the
+"""Backtests: ``barter_cy.backtest.backtest()`` / ``barter_cy.run_backtests()`` against the
 native Rust baseline (``rust_ffi/examples/bench_backtest.rs``: the same inputs built
 with ``barter_ffi``'s builders, then barter's own ``barter::backtest::backtest`` /
 ``run_backtests`` on a tokio multi-thread runtime), measured in the same run; and how
@@ -260,7 +260,7 @@ class Bench:
                 return barter_cy.run_backtests(inputs.args, warm_batch, max_concurrent=limit)
         else:
             def call():
-                return barter_cy.backtest(inputs.args, dynamics[0])
+                return barter_cy.backtest.backtest(inputs.args, dynamics[0])
 
             def check(summary):
                 return len(summary.trading_summary.instruments) == 3
@@ -336,11 +336,11 @@ class Bench:
         dynamics = [barter_cy.BacktestArgsDynamic(f"bt-{i}", "0.05") for i in range(2)]
         c.log(f"backtest(): Python, 2 sequential vs 2 threads, x{repeat}")
         for _ in range(repeat):
-            wall, cpu, _ = c.time_call(lambda: [barter_cy.backtest(inputs.args, d) for d in dynamics], c.settle)
+            wall, cpu, _ = c.time_call(lambda: [barter_cy.backtest.backtest(inputs.args, d) for d in dynamics], c.settle)
             self.gil["sequential"].append(wall)
             self.gil["sequential_cpu"].append(cpu)
             c.settle()
-            wall, cpu, _ = self.in_threads([lambda d=d: barter_cy.backtest(inputs.args, d) for d in dynamics])
+            wall, cpu, _ = self.in_threads([lambda d=d: barter_cy.backtest.backtest(inputs.args, d) for d in dynamics])
             self.gil["threads"].append(wall)
             self.gil["threads_cpu"].append(cpu)
         self.gil["events"] = events
@@ -350,7 +350,7 @@ class Bench:
         ``run_backtests``, ``--max-concurrent 0``) vs bounded (``buffered(K)``), on the
         largest data set (up to ``--events``) that the unbounded run fits in memory;
         peak RSS and time of both, interleaved within each repeat."""
-        limit = self.opts.max_concurrent or barter_cy.backtest.DEFAULT_MAX_CONCURRENT
+        limit = self.opts.max_concurrent or 64
         events, note = self.fit_events(variants, self.opts.events)
         repeat = self.opts.repeat
         if self.per_variant_s:
@@ -556,9 +556,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeat", type=int, default=3, help="timed calls per side per case, at most (default 3)")
     ap.add_argument("--case-budget", type=float, default=90.0,
                     help="seconds per case (both sides) used to lower --repeat (default 90)")
-    ap.add_argument("--max-concurrent", type=int, default=barter_cy.backtest.DEFAULT_MAX_CONCURRENT,
+    ap.add_argument("--max-concurrent", type=int, default=64,
                     help="backtests in flight per batch on both sides (default: the package default, "
-                         f"{barter_cy.backtest.DEFAULT_MAX_CONCURRENT}); 0 = unbounded (Rust: barter's run_backtests)")
+                         f"{64}); 0 = unbounded (Rust: barter's run_backtests)")
     ap.add_argument("--bound-variants", type=int, default=None,
                     help="batch size of the native unbounded vs bounded comparison (default: the largest of "
                          "--variants); 0 skips it")
@@ -589,7 +589,7 @@ def main(argv: list[str] | None = None) -> int:
     bench = Bench(opts, executable)
     inputs = bench.get_inputs(opts.events)
     c.log("warm-up: one Python backtest (starts the shared tokio runtime)")
-    barter_cy.backtest(inputs.args, barter_cy.BacktestArgsDynamic("warm-up", "0.05"))
+    barter_cy.backtest.backtest(inputs.args, barter_cy.BacktestArgsDynamic("warm-up", "0.05"))
 
     bench.run_case(0, with_scaling=False)
     bench.gil_check()

@@ -58,7 +58,7 @@ def args(config, market_data) -> BacktestArgsConstant:
 @pytest.fixture(scope="module")
 def summary(args) -> BacktestSummary:
     """One backtest on the example data (also starts the process-wide runtime)."""
-    return barter_cy.backtest(args, BacktestArgsDynamic("baseline", "0.05"))
+    return barter_cy.backtest.backtest(args, BacktestArgsDynamic("baseline", "0.05"))
 
 
 def _balance(entry_overrides: dict | None = None, **kwargs) -> dict:
@@ -186,7 +186,7 @@ def test_initial_balances_override(config, market_data):
             {"exchange": "binance_spot", "asset": "usdt", "total": Decimal("12345.678"), "free": 12000}
         ],
     )
-    result = barter_cy.backtest(args, BacktestArgsDynamic("seeded", "0.05"))
+    result = barter_cy.backtest.backtest(args, BacktestArgsDynamic("seeded", "0.05"))
     assets = result.trading_summary.assets
     usdt = assets["binance_spot:usdt"].balance_end
     assert usdt.total == Decimal("12345.678")
@@ -210,7 +210,7 @@ def test_initial_balances_several_entries_any_case(config, market_data):
             {"exchange": "binance_spot", "asset": "eth", "total": 0.25, "free": "0.125"},
         ],
     )
-    assets = barter_cy.backtest(args, BacktestArgsDynamic("multi", 0)).trading_summary.assets
+    assets = barter_cy.backtest.backtest(args, BacktestArgsDynamic("multi", 0)).trading_summary.assets
     assert assets["binance_spot:btc"].balance_end.total == Decimal("2.5")
     assert assets["binance_spot:btc"].balance_end.free == Decimal("2")
     assert assets["binance_spot:sol"].balance_end.total == Decimal("0")
@@ -222,7 +222,7 @@ def test_initial_balances_several_entries_any_case(config, market_data):
 
 def test_initial_balances_do_not_leak_between_args(config, market_data, summary):
     BacktestArgsConstant(config, market_data, initial_balances=[_balance(total="1", free="1")])
-    again = barter_cy.backtest(BacktestArgsConstant(config, market_data), BacktestArgsDynamic("again", 1))
+    again = barter_cy.backtest.backtest(BacktestArgsConstant(config, market_data), BacktestArgsDynamic("again", 1))
     assert again.trading_summary.assets["binance_spot:usdt"].balance_end.total == Decimal("10000")
     assert _stable(again) == _stable(summary)
 
@@ -230,7 +230,7 @@ def test_initial_balances_do_not_leak_between_args(config, market_data, summary)
 @pytest.mark.parametrize("empty", [[], ()])
 def test_initial_balances_empty_is_no_override(config, market_data, summary, empty):
     args = BacktestArgsConstant(config, market_data, initial_balances=empty)
-    assert _stable(barter_cy.backtest(args, BacktestArgsDynamic("empty", 1))) == _stable(summary)
+    assert _stable(barter_cy.backtest.backtest(args, BacktestArgsDynamic("empty", 1))) == _stable(summary)
 
 
 @pytest.mark.parametrize(
@@ -312,7 +312,7 @@ def test_market_data_with_unknown_instrument_index(config):
 def test_market_data_with_last_valid_index_runs(config):
     data = MarketDataInMemory([_trade_event(0), _trade_event(2, 1)])
     args = BacktestArgsConstant(config, data)
-    result = barter_cy.backtest(args, BacktestArgsDynamic("small", "0.05"))
+    result = barter_cy.backtest.backtest(args, BacktestArgsDynamic("small", "0.05"))
     assert list(result.trading_summary.instruments) == EXPECTED_NAMES
     _assert_times(result, data)
 
@@ -431,10 +431,14 @@ def test_backtest_single_run(summary, config, market_data):
             assert getattr(sheet, metric).interval == "Daily"
 
 
-def test_backtest_module_is_callable_and_function_works(args, config, market_data):
-    assert callable(barter_cy.backtest)
+def test_backtest_is_a_plain_module_with_the_peer_names(args, config, market_data):
+    import types
+
+    assert type(barter_cy.backtest) is types.ModuleType
+    assert not callable(barter_cy.backtest)
     assert barter_cy.backtest.run_backtests is run_backtests
-    via_module = barter_cy.backtest(args, BacktestArgsDynamic("via-module", 1))
+    assert barter_cy.backtest.MarketDataInMemory is MarketDataInMemory
+    via_module = barter_cy.backtest.backtest(args, BacktestArgsDynamic("via-module", 1))
     via_function = barter_cy.backtest.backtest(args, BacktestArgsDynamic("via-function", "0.02"))
     assert via_module.id == "via-module"
     assert via_module.risk_free_return == Decimal("1")
@@ -451,7 +455,7 @@ def test_backtest_module_is_callable_and_function_works(args, config, market_dat
     [(0.05, "0.05"), ("5e-2", "0.05"), (Decimal("0.0500"), "0.0500"), (7, "7"), ("-0.01", "-0.01")],
 )
 def test_backtest_risk_free_return_exact(args, value, expected_str):
-    result = barter_cy.backtest(args, BacktestArgsDynamic("rfr", value))
+    result = barter_cy.backtest.backtest(args, BacktestArgsDynamic("rfr", value))
     assert result.risk_free_return == Decimal(expected_str)
     assert str(result.risk_free_return) == expected_str
 
@@ -462,7 +466,7 @@ def test_backtest_risk_free_return_exact(args, value, expected_str):
 )
 def test_backtest_interval_names(config, market_data, interval, name):
     args = BacktestArgsConstant(config, market_data, interval)
-    result = barter_cy.backtest(args, BacktestArgsDynamic(interval, "0.05"))
+    result = barter_cy.backtest.backtest(args, BacktestArgsDynamic(interval, "0.05"))
     for sheet in result.trading_summary.instruments.values():
         for metric in METRICS:
             assert getattr(sheet, metric).interval == name
@@ -472,9 +476,9 @@ def test_backtest_interval_names(config, market_data, interval, name):
 
 def test_backtest_wrong_argument_types(args):
     with pytest.raises(TypeError, match="args_constant must be BacktestArgsConstant, got str"):
-        barter_cy.backtest("args", BacktestArgsDynamic("x", 1))
+        barter_cy.backtest.backtest("args", BacktestArgsDynamic("x", 1))
     with pytest.raises(TypeError, match="args_dynamic must be BacktestArgsDynamic, got dict"):
-        barter_cy.backtest(args, {"id": "x", "risk_free_return": 1})
+        barter_cy.backtest.backtest(args, {"id": "x", "risk_free_return": 1})
     with pytest.raises(TypeError, match="args_dynamic must be BacktestArgsDynamic, got list"):
         barter_cy.backtest.backtest(args, [BacktestArgsDynamic("x", 1)])
 
@@ -487,7 +491,7 @@ def test_backtest_risk_free_return_outside_rust_decimal_range(args):
     with pytest.raises(ValueError, match=r"out of range"):
         BacktestArgsDynamic("huge", Decimal("-79228162514264337593543950336"))
     # The largest value barter can hold is accepted and comes back digit for digit.
-    summary = barter_cy.backtest(args, BacktestArgsDynamic("max", "79228162514264337593543950335"))
+    summary = barter_cy.backtest.backtest(args, BacktestArgsDynamic("max", "79228162514264337593543950335"))
     assert str(summary.risk_free_return) == "79228162514264337593543950335"
 
 
@@ -692,7 +696,7 @@ def test_one_args_constant_shared_by_four_threads(args, summary):
             barrier.wait(timeout=30)
             if index % 2 == 0:
                 results[index] = [
-                    barter_cy.backtest(args, BacktestArgsDynamic(f"t{index}-{j}", "0.05")) for j in range(2)
+                    barter_cy.backtest.backtest(args, BacktestArgsDynamic(f"t{index}-{j}", "0.05")) for j in range(2)
                 ]
             else:
                 multi = run_backtests(args, [BacktestArgsDynamic(f"t{index}-{j}", "0.05") for j in range(3)])
@@ -729,7 +733,7 @@ def test_one_args_constant_shared_by_four_threads(args, summary):
 
 def _fork_child(args, conn) -> None:
     try:
-        one = barter_cy.backtest(args, BacktestArgsDynamic("child", "0.05"))
+        one = barter_cy.backtest.backtest(args, BacktestArgsDynamic("child", "0.05"))
         many = run_backtests(args, [BacktestArgsDynamic("child-a", 1), BacktestArgsDynamic("child-b", 2)])
         conn.send(
             (
@@ -776,7 +780,7 @@ def test_backtest_in_forked_child(args, summary):
     assert process.exitcode == 0
 
     # The parent still works after the fork.
-    after = barter_cy.backtest(args, BacktestArgsDynamic("parent-after-fork", "0.05"))
+    after = barter_cy.backtest.backtest(args, BacktestArgsDynamic("parent-after-fork", "0.05"))
     assert _stable(after) == _stable(summary)
 
 
@@ -795,7 +799,7 @@ def test_rust_panic_becomes_barter_panic(args, summary):
     with pytest.raises(RuntimeError, match="^x$"):
         barter_cy._native.trigger_panic("x")
     # The process and the runtime carry on.
-    after = barter_cy.backtest(args, BacktestArgsDynamic("after-panic", "0.05"))
+    after = barter_cy.backtest.backtest(args, BacktestArgsDynamic("after-panic", "0.05"))
     assert _stable(after) == _stable(summary)
 
 
@@ -806,7 +810,7 @@ def test_trigger_panic_rejects_nul():
 
 def test_id_with_nul_is_rejected(args):
     with pytest.raises(ValueError, match="NUL"):
-        barter_cy.backtest(args, BacktestArgsDynamic("a\0b", "0.05"))
+        barter_cy.backtest.backtest(args, BacktestArgsDynamic("a\0b", "0.05"))
 
 
 def test_run_backtests_max_concurrent(args, summary):
