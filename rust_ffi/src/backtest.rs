@@ -1,20 +1,17 @@
-//! Backtests: barter's `BacktestArgsConstant` built from a config and market data, the
-//! dynamic arguments, and `backtest` / `run_backtests` run on the process-wide runtime.
+//! Backtests: the constant arguments (instruments, balances and fees from a config,
+//! market data, summary interval), validated once when made; the dynamic arguments (id,
+//! risk-free return, strategy, fill, close_at_end); and runs: one, or many on Rust threads
+//! sharing the constant arguments. Every run goes through the deterministic driver in
+//! [`crate::engine`].
 
-use crate::error::{FfiError, FfiResult};
+use crate::engine::{self, Fill, RunInput};
+use crate::error::{BarterStatus, FfiError, FfiResult};
 use crate::market_data::MarketData;
+use crate::strategy::Strategy;
 use crate::summary::{BacktestSummaryWire, MultiBacktestSummaryWire};
-use barter::backtest::summary::MultiBacktestSummary;
-use barter::backtest::{market_data::MarketDataInMemory, BacktestArgsConstant, BacktestArgsDynamic};
-use barter::engine::state::{
-    builder::EngineStateBuilder, global::DefaultGlobalData, instrument::data::DefaultInstrumentMarketData,
-    trading::TradingState, EngineState,
-};
-use barter::risk::DefaultRiskManager;
 use barter::statistic::time::TimeInterval;
-use barter::strategy::DefaultStrategy;
 use barter::system::config::ExecutionConfig;
-use barter_data::event::DataKind;
+use barter_data::streams::reconnect::Event as ReconnectEvent;
 use barter_execution::balance::{AssetBalance, Balance};
 use barter_instrument::{
     asset::{name::AssetNameInternal, ExchangeAsset},
@@ -27,7 +24,8 @@ use rust_decimal::Decimal;
 use serde::Deserialize;
 use smol_str::SmolStr;
 use std::collections::{BTreeSet, HashSet};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 /// The summary interval, chosen at run time (barter's `Daily`, `Annual252`, `Annual365`
 /// are distinct types; this is one type with the same names and lengths).
@@ -80,10 +78,6 @@ impl TimeInterval for SummaryInterval {
     }
 }
 
-pub type State = EngineState<DefaultGlobalData, DefaultInstrumentMarketData>;
-pub type ArgsConstant = BacktestArgsConstant<MarketDataInMemory<DataKind>, SummaryInterval, State>;
-pub type ArgsDynamic = BacktestArgsDynamic<DefaultStrategy<State>, DefaultRiskManager<State>>;
-
 /// One `initial_balances` entry as given by the caller.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -94,7 +88,9 @@ pub struct BalanceOverride {
     pub free: String,
 }
 
-fn parse_decimal(text: &str, field: &str) -> FfiResult<Decimal> {
+/// Parses a decimal string exactly (rejecting what rust_decimal would round), naming
+/// `field` in the error.
+pub fn parse_decimal(text: &str, field: &str) -> FfiResult<Decimal> {
     let trimmed = text.trim();
     Decimal::from_str_exact(trimmed).or_else(|_| Decimal::from_scientific(trimmed)).map_err(|e| {
         let shown: String = if trimmed.chars().count() > 48 {
@@ -221,16 +217,82 @@ fn check_executions(
     Ok(())
 }
 
-/// Builds barter's constant arguments: indexed instruments and executions from the
-/// config, the market data, and an engine state with trading enabled starting at the
-/// first event, seeded with the executions' initial balances.
+/// Rejects execution configs whose fees are not a fraction in [0, 1].
+fn check_fees(executions: &[ExecutionConfig]) -> FfiResult<()> {
+    for (index, ExecutionConfig::Mock(mock)) in executions.iter().enumerate() {
+        let fees = mock.fees_percent;
+        if fees < Decimal::ZERO || fees > Decimal::ONE {
+            return Err(FfiError::invalid(format!(
+                "executions[{index}].fees_percent: must be a fraction between 0 and 1 (0.001 is 0.1 %), got {fees}"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Rejects market data barter's engine state would panic on: items whose exchange is not
+/// their instrument's, reconnect markers for exchanges the config has no instrument on.
+fn check_market_data(instruments: &IndexedInstruments, market_data: &MarketData) -> FfiResult<()> {
+    let exchanges: Vec<ExchangeId> =
+        instruments.instruments().iter().map(|keyed| keyed.value.exchange.value).collect();
+    let mut item = 0usize;
+    for (record_index, record) in market_data.records.iter().enumerate() {
+        match record {
+            ReconnectEvent::Item(event) => {
+                let expected = exchanges[event.instrument.index()];
+                if event.exchange != expected {
+                    return Err(FfiError::invalid(format!(
+                        "market data item {item} (record {record_index}): exchange {} but instrument {} ({}) \
+                         is on {}",
+                        event.exchange.as_str(),
+                        event.instrument.index(),
+                        instruments.instruments()[event.instrument.index()].value.name_internal.name(),
+                        expected.as_str()
+                    )));
+                }
+                item += 1;
+            }
+            ReconnectEvent::Reconnecting(exchange) => {
+                if !exchanges.contains(exchange) {
+                    return Err(FfiError::invalid(format!(
+                        "market data record {record_index}: reconnect marker for {}, which has no instruments \
+                         in the config",
+                        exchange.as_str()
+                    )));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The constant arguments shared by every run: validated once, immutable, shared by
+/// reference across runs and threads (the market data is never copied per run).
+#[derive(Debug, Clone)]
+pub struct ArgsConstant {
+    pub instruments: Arc<IndexedInstruments>,
+    /// The config's executions with the balance overrides applied.
+    pub executions: Vec<ExecutionConfig>,
+    pub market_data: MarketData,
+    pub summary_interval: SummaryInterval,
+    /// The first item's `time_exchange`: the engine's start time.
+    pub time_start: DateTime<Utc>,
+    /// Balances the engine state starts from.
+    pub balances: Vec<Keyed<ExchangeAsset<AssetNameInternal>, Balance>>,
+    /// `fees_percent` by `ExchangeIndex` (`None`: no execution for that exchange).
+    pub fees: Vec<Option<Decimal>>,
+}
+
+/// Builds the constant arguments from a config and market data: market data indices and
+/// exchanges checked against the config's instruments, executions checked, balance
+/// overrides applied.
 pub fn build_args_constant(
     config: &crate::config::Config,
     market_data: &MarketData,
     interval: SummaryInterval,
     overrides: &[BalanceOverride],
 ) -> FfiResult<ArgsConstant> {
-    let instruments = (*config.instruments).clone();
+    let instruments = Arc::clone(&config.instruments);
     let count = instruments.instruments().len();
     if market_data.max_instrument >= count {
         let names = config.instrument_names();
@@ -241,6 +303,7 @@ pub fn build_args_constant(
             names.join(", ")
         )));
     }
+    check_market_data(&instruments, market_data)?;
     let time_start = DateTime::<Utc>::from_timestamp_nanos(market_data.time_first_event_ns);
     let known_assets: HashSet<(ExchangeId, String)> = instruments
         .assets()
@@ -249,111 +312,173 @@ pub fn build_args_constant(
         .collect();
     let mut executions = config.system.executions.clone();
     check_executions(&executions, &instruments, &known_assets)?;
+    check_fees(&executions)?;
     let balances = apply_balances(&mut executions, &known_assets, overrides, time_start)?;
+    let fees = instruments
+        .exchanges()
+        .iter()
+        .map(|exchange| {
+            executions.iter().find_map(|ExecutionConfig::Mock(mock)| {
+                (mock.mocked_exchange == exchange.value).then_some(mock.fees_percent)
+            })
+        })
+        .collect();
 
-    let engine_state =
-        EngineStateBuilder::new(&instruments, DefaultGlobalData, |_| DefaultInstrumentMarketData::default())
-            .time_engine_start(time_start)
-            .trading_state(TradingState::Enabled)
-            .balances(balances)
-            .build();
-
-    Ok(BacktestArgsConstant {
+    Ok(ArgsConstant {
         instruments,
         executions,
-        market_data: market_data.to_barter(),
+        market_data: market_data.clone(),
         summary_interval: interval,
-        engine_state,
+        time_start,
+        balances,
+        fees,
     })
 }
 
-/// One dynamic-arguments entry as given by the caller.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct DynamicSpec {
-    pub id: String,
-    pub risk_free_return: String,
+/// The arguments of one run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ArgsDynamic {
+    pub id: SmolStr,
+    pub risk_free_return: Decimal,
+    pub strategy: Strategy,
+    pub fill: Fill,
+    pub close_at_end: bool,
 }
 
-/// Validates dynamic argument specs into barter's `BacktestArgsDynamic`s (ids trimmed,
-/// non-empty and unique; risk-free returns finite decimals).
-pub fn build_args_dynamic(specs: &[DynamicSpec]) -> FfiResult<Vec<ArgsDynamic>> {
-    let mut seen = HashSet::with_capacity(specs.len());
-    let mut duplicates = BTreeSet::new();
-    let mut out = Vec::with_capacity(specs.len());
-    for (index, spec) in specs.iter().enumerate() {
-        let id = spec.id.trim();
-        if id.is_empty() {
-            return Err(FfiError::invalid(format!("args_dynamic[{index}].id: must not be empty")));
-        }
-        if !seen.insert(id.to_owned()) {
-            duplicates.insert(id.to_owned());
-        }
-        let risk_free_return =
-            parse_decimal(&spec.risk_free_return, &format!("args_dynamic[{index}].risk_free_return"))?;
-        out.push(BacktestArgsDynamic {
-            id: SmolStr::new(id),
-            risk_free_return,
-            strategy: DefaultStrategy::default(),
-            risk: DefaultRiskManager::default(),
-        });
+/// Validates the arguments of one run: `id` trimmed and non-empty, `risk_free_return` an
+/// exact decimal; `None` strategy is barter's DefaultStrategy (never orders).
+pub fn build_args_dynamic(
+    id: &str,
+    risk_free_return: &str,
+    strategy: Option<Strategy>,
+    fill: Fill,
+    close_at_end: bool,
+) -> FfiResult<ArgsDynamic> {
+    let trimmed = id.trim();
+    if trimmed.is_empty() {
+        return Err(FfiError::invalid("id: must not be empty"));
     }
-    if !duplicates.is_empty() {
-        let list: Vec<String> = duplicates.into_iter().collect();
-        return Err(FfiError::invalid(format!("duplicate backtest ids: {}", list.join(", "))));
-    }
-    Ok(out)
+    Ok(ArgsDynamic {
+        id: SmolStr::new(trimmed),
+        risk_free_return: parse_decimal(risk_free_return, "risk_free_return")?,
+        strategy: strategy.unwrap_or_default(),
+        fill,
+        close_at_end,
+    })
 }
 
-/// Runs one backtest to completion on the process-wide runtime.
-pub fn run_one(args: &Arc<ArgsConstant>, dynamic: ArgsDynamic) -> FfiResult<BacktestSummaryWire> {
-    let runtime = crate::runtime::runtime().map_err(|e| FfiError::engine(format!("tokio runtime: {e}")))?;
-    let summary = runtime
-        .block_on(barter::backtest::backtest(Arc::clone(args), dynamic))
-        .map_err(|e| FfiError::engine(e.to_string()))?;
-    Ok(BacktestSummaryWire::from(&summary))
+/// Runs one backtest on the calling thread.
+pub fn run_one(args: &ArgsConstant, dynamic: &ArgsDynamic) -> FfiResult<BacktestSummaryWire> {
+    let output = engine::run(RunInput {
+        instruments: &args.instruments,
+        records: &args.market_data.records,
+        items: args.market_data.item_count,
+        time_start: args.time_start,
+        balances: &args.balances,
+        fees: &args.fees,
+        interval: args.summary_interval,
+        risk_free_return: dynamic.risk_free_return,
+        strategy: &dynamic.strategy,
+        fill: dynamic.fill,
+        close_at_end: dynamic.close_at_end,
+    })?;
+    Ok(BacktestSummaryWire::from_run(dynamic, &output))
 }
 
-/// How many backtests `run_many` keeps in flight when the caller passes 0.
-pub const DEFAULT_MAX_CONCURRENT: usize = 64;
+/// Threads `run_many` uses for `max_concurrent` (0: the number of cores) and `count` runs.
+pub fn thread_count(max_concurrent: usize, count: usize) -> usize {
+    let limit = if max_concurrent == 0 {
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    } else {
+        max_concurrent
+    };
+    limit.min(count).max(1)
+}
 
-/// Runs many backtests concurrently on the process-wide runtime, at most `max_concurrent`
-/// at a time (0: [`DEFAULT_MAX_CONCURRENT`]), summaries in input order.
-///
-/// barter's own `run_backtests` starts every backtest at once, and each one copies its
-/// whole market stream into an unbounded channel ahead of its engine, so memory grows
-/// with variants × events (about 195 bytes per event per backtest in flight: 19 GB for
-/// 1,000 variants of 100,000 events). With two cores nothing is gained by more than a
-/// few dozen in flight, so this runs barter's `backtest` for each variant with a bound,
-/// and builds barter's `MultiBacktestSummary` from the results the same way.
+fn run_caught(args: &ArgsConstant, dynamic: &ArgsDynamic) -> FfiResult<BacktestSummaryWire> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run_one(args, dynamic)))
+        .unwrap_or_else(|payload| {
+            Err(FfiError::new(BarterStatus::Panic, crate::error::panic_message(payload.as_ref())))
+        })
+        .map_err(|e| FfiError::new(e.status, format!("backtest {:?}: {}", dynamic.id.as_str(), e.message)))
+}
+
+/// Runs backtests on up to `max_concurrent` Rust threads (0: the number of cores), all
+/// sharing `args`. Ids must be unique. Summaries come in input order, each identical to
+/// its single run; on failure, the error of the first failing backtest in input order.
 pub fn run_many(
-    args: &Arc<ArgsConstant>,
-    dynamics: Vec<ArgsDynamic>,
+    args: &ArgsConstant,
+    dynamics: &[ArgsDynamic],
     max_concurrent: usize,
 ) -> FfiResult<MultiBacktestSummaryWire> {
-    use futures::{StreamExt, TryStreamExt};
-    let limit = if max_concurrent == 0 { DEFAULT_MAX_CONCURRENT } else { max_concurrent };
-    let runtime = crate::runtime::runtime().map_err(|e| FfiError::engine(format!("tokio runtime: {e}")))?;
-    let summary = runtime
-        .block_on(async {
-            let started = std::time::Instant::now();
-            let summaries: Vec<_> = futures::stream::iter(dynamics)
-                .map(|dynamic| barter::backtest::backtest(Arc::clone(args), dynamic))
-                .buffered(limit)
-                .try_collect()
-                .await?;
-            Ok::<_, barter::error::BarterError>(MultiBacktestSummary::new(started.elapsed(), summaries))
-        })
-        .map_err(|e| FfiError::engine(e.to_string()))?;
-    Ok(MultiBacktestSummaryWire::from(&summary))
+    let mut seen = HashSet::with_capacity(dynamics.len());
+    let duplicates: BTreeSet<&str> =
+        dynamics.iter().filter(|d| !seen.insert(d.id.as_str())).map(|d| d.id.as_str()).collect();
+    if !duplicates.is_empty() {
+        let list: Vec<&str> = duplicates.into_iter().collect();
+        return Err(FfiError::invalid(format!("duplicate backtest ids: {}", list.join(", "))));
+    }
+
+    let started = std::time::Instant::now();
+    let threads = thread_count(max_concurrent, dynamics.len());
+    let results: Vec<Option<FfiResult<BacktestSummaryWire>>> = if threads <= 1 {
+        let mut results = Vec::with_capacity(dynamics.len());
+        for dynamic in dynamics {
+            let result = run_caught(args, dynamic);
+            let failed = result.is_err();
+            results.push(Some(result));
+            if failed {
+                break;
+            }
+        }
+        results
+    } else {
+        let slots: Vec<Mutex<Option<FfiResult<BacktestSummaryWire>>>> =
+            dynamics.iter().map(|_| Mutex::new(None)).collect();
+        let next = AtomicUsize::new(0);
+        let failed = AtomicBool::new(false);
+        let worker = || loop {
+            if failed.load(Ordering::Relaxed) {
+                break;
+            }
+            let index = next.fetch_add(1, Ordering::Relaxed);
+            let Some(dynamic) = dynamics.get(index) else {
+                break;
+            };
+            let result = run_caught(args, dynamic);
+            if result.is_err() {
+                failed.store(true, Ordering::Relaxed);
+            }
+            *slots[index].lock().unwrap_or_else(|p| p.into_inner()) = Some(result);
+        };
+        std::thread::scope(|scope| -> FfiResult<()> {
+            for _ in 1..threads {
+                std::thread::Builder::new()
+                    .name("barter-backtest".into())
+                    .spawn_scoped(scope, worker)
+                    .map_err(|e| FfiError::engine(format!("starting a backtest thread: {e}")))?;
+            }
+            worker(); // the calling thread is one of the workers
+            Ok(())
+        })?;
+        slots.into_iter().map(|slot| slot.into_inner().unwrap_or_else(|p| p.into_inner())).collect()
+    };
+
+    let mut summaries = Vec::with_capacity(dynamics.len());
+    for result in results.into_iter().flatten() {
+        summaries.push(result?);
+    }
+    if summaries.len() != dynamics.len() {
+        return Err(FfiError::engine("a backtest did not run"));
+    }
+    Ok(MultiBacktestSummaryWire {
+        num_backtests: summaries.len(),
+        duration_ns: i64::try_from(started.elapsed().as_nanos()).unwrap_or(i64::MAX),
+        summaries,
+    })
 }
 
 /// Parses the `initial_balances` JSON array (`[{"exchange","asset","total","free"}]`).
 pub fn parse_balance_overrides(text: &str) -> FfiResult<Vec<BalanceOverride>> {
     serde_json::from_str(text).map_err(|e| FfiError::invalid(format!("initial_balances: {e}")))
-}
-
-/// Parses the dynamic-argument specs JSON array (`[{"id","risk_free_return"}]`).
-pub fn parse_dynamic_specs(bytes: &[u8]) -> FfiResult<Vec<DynamicSpec>> {
-    serde_json::from_slice(bytes).map_err(|e| FfiError::invalid(format!("args_dynamic: {e}")))
 }

@@ -1,7 +1,8 @@
 //! `barter_ffi`: a C ABI over the backtester of barter (barter-rs), for the `barter_cy`
 //! Cython package and any other C caller.
 //!
-//! Layout: `market_data`, `config`, `backtest`, `summary` and `runtime` are plain Rust
+//! Layout: `market_data`, `config`, `backtest`, `summary`, `engine` (the deterministic
+//! driver around barter's `Engine`) and `strategy` (built-in strategies) are plain Rust
 //! (what the tests and benches call directly); every `extern "C"` function lives in
 //! `ffi` (one file per area), which holds no domain logic.
 //!
@@ -13,8 +14,9 @@
 
 pub mod backtest;
 pub mod config;
+pub mod engine;
 pub mod error;
 pub mod ffi;
 pub mod market_data;
-pub mod runtime;
+pub mod strategy;
 pub mod summary;

@@ -2,10 +2,16 @@
 //! `TradingSummary` has a map with struct keys serde_json refuses, and `BacktestSummary`
 //! / `MultiBacktestSummary` are not `Serialize`). Decimals are written with their
 //! `Display` form as strings, so every digit barter computed survives; times are i64
-//! nanoseconds since the Unix epoch (UTC).
+//! nanoseconds since the Unix epoch (UTC). A metric barter leaves at `Decimal::MAX` /
+//! `Decimal::MIN` (a ratio over σ = 0, a profit factor without losses...) is undefined:
+//! its `"value"` is `null`.
 
+use crate::backtest::ArgsDynamic;
+use crate::engine::{ClosedPosition, EquityCurve, Fill, RunOutput};
 use crate::error::{FfiError, FfiResult};
 use crate::market_data::to_ns;
+use crate::strategy::params::StrategyDescription;
+use crate::strategy::Strategy;
 use barter::backtest::summary::{BacktestSummary, MultiBacktestSummary};
 use barter::statistic::{
     metric::drawdown::{max::MaxDrawdown, mean::MeanDrawdown, Drawdown},
@@ -13,6 +19,7 @@ use barter::statistic::{
     time::TimeInterval,
 };
 use barter_execution::balance::Balance;
+use barter_instrument::Side;
 use rust_decimal::Decimal;
 use serde::Serialize;
 
@@ -29,17 +36,23 @@ impl From<Decimal> for DecimalString {
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct MetricWire {
-    pub value: DecimalString,
+    /// `None` (JSON `null`) when barter left the metric at `Decimal::MAX` / `MIN`.
+    pub value: Option<DecimalString>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub interval: Option<String>,
 }
 
+/// `None` for barter's stand-ins for an undefined metric (`Decimal::MAX` / `MIN`).
+pub fn defined(value: Decimal) -> Option<DecimalString> {
+    (value != Decimal::MAX && value != Decimal::MIN).then(|| value.into())
+}
+
 impl MetricWire {
     fn with_interval(value: Decimal, interval: impl TimeInterval) -> Self {
-        Self { value: value.into(), interval: Some(interval.name().to_string()) }
+        Self { value: defined(value), interval: Some(interval.name().to_string()) }
     }
     fn plain(value: Decimal) -> Self {
-        Self { value: value.into(), interval: None }
+        Self { value: defined(value), interval: None }
     }
 }
 
@@ -182,19 +195,99 @@ impl<I: TimeInterval> From<&TradingSummary<I>> for TradingSummaryWire {
     }
 }
 
+/// A closed position.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PositionWire {
+    pub instrument: String,
+    /// `"buy"` (long) or `"sell"` (short).
+    pub side: &'static str,
+    pub quantity: DecimalString,
+    pub price_entry: DecimalString,
+    pub price_exit: DecimalString,
+    pub fees: DecimalString,
+    pub pnl: DecimalString,
+    pub time_enter_ns: i64,
+    pub time_exit_ns: i64,
+}
+
+impl From<&ClosedPosition> for PositionWire {
+    fn from(p: &ClosedPosition) -> Self {
+        Self {
+            instrument: p.instrument.clone(),
+            side: match p.side {
+                Side::Buy => "buy",
+                Side::Sell => "sell",
+            },
+            quantity: p.quantity.into(),
+            price_entry: p.price_entry.into(),
+            price_exit: p.price_exit.into(),
+            fees: p.fees.into(),
+            pnl: p.pnl.into(),
+            time_enter_ns: to_ns(p.time_enter),
+            time_exit_ns: to_ns(p.time_exit),
+        }
+    }
+}
+
+/// The equity curve as two parallel arrays.
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+pub struct EquityWire {
+    pub time_ns: Vec<i64>,
+    pub value: Vec<f64>,
+}
+
+impl From<&EquityCurve> for EquityWire {
+    fn from(e: &EquityCurve) -> Self {
+        Self { time_ns: e.time_ns.clone(), value: e.value.clone() }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct BacktestSummaryWire {
     pub id: String,
     pub risk_free_return: DecimalString,
     pub trading_summary: TradingSummaryWire,
+    pub strategy: StrategyDescription,
+    /// `"next"` or `"signal"`.
+    pub fill: &'static str,
+    pub close_at_end: bool,
+    pub rejected_orders: u64,
+    pub positions: Vec<PositionWire>,
+    pub equity: EquityWire,
 }
 
+impl BacktestSummaryWire {
+    /// The summary of one of our runs.
+    pub fn from_run<I: TimeInterval>(dynamic: &ArgsDynamic, run: &RunOutput<I>) -> Self {
+        Self {
+            id: dynamic.id.to_string(),
+            risk_free_return: dynamic.risk_free_return.into(),
+            trading_summary: TradingSummaryWire::from(&run.trading_summary),
+            strategy: dynamic.strategy.describe(),
+            fill: dynamic.fill.key(),
+            close_at_end: dynamic.close_at_end,
+            rejected_orders: run.rejected_orders,
+            positions: run.positions.iter().map(PositionWire::from).collect(),
+            equity: EquityWire::from(&run.equity),
+        }
+    }
+}
+
+/// barter's own summary (which knows nothing of strategies, fills or positions): strategy
+/// `default`, fill `next`, `close_at_end` true, no rejected orders, no positions, no
+/// equity points. barter's `win_rate` is passed through as barter computed it.
 impl<I: TimeInterval> From<&BacktestSummary<I>> for BacktestSummaryWire {
     fn from(b: &BacktestSummary<I>) -> Self {
         Self {
             id: b.id.to_string(),
             risk_free_return: b.risk_free_return.into(),
             trading_summary: TradingSummaryWire::from(&b.trading_summary),
+            strategy: Strategy::default().describe(),
+            fill: Fill::default().key(),
+            close_at_end: true,
+            rejected_orders: 0,
+            positions: Vec::new(),
+            equity: EquityWire::default(),
         }
     }
 }

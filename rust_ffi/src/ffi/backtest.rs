@@ -1,16 +1,18 @@
-//! The backtest exports: constant arguments (new, counts, market data, free) and runs
-//! (one, many) returning summaries as JSON.
+//! The backtest exports: constant arguments (new, counts, market data, free), dynamic
+//! arguments (new, free) and runs (one, many on Rust threads) returning summaries as JSON.
 
 use super::config::BarterSystemConfig;
 use super::market_data::BarterMarketData;
+use super::strategy::BarterStrategy;
 use super::{
-    bytes_arg, ffi_call, free_handle, handle_ref, opt_str_arg, str_arg, write_bytes, write_handle, write_out,
-    BarterError, BarterStatus,
+    ffi_call, free_handle, handle_ref, opt_str_arg, str_arg, write_bytes, write_handle, write_out,
+    BarterError, BarterStatus, FfiError,
 };
 use crate::backtest::{
-    build_args_constant, build_args_dynamic, parse_balance_overrides, parse_dynamic_specs, run_many, run_one,
-    ArgsConstant, DynamicSpec, SummaryInterval,
+    build_args_constant, build_args_dynamic, parse_balance_overrides, run_many, run_one, ArgsConstant,
+    ArgsDynamic, SummaryInterval,
 };
+use crate::engine::Fill;
 use crate::market_data::MarketData;
 use std::ffi::c_char;
 use std::sync::Arc;
@@ -113,8 +115,73 @@ pub unsafe extern "C" fn barter_backtest_args_constant_free(handle: *mut BarterB
     free_handle(handle)
 }
 
-/// Runs one backtest with the default strategy and risk manager. `risk_free_return` is a
-/// decimal string. Writes the `BacktestSummary` as JSON; free it with `barter_bytes_free`.
+/// Where Market orders fill. Pass one of the enumerators; any other value is undefined
+/// behaviour.
+#[repr(C)]
+#[derive(Debug, Copy, Clone, PartialEq, Eq)]
+pub enum BarterFill {
+    /// At the next priced event of the order's instrument (next trade's price, next
+    /// candle's open, next L1 mid).
+    Next = 0,
+    /// At the price of the event that produced the order (trade price, candle close, L1 mid).
+    Signal = 1,
+}
+
+impl From<BarterFill> for Fill {
+    fn from(fill: BarterFill) -> Self {
+        match fill {
+            BarterFill::Next => Fill::Next,
+            BarterFill::Signal => Fill::Signal,
+        }
+    }
+}
+
+/// Opaque, immutable handle to the arguments of one backtest (`Send + Sync`).
+pub struct BarterBacktestArgsDynamic {
+    pub(crate) inner: ArgsDynamic,
+}
+
+/// Builds the arguments of one backtest. `id` is trimmed and must not be empty;
+/// `risk_free_return` is a decimal string; `strategy` NULL is barter's DefaultStrategy
+/// (never orders; the handle is not consumed: free it independently); `fill` says where
+/// Market orders fill; `close_at_end` closes open positions at the last price when the
+/// data ends.
+/// # Safety
+/// Every pointer argument must be NULL or valid as the C ABI contract in `ffi` states:
+/// handles live and made by this library, strings NUL-terminated, buffers readable for
+/// their length, out-parameters writable.
+#[no_mangle]
+pub unsafe extern "C" fn barter_backtest_args_dynamic_new(
+    id: *const c_char,
+    risk_free_return: *const c_char,
+    strategy: *const BarterStrategy,
+    fill: BarterFill,
+    close_at_end: bool,
+    out: *mut *mut BarterBacktestArgsDynamic,
+    err: *mut *mut BarterError,
+) -> BarterStatus {
+    ffi_call(err, || {
+        let id = str_arg(id, "id")?;
+        let risk_free_return = str_arg(risk_free_return, "risk_free_return")?;
+        // SAFETY: NULL or a live strategy handle, by contract.
+        let strategy = unsafe { strategy.as_ref() }.map(|s| s.inner.clone());
+        let inner = build_args_dynamic(id, risk_free_return, strategy, fill.into(), close_at_end)?;
+        write_handle(out, BarterBacktestArgsDynamic { inner }, "out")
+    })
+}
+
+/// Frees a dynamic-arguments handle; NULL is ignored.
+/// # Safety
+/// Every pointer argument must be NULL or valid as the C ABI contract in `ffi` states:
+/// handles live and made by this library, strings NUL-terminated, buffers readable for
+/// their length, out-parameters writable.
+#[no_mangle]
+pub unsafe extern "C" fn barter_backtest_args_dynamic_free(args: *mut BarterBacktestArgsDynamic) {
+    free_handle(args)
+}
+
+/// Runs one backtest on the calling thread. Writes the `BacktestSummary` as JSON; free it
+/// with `barter_bytes_free`.
 /// # Safety
 /// Every pointer argument must be NULL or valid as the C ABI contract in `ffi` states:
 /// handles live and made by this library, strings NUL-terminated, buffers readable for
@@ -122,28 +189,24 @@ pub unsafe extern "C" fn barter_backtest_args_constant_free(handle: *mut BarterB
 #[no_mangle]
 pub unsafe extern "C" fn barter_backtest_run(
     args: *const BarterBacktestArgsConstant,
-    id: *const c_char,
-    risk_free_return: *const c_char,
+    dynamic: *const BarterBacktestArgsDynamic,
     out_ptr: *mut *mut u8,
     out_len: *mut usize,
     err: *mut *mut BarterError,
 ) -> BarterStatus {
     ffi_call(err, || {
         let args = &handle_ref(args, "backtest args handle")?.inner;
-        let spec = DynamicSpec {
-            id: str_arg(id, "id")?.to_owned(),
-            risk_free_return: str_arg(risk_free_return, "risk_free_return")?.to_owned(),
-        };
-        let dynamic = build_args_dynamic(std::slice::from_ref(&spec))?.pop().expect("one spec in, one out");
+        let dynamic = &handle_ref(dynamic, "dynamic args handle")?.inner;
         let summary = run_one(args, dynamic)?;
         write_bytes(summary.to_json()?, out_ptr, out_len)
     })
 }
 
-/// Runs backtests concurrently, at most `max_concurrent` in flight (0: 64), summaries
-/// in input order. `dynamics_json` is a JSON array of
-/// `{"id": str, "risk_free_return": decimal string}`; ids must be unique. Writes the
-/// `MultiBacktestSummary` as JSON; free it with `barter_bytes_free`.
+/// Runs `count` backtests on up to `max_concurrent` Rust threads (0: the number of
+/// cores), sharing the constant arguments. `dynamics` is an array of `count` handles
+/// (NULL allowed when `count` is 0); ids must be unique. Writes the
+/// `MultiBacktestSummary` as JSON (`{"num_backtests", "duration_ns", "summaries"}`,
+/// summaries in input order); free it with `barter_bytes_free`.
 /// # Safety
 /// Every pointer argument must be NULL or valid as the C ABI contract in `ffi` states:
 /// handles live and made by this library, strings NUL-terminated, buffers readable for
@@ -151,8 +214,8 @@ pub unsafe extern "C" fn barter_backtest_run(
 #[no_mangle]
 pub unsafe extern "C" fn barter_backtest_run_many(
     args: *const BarterBacktestArgsConstant,
-    dynamics_json: *const u8,
-    dynamics_len: usize,
+    dynamics: *const *const BarterBacktestArgsDynamic,
+    count: usize,
     max_concurrent: usize,
     out_ptr: *mut *mut u8,
     out_len: *mut usize,
@@ -160,10 +223,19 @@ pub unsafe extern "C" fn barter_backtest_run_many(
 ) -> BarterStatus {
     ffi_call(err, || {
         let args = &handle_ref(args, "backtest args handle")?.inner;
-        let bytes = bytes_arg(dynamics_json, dynamics_len, "dynamics_json")?;
-        let specs = parse_dynamic_specs(bytes)?;
-        let dynamics = build_args_dynamic(&specs)?;
-        let summary = run_many(args, dynamics, max_concurrent)?;
+        let handles: &[*const BarterBacktestArgsDynamic] = if count == 0 {
+            &[]
+        } else if dynamics.is_null() {
+            return Err(FfiError::new(BarterStatus::NullPointer, "dynamics is NULL"));
+        } else {
+            // SAFETY: the caller guarantees `count` readable handle pointers.
+            unsafe { std::slice::from_raw_parts(dynamics, count) }
+        };
+        let mut list = Vec::with_capacity(handles.len());
+        for (index, handle) in handles.iter().enumerate() {
+            list.push(handle_ref(*handle, &format!("dynamics[{index}]"))?.inner.clone());
+        }
+        let summary = run_many(args, &list, max_concurrent)?;
         write_bytes(summary.to_json()?, out_ptr, out_len)
     })
 }

@@ -17,6 +17,7 @@ pub use crate::error::{panic_message, BarterStatus, FfiError, FfiResult};
 pub mod backtest;
 pub mod config;
 pub mod market_data;
+pub mod strategy;
 
 /// Error details for a failed call: a status and a UTF-8 message. Owned by Rust; free it
 /// with `barter_error_free`.

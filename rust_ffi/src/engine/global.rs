@@ -1,0 +1,40 @@
+//! [`GlobalData`]: which market item the engine processed last, so the strategy acts
+//! once per item, on that item's instrument, and not again after the account events of a
+//! fill or after a reconnect marker.
+
+use barter::engine::Processor;
+use barter_data::event::MarketEvent;
+use barter_execution::AccountEvent;
+use barter_instrument::instrument::InstrumentIndex;
+
+/// The last market item, if the last event was one.
+#[derive(Debug, Copy, Clone, PartialEq, Eq)]
+pub struct LastItem {
+    pub instrument: InstrumentIndex,
+    /// 0-based index among the market data items (reconnect markers excluded).
+    pub item: usize,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GlobalData {
+    pub last: Option<LastItem>,
+    /// Market items processed so far.
+    pub items: usize,
+}
+
+impl<Kind> Processor<&MarketEvent<InstrumentIndex, Kind>> for GlobalData {
+    type Audit = ();
+
+    fn process(&mut self, event: &MarketEvent<InstrumentIndex, Kind>) -> Self::Audit {
+        self.last = Some(LastItem { instrument: event.instrument, item: self.items });
+        self.items += 1;
+    }
+}
+
+impl Processor<&AccountEvent> for GlobalData {
+    type Audit = ();
+
+    fn process(&mut self, _: &AccountEvent) -> Self::Audit {
+        self.last = None;
+    }
+}
