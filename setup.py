@@ -47,7 +47,7 @@ class BuildWithCargo(build_ext):
 extension = Extension(
     "barter_cy._native",
     ["barter_cy/_native.pyx"],
-    include_dirs=[str(ROOT / "include")],
+    include_dirs=[str(ROOT / "barter_cy" / "include")],
     libraries=["pthread", "dl", "m"],
     # Keep the Rust symbols private to the extension: only PyInit__native is exported.
     extra_link_args=["-Wl,--gc-sections", "-Wl,--exclude-libs,ALL"],

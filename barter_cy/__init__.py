@@ -55,6 +55,13 @@ def example_path(name: str) -> str:
     return str(_resources.files("barter_cy") / "examples" / filename)
 
 
+def get_include() -> str:
+    """The directory holding ``barter_ffi.h``, the C header of the Rust library, for C
+    code and for Cython extensions that ``cimport`` barter_cy (the ``.pxd`` files are
+    found through ``sys.path`` like any package's)."""
+    return str(_resources.files("barter_cy") / "include")
+
+
 def native_version() -> str:
     """Version of the linked Rust library (rust_ffi)."""
     return _native_version()
@@ -84,6 +91,7 @@ __all__ = [
     "backtest",
     "strategy",
     "example_path",
+    "get_include",
     "native_version",
     "run_backtests",
 ]

@@ -390,8 +390,8 @@ def test_args_dynamic_risk_free_return_wrong_type(bad):
         BacktestArgsDynamic("r", bad)
 
 
-def test_args_dynamic_strategy_and_risk_not_supported():
-    with pytest.raises(NotImplementedError, match="custom strategies are not supported"):
+def test_args_dynamic_other_strategies_and_risk_not_supported():
+    with pytest.raises(TypeError, match="strategy must be a barter_cy.strategy strategy"):
         BacktestArgsDynamic("r", "0.05", strategy=object())
     with pytest.raises(NotImplementedError, match="custom risk managers are not supported"):
         BacktestArgsDynamic("r", "0.05", risk=object())
@@ -823,7 +823,7 @@ def test_run_backtests_max_concurrent(args, summary):
         assert multi.ids == [f"mc-{i}" for i in range(6)]
         assert [s.risk_free_return for s in multi] == [Decimal(f"0.0{i}") for i in range(6)]
         assert [_stable(s) for s in multi] == [_stable(s) for s in reference]
-    with pytest.raises(ValueError, match="max_concurrent must be at least 1, got 0"):
+    with pytest.raises(ValueError, match="max_concurrent must be between 1 and 4096, got 0"):
         run_backtests(args, dynamics, max_concurrent=0)
     with pytest.raises(TypeError, match="max_concurrent must be int, got float"):
         run_backtests(args, dynamics, max_concurrent=2.0)

@@ -70,12 +70,12 @@ def config(fees: str = "0") -> SystemConfig:
             "underlying": {"base": "btc", "quote": "usdt"}, "quote": "underlying_quote", "kind": "spot",
         }],
         "executions": [{
-            "mocked_exchange": "binance_spot", "latency_ms": 0, "fees_percent": fees,
+            "mocked_exchange": "binance_spot", "latency_ms": 0, "fees_percent": float(fees),
             "initial_state": {"exchange": "binance_spot", "balances": [
-                {"asset": "usdt", "balance": {"total": str(START_USDT), "free": str(START_USDT)},
+                {"asset": "usdt", "balance": {"total": int(START_USDT), "free": int(START_USDT)},
                  "time_exchange": "2023-01-01T00:00:00Z"},
-                {"asset": "btc", "balance": {"total": "0", "free": "0"}, "time_exchange": "2023-01-01T00:00:00Z"},
-            ]},
+                {"asset": "btc", "balance": {"total": 0, "free": 0}, "time_exchange": "2023-01-01T00:00:00Z"},
+            ], "instruments": []},
         }],
     })
 

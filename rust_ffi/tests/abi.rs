@@ -1,5 +1,5 @@
 //! Calls every exported function through an `extern "C"` block that mirrors
-//! `include/barter_ffi.h`, the way a C caller does: opaque handle pointers, `CString`
+//! `barter_cy/include/barter_ffi.h`, the way a C caller does: opaque handle pointers, `CString`
 //! arguments, out-parameters, `BarterError**` error objects freed with
 //! `barter_error_free`, and byte buffers freed with `barter_bytes_free`.
 //!

@@ -57,7 +57,7 @@ fn check(relative: &str, language: cbindgen::Language) {
 
 #[test]
 fn c_header_is_up_to_date() {
-    check("include/barter_ffi.h", cbindgen::Language::C);
+    check("barter_cy/include/barter_ffi.h", cbindgen::Language::C);
 }
 
 #[test]
