@@ -10,11 +10,6 @@
 #include <stdint.h>
 
 /*
- How many backtests `run_many` keeps in flight when the caller passes 0.
- */
-#define DEFAULT_MAX_CONCURRENT 64
-
-/*
  Outcome of every fallible exported function.
  */
 typedef enum {
@@ -49,6 +44,22 @@ typedef enum {
 } BarterStatus;
 
 /*
+ Where Market orders fill. Pass one of the enumerators; any other value is undefined
+ behaviour.
+ */
+typedef enum {
+  /*
+   At the next priced event of the order's instrument (next trade's price, next
+   candle's open, next L1 mid).
+   */
+  BARTER_FILL_NEXT = 0,
+  /*
+   At the price of the event that produced the order (trade price, candle close, L1 mid).
+   */
+  BARTER_FILL_SIGNAL = 1,
+} BarterFill;
+
+/*
  What one record is, for `barter_market_data_record_view`.
  */
 typedef enum {
@@ -66,6 +77,11 @@ typedef enum {
 typedef struct BarterBacktestArgsConstant BarterBacktestArgsConstant;
 
 /*
+ Opaque, immutable handle to the arguments of one backtest (`Send + Sync`).
+ */
+typedef struct BarterBacktestArgsDynamic BarterBacktestArgsDynamic;
+
+/*
  Error details for a failed call: a status and a UTF-8 message. Owned by Rust; free it
  with `barter_error_free`.
  */
@@ -75,6 +91,11 @@ typedef struct BarterError BarterError;
  Opaque handle to market data (`Arc` inside, `Send + Sync`).
  */
 typedef struct BarterMarketData BarterMarketData;
+
+/*
+ Opaque, immutable strategy handle (`Arc` inside, `Send + Sync`).
+ */
+typedef struct BarterStrategy BarterStrategy;
 
 /*
  Opaque SystemConfig handle.
@@ -264,33 +285,61 @@ BarterStatus barter_backtest_args_constant_market_data(const BarterBacktestArgsC
 void barter_backtest_args_constant_free(BarterBacktestArgsConstant *handle);
 
 /*
- Runs one backtest with the default strategy and risk manager. `risk_free_return` is a
- decimal string. Writes the `BacktestSummary` as JSON; free it with `barter_bytes_free`.
+ Builds the arguments of one backtest. `id` is trimmed and must not be empty;
+ `risk_free_return` is a decimal string; `strategy` NULL is barter's DefaultStrategy
+ (never orders; the handle is not consumed: free it independently); `fill` says where
+ Market orders fill; `close_at_end` closes open positions at the last price when the
+ data ends.
+ # Safety
+ Every pointer argument must be NULL or valid as the C ABI contract in `ffi` states:
+ handles live and made by this library, strings NUL-terminated, buffers readable for
+ their length, out-parameters writable.
+ */
+BarterStatus barter_backtest_args_dynamic_new(const char *id,
+                                              const char *risk_free_return,
+                                              const BarterStrategy *strategy,
+                                              BarterFill fill,
+                                              bool close_at_end,
+                                              BarterBacktestArgsDynamic **out,
+                                              BarterError **err);
+
+/*
+ Frees a dynamic-arguments handle; NULL is ignored.
+ # Safety
+ Every pointer argument must be NULL or valid as the C ABI contract in `ffi` states:
+ handles live and made by this library, strings NUL-terminated, buffers readable for
+ their length, out-parameters writable.
+ */
+void barter_backtest_args_dynamic_free(BarterBacktestArgsDynamic *args);
+
+/*
+ Runs one backtest on the calling thread. Writes the `BacktestSummary` as JSON; free it
+ with `barter_bytes_free`.
  # Safety
  Every pointer argument must be NULL or valid as the C ABI contract in `ffi` states:
  handles live and made by this library, strings NUL-terminated, buffers readable for
  their length, out-parameters writable.
  */
 BarterStatus barter_backtest_run(const BarterBacktestArgsConstant *args,
-                                 const char *id,
-                                 const char *risk_free_return,
+                                 const BarterBacktestArgsDynamic *dynamic,
                                  uint8_t **out_ptr,
                                  size_t *out_len,
                                  BarterError **err);
 
 /*
- Runs backtests concurrently, at most `max_concurrent` in flight (0: 64), summaries
- in input order. `dynamics_json` is a JSON array of
- `{"id": str, "risk_free_return": decimal string}`; ids must be unique. Writes the
- `MultiBacktestSummary` as JSON; free it with `barter_bytes_free`.
+ Runs `count` backtests on up to `max_concurrent` Rust threads (0: the number of
+ cores), sharing the constant arguments. `dynamics` is an array of `count` handles
+ (NULL allowed when `count` is 0); ids must be unique. Writes the
+ `MultiBacktestSummary` as JSON (`{"num_backtests", "duration_ns", "summaries"}`,
+ summaries in input order); free it with `barter_bytes_free`.
  # Safety
  Every pointer argument must be NULL or valid as the C ABI contract in `ffi` states:
  handles live and made by this library, strings NUL-terminated, buffers readable for
  their length, out-parameters writable.
  */
 BarterStatus barter_backtest_run_many(const BarterBacktestArgsConstant *args,
-                                      const uint8_t *dynamics_json,
-                                      size_t dynamics_len,
+                                      const BarterBacktestArgsDynamic *const *dynamics,
+                                      size_t count,
                                       size_t max_concurrent,
                                       uint8_t **out_ptr,
                                       size_t *out_len,
@@ -439,6 +488,64 @@ BarterStatus barter_market_data_events_json(const BarterMarketData *handle,
  their length, out-parameters writable.
  */
 void barter_market_data_free(BarterMarketData *handle);
+
+/*
+ A built-in strategy. `name`: `default`, `buy_and_hold`, `sma_cross`,
+ `bollinger_reversion` or `breakout`. `params_json` (NULL = `{}`): a JSON object,
+ decimals as strings, windows as JSON integers: `{"quantity": "0.01"}`,
+ `{"fast": 10, "slow": 30, "quantity": "0.01"}`, `{"window": 20, "k": "2", "quantity":
+ "1"}`, `{"window": 20, "quantity": "1"}`. An unknown name, an unknown or missing
+ parameter or a bad value is `INVALID_INPUT` naming it (fast >= slow, fast < 1,
+ window < 2, k <= 0, quantity <= 0).
+ # Safety
+ Every pointer argument must be NULL or valid as the C ABI contract in `ffi` states:
+ handles live and made by this library, strings NUL-terminated, buffers readable for
+ their length, out-parameters writable.
+ */
+BarterStatus barter_strategy_new(const char *name,
+                                 const char *params_json,
+                                 BarterStrategy **out,
+                                 BarterError **err);
+
+/*
+ `TargetPositions`: `targets[i]` is the target position (base units, long only) after
+ market data item `i` (reconnect markers excluded), for that item's instrument. NaN,
+ infinite or negative targets are `INVALID_INPUT` naming the index ("targets[i]: ...");
+ a length other than the market data's item count fails when the backtest runs.
+ `targets` may be NULL when `len` is 0. The values are copied.
+ # Safety
+ Every pointer argument must be NULL or valid as the C ABI contract in `ffi` states:
+ handles live and made by this library, strings NUL-terminated, buffers readable for
+ their length, out-parameters writable.
+ */
+BarterStatus barter_strategy_target_positions(const double *targets,
+                                              size_t len,
+                                              BarterStrategy **out,
+                                              BarterError **err);
+
+/*
+ The strategy as JSON, `{"name": ..., "params": {...}}`, exactly as in the summary
+ (`target_positions` params: `{"len": N}`; `default`: `{}`). Free the buffer with
+ `barter_bytes_free`.
+ # Safety
+ Every pointer argument must be NULL or valid as the C ABI contract in `ffi` states:
+ handles live and made by this library, strings NUL-terminated, buffers readable for
+ their length, out-parameters writable.
+ */
+BarterStatus barter_strategy_describe(const BarterStrategy *strategy,
+                                      uint8_t **out_ptr,
+                                      size_t *out_len,
+                                      BarterError **err);
+
+/*
+ Frees a strategy handle; NULL is ignored. Backtest arguments made with it keep their
+ own reference.
+ # Safety
+ Every pointer argument must be NULL or valid as the C ABI contract in `ffi` states:
+ handles live and made by this library, strings NUL-terminated, buffers readable for
+ their length, out-parameters writable.
+ */
+void barter_strategy_free(BarterStrategy *strategy);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -61,6 +61,8 @@ use smol_str::format_smolstr;
 use tokio::sync::mpsc::UnboundedReceiver;
 
 /// Equity points sampled at evenly spaced items (fills are sampled on top).
+///
+/// cbindgen:ignore
 pub const EQUITY_GRID_POINTS: usize = 2000;
 
 /// Everything one run needs. Borrowed: many runs can share one copy of the market data.
