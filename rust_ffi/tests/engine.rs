@@ -832,3 +832,120 @@ fn identical_summaries_over_runs_and_thread_counts() {
     let e = run_many(&args, &duplicate, 2).unwrap_err();
     assert_eq!(e.message, "duplicate backtest ids: v0");
 }
+
+// ---------------------------------------------------------------------------------------
+// Inputs the engine refuses or cannot fill
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn market_data_and_executions_barter_would_panic_on_are_refused() {
+    let items = vec![trade(0, 0, 10_000)];
+    let text = json_lines(&items, &[]).replace("\"exchange\":\"binance_spot\"", "\"exchange\":\"okx\"");
+    let md = barter_ffi::market_data::parse(text.as_bytes(), "t", false).unwrap();
+    let e = build_args_constant(&config("0", "1"), &md, SummaryInterval::Daily, &[]).unwrap_err();
+    assert_eq!(
+        e.message,
+        "market data item 0 (record 0): exchange okx but instrument 0 (binancespot-btc_usdt) is on binance_spot"
+    );
+    let text = format!("{}{{\"Reconnecting\":\"okx\"}}\n", json_lines(&items, &[]));
+    let md = barter_ffi::market_data::parse(text.as_bytes(), "t", false).unwrap();
+    let e = build_args_constant(&config("0", "1"), &md, SummaryInterval::Daily, &[]).unwrap_err();
+    assert_eq!(
+        e.message,
+        "market data record 1: reconnect marker for okx, which has no instruments in the config"
+    );
+    let md = barter_ffi::market_data::parse(json_lines(&items, &[]).as_bytes(), "t", false).unwrap();
+    for fees in ["-0.001", "1.5"] {
+        let e = build_args_constant(&config(fees, "1"), &md, SummaryInterval::Daily, &[]).unwrap_err();
+        assert!(
+            e.message.starts_with("executions[0].fees_percent: must be a fraction between 0 and 1"),
+            "{}",
+            e.message
+        );
+    }
+    build_args_constant(&config("1", "1"), &md, SummaryInterval::Daily, &[]).unwrap();
+}
+
+#[test]
+fn orders_without_an_execution_or_a_positive_value_are_rejected() {
+    // No execution for binance_spot: every order is rejected, nothing moves.
+    let items: Vec<Item> = (0..4).map(|k| trade(0, k, 10_000)).collect();
+    let md = barter_ffi::market_data::parse(json_lines(&items, &[]).as_bytes(), "t", false).unwrap();
+    let mut v: Value = serde_json::from_slice(&std::fs::read(system_config_path()).unwrap()).unwrap();
+    v["executions"] = json!([]);
+    let cfg = barter_ffi::config::parse(&serde_json::to_vec(&v).unwrap(), "t").unwrap();
+    let args = build_args_constant(&cfg, &md, SummaryInterval::Daily, &[]).unwrap();
+    let summary = run(&args, &dynamic(strategy("buy_and_hold", r#"{"quantity": "1"}"#), Fill::Signal, true));
+    assert_eq!(summary["rejected_orders"], json!(1));
+    assert_eq!(summary["positions"], json!([]));
+
+    // A price of 0, and a quantity whose value rounds to 0.
+    let items = vec![trade(0, 0, 0), trade(0, 1, 0), trade(0, 2, 100)];
+    let args = args_for(&items, "0", "1000");
+    let summary = run(&args, &dynamic(strategy("buy_and_hold", r#"{"quantity": "1"}"#), Fill::Signal, true));
+    assert_eq!(summary["rejected_orders"], json!(1));
+    let items = vec![trade(0, 0, 1), trade(0, 1, 2)];
+    let args = args_for(&items, "0", "1000");
+    let tiny = strategy("buy_and_hold", r#"{"quantity": "0.0000000000000000000000000001"}"#);
+    let summary = run(&args, &dynamic(tiny, Fill::Signal, true));
+    assert_eq!(summary["rejected_orders"], json!(1));
+    assert_eq!(summary["positions"], json!([]));
+}
+
+#[test]
+fn adversarial_prices_and_quantities_never_panic() {
+    let mut v: Value = serde_json::from_slice(&std::fs::read(system_config_path()).unwrap()).unwrap();
+    v["executions"][0]["fees_percent"] = json!("0.001");
+    let max = "79228162514264337593543950335";
+    v["executions"][0]["initial_state"]["balances"][0]["balance"] = json!({"total": max, "free": max});
+    let cfg = barter_ffi::config::parse(&serde_json::to_vec(&v).unwrap(), "t").unwrap();
+    let price_sets: Vec<Vec<f64>> = vec![
+        vec![1e-20, 1e15, 1e-20, 1e15, 3.0, 1e-300, 1e300, 5e-324, 1.7e308, 2.0, 1.0, 0.5],
+        vec![-5.0, -1.0, 0.0, 2.0, -3.0, 7.0, 1.0, 2.0, 3.0, 4.0],
+        (0..200).map(|i| if i % 3 == 0 { 1e-25 } else { 1e25 }).collect(),
+        (0..200).map(|i| (i as f64).sin() * 1e10 + 1e10 + 1e-9).collect(),
+    ];
+    let mut strategies: Vec<Strategy> = vec![
+        strategy("sma_cross", &format!(r#"{{"fast": 1, "slow": 2, "quantity": "{max}"}}"#)),
+        strategy("sma_cross", r#"{"fast": 2, "slow": 3, "quantity": "0.0000000000000000000000000001"}"#),
+        strategy(
+            "bollinger_reversion",
+            r#"{"window": 2, "k": "0.0000000000000000000000000001", "quantity": "1"}"#,
+        ),
+        strategy("bollinger_reversion", &format!(r#"{{"window": 3, "k": "{max}", "quantity": "1000000"}}"#)),
+        strategy("breakout", r#"{"window": 2, "quantity": "123456789.123456789"}"#),
+        strategy("buy_and_hold", r#"{"quantity": "1000000000000"}"#),
+    ];
+    for prices in &price_sets {
+        let mut text = String::new();
+        for (i, p) in prices.iter().enumerate() {
+            let t = time_text(T0_NS + i as i64 * 1_000_000);
+            let event = json!({"Item": {"time_exchange": t, "time_received": t, "exchange": "binance_spot",
+                "instrument": 0, "kind": {"Trade": {"id": "1", "price": p, "amount": 1.0, "side": "Buy"}}}});
+            text += &serde_json::to_string(&event).unwrap();
+            text.push('\n');
+        }
+        let md = barter_ffi::market_data::parse(text.as_bytes(), "t", false).unwrap();
+        let args = build_args_constant(&cfg, &md, SummaryInterval::Annual365, &[]).unwrap();
+        let targets: Vec<f64> = (0..prices.len()).map(|i| if i % 2 == 0 { 1e15 } else { 1e-12 }).collect();
+        strategies.push(Strategy::target_positions(&targets).unwrap());
+        for s in &strategies {
+            for fill in [Fill::Next, Fill::Signal] {
+                let d = dynamic(s.clone(), fill, true);
+                match std::panic::catch_unwind(|| run_one(&args, &d).map(|w| w.to_json().unwrap())) {
+                    Ok(Ok(_)) => {}
+                    Ok(Err(e)) => {
+                        assert_eq!(e.status, barter_ffi::error::BarterStatus::InvalidInput, "{}", e.message);
+                        assert!(e.message.contains("cannot use price"), "{}", e.message);
+                    }
+                    Err(p) => panic!(
+                        "{:?} {fill:?}: {}",
+                        s.describe(),
+                        barter_ffi::error::panic_message(p.as_ref())
+                    ),
+                }
+            }
+        }
+        strategies.pop();
+    }
+}

@@ -379,10 +379,16 @@ impl<'a> Driver<'a> {
                 ApiError::OrderRejected("no execution is configured for the exchange".into()),
             );
         };
-        let Some(price) = price else {
-            return self.reject(&order, ApiError::OrderRejected("no price to fill at".into()));
+        let Some(price) = price.filter(|p| *p > Decimal::ZERO) else {
+            return self.reject(&order, ApiError::OrderRejected("no positive price to fill at".into()));
         };
         let quantity = order.state.quantity;
+        // barter divides PnL by the traded value (pnl_return): a value that rounds to 0 in
+        // 28 decimal places cannot be booked.
+        if quantity.checked_mul(price).is_none_or(|value| value <= Decimal::ZERO) {
+            return self
+                .reject(&order, ApiError::OrderRejected(format!("value of {quantity} at {price} is 0")));
+        }
         let side = order.state.side;
         let quote_balance = self.balance(quote);
         let base_balance = self.balance(base);
