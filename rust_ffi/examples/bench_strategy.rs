@@ -1,6 +1,7 @@
 //! Throughput of the deterministic driver with a trading strategy: one seeded random walk
 //! of N trades (built in memory, no JSON), then
-//! 1. one `SmaCross(10, 30, 0.01)` backtest: best of `--repeat` runs, events/s;
+//! 1. one `SmaCross(10, 30, 0.01)` backtest and one DefaultStrategy backtest: best of
+//!    `--repeat` runs each, events/s on one thread;
 //! 2. a 10×10 `SmaCross` grid (fast 5..50 step 5, slow 60..240 step 20) through
 //!    `barter_ffi::backtest::run_many` with each `--threads` value (max_concurrent).
 //!
@@ -118,23 +119,28 @@ fn main() {
     let generate_s = started.elapsed().as_secs_f64();
     let args = build_args_constant(&config, &market_data, SummaryInterval::Daily, &[]).unwrap();
 
-    let single = build_args_dynamic(
-        "sma-10-30",
-        "0.05",
-        Some(if std::env::var_os("BENCH_DEFAULT").is_some() { Strategy::default() } else { sma(10, 30) }),
-        Fill::Next,
-        true,
-    )
-    .unwrap();
-    let mut samples = Vec::new();
-    let mut positions = 0;
-    for _ in 0..options.repeat {
-        let started = Instant::now();
-        let summary = run_one(&args, &single).unwrap();
-        samples.push(started.elapsed().as_secs_f64());
-        positions = summary.positions.len();
+    let mut singles = Vec::new();
+    for (label, strategy) in
+        [("sma_cross(10, 30, 0.01), fill next", sma(10, 30)), ("default (never orders)", Strategy::default())]
+    {
+        let dynamic = build_args_dynamic("single", "0.05", Some(strategy), Fill::Next, true).unwrap();
+        let mut samples = Vec::new();
+        let mut positions = 0;
+        for _ in 0..options.repeat {
+            let started = Instant::now();
+            let summary = run_one(&args, &dynamic).unwrap();
+            samples.push(started.elapsed().as_secs_f64());
+            positions = summary.positions.len();
+        }
+        let best = samples.iter().copied().fold(f64::INFINITY, f64::min);
+        singles.push(serde_json::json!({
+            "strategy": label,
+            "samples_s": samples,
+            "best_s": best,
+            "events_per_s": options.events as f64 / best,
+            "closed_positions": positions,
+        }));
     }
-    let best = samples.iter().copied().fold(f64::INFINITY, f64::min);
 
     let mut grid = Vec::new();
     if options.grid {
@@ -156,11 +162,7 @@ fn main() {
             let started = Instant::now();
             let multi = run_many(&args, &dynamics, *threads).unwrap();
             let seconds = started.elapsed().as_secs_f64();
-            let mut summaries = multi.summaries.clone();
-            for s in &mut summaries {
-                s.id.clear();
-            }
-            let json = serde_json::to_vec(&summaries).unwrap();
+            let json = serde_json::to_vec(&multi.summaries).unwrap();
             let identical = reference.get_or_insert_with(|| json.clone()) == &json;
             grid.push(serde_json::json!({
                 "threads": threads,
@@ -175,13 +177,7 @@ fn main() {
     let report = serde_json::json!({
         "events": options.events,
         "generate_s": generate_s,
-        "single": {
-            "strategy": "sma_cross(10, 30, 0.01), fill next",
-            "samples_s": samples,
-            "best_s": best,
-            "events_per_s": options.events as f64 / best,
-            "closed_positions": positions,
-        },
+        "single": singles,
         "grid": grid,
         "cores": std::thread::available_parallelism().map_or(1, |n| n.get()),
     });
