@@ -13,7 +13,8 @@
 //!     [--threads 1,2] [--seed 7] [--skip-grid]
 //! ```
 //!
-//! Prints one JSON object on stdout.
+//! Prints one JSON object on stdout (grid runs with the process CPU time and the load
+//! average: on a shared machine, wall time alone does not show the scaling).
 
 use barter_data::event::{DataKind, MarketEvent};
 use barter_data::streams::reconnect::Event as ReconnectEvent;
@@ -25,6 +26,10 @@ use barter_ffi::strategy::Strategy;
 use barter_instrument::{exchange::ExchangeId, instrument::InstrumentIndex, Side};
 use std::sync::Arc;
 use std::time::Instant;
+
+#[path = "bench_common/mod.rs"]
+mod bench_common;
+use bench_common::{cpu_time_s, trim_heap};
 
 struct Options {
     events: usize,
@@ -159,15 +164,20 @@ fn main() {
             .collect();
         let mut reference: Option<Vec<u8>> = None;
         for threads in &options.threads {
+            trim_heap();
+            let cpu_started = cpu_time_s(false);
             let started = Instant::now();
             let multi = run_many(&args, &dynamics, *threads).unwrap();
             let seconds = started.elapsed().as_secs_f64();
+            let cpu_s = cpu_time_s(false) - cpu_started;
             let json = serde_json::to_vec(&multi.summaries).unwrap();
             let identical = reference.get_or_insert_with(|| json.clone()) == &json;
             grid.push(serde_json::json!({
                 "threads": threads,
                 "variants": dynamics.len(),
                 "seconds": seconds,
+                "cpu_s": cpu_s,
+                "load_average": std::fs::read_to_string("/proc/loadavg").unwrap_or_default().trim().to_owned(),
                 "events_per_s": (dynamics.len() * options.events) as f64 / seconds,
                 "same_summaries_as_first": identical,
             }));
