@@ -386,3 +386,13 @@ fn dynamic_arguments_errors() {
         assert!(out.is_null());
     }
 }
+
+#[test]
+fn handles_are_send_and_sync() {
+    fn check<T: Send + Sync>() {}
+    check::<BarterStrategy>();
+    check::<BarterBacktestArgsDynamic>();
+    check::<BarterBacktestArgsConstant>();
+    check::<BarterMarketData>();
+    check::<BarterSystemConfig>();
+}
