@@ -949,3 +949,50 @@ fn adversarial_prices_and_quantities_never_panic() {
         strategies.pop();
     }
 }
+
+#[test]
+fn l1_mids_price_and_fill_but_do_not_feed_indicators() {
+    // Trades and L1 books interleaved on btc: the L1 volume-weighted mid is the last
+    // price and fills `fill="next"` orders; a book without an ask carries no price; an L2
+    // book carries none either.
+    let t = |ms: i64| time_text(T0_NS + ms * 1_000_000);
+    let level = |price: &str, amount: &str| json!({"price": price, "amount": amount});
+    let kinds = [
+        json!({"Trade": {"id": "1", "price": 100.0, "amount": 1.0, "side": "Buy"}}),
+        json!({"OrderBookL1": {"last_update_time": t(1), "best_bid": level("101", "1"), "best_ask": level("102", "3")}}),
+        json!({"OrderBookL1": {"last_update_time": t(2), "best_bid": level("103", "1"), "best_ask": null}}),
+        json!({"OrderBook": {"Snapshot": {"sequence": 1, "time_engine": null,
+            "bids": {"levels": [level("90", "1")]}, "asks": {"levels": [level("91", "1")]}}}}),
+        json!({"Trade": {"id": "2", "price": 105.0, "amount": 1.0, "side": "Buy"}}),
+        json!({"OrderBookL1": {"last_update_time": t(5), "best_bid": level("106", "2"), "best_ask": level("108", "2")}}),
+    ];
+    let text: String = kinds
+        .iter()
+        .enumerate()
+        .map(|(i, kind)| {
+            let event = json!({"Item": {"time_exchange": t(i as i64), "time_received": t(i as i64),
+                "exchange": "binance_spot", "instrument": 0, "kind": kind}});
+            serde_json::to_string(&event).unwrap() + "\n"
+        })
+        .collect();
+    let md = barter_ffi::market_data::parse(text.as_bytes(), "t", false).unwrap();
+    let args = build_args_constant(&config("0", "100000"), &md, SummaryInterval::Daily, &[]).unwrap();
+    // Buy 1 after the first trade, sell after the second trade.
+    let targets = [1.0, 1.0, 1.0, 1.0, 0.0, 0.0];
+    let s = Strategy::target_positions(&targets).unwrap();
+    let next = run(&args, &dynamic(s.clone(), Fill::Next, true));
+    let p = &next["positions"][0];
+    // vw mid of (101 × 1, 102 × 3) = (101·3 + 102·1) / 4 = 101.25; then (106·2 + 108·2)/4 = 107.
+    assert_eq!((d(&p["price_entry"]), d(&p["price_exit"])), (dec("101.25"), dec("107")));
+    assert_eq!(
+        (p["time_enter_ns"].as_i64(), p["time_exit_ns"].as_i64()),
+        (Some(T0_NS + 1_000_000), Some(T0_NS + 5_000_000))
+    );
+    let signal = run(&args, &dynamic(s, Fill::Signal, true));
+    let p = &signal["positions"][0];
+    assert_eq!((d(&p["price_entry"]), d(&p["price_exit"])), (dec("100"), dec("105")));
+    // BuyAndHold enters at the first *indicator* price (the trade), closes at the last mid.
+    let summary = run(&args, &dynamic(strategy("buy_and_hold", r#"{"quantity": "1"}"#), Fill::Signal, true));
+    let p = &summary["positions"][0];
+    assert_eq!((d(&p["price_entry"]), d(&p["price_exit"])), (dec("100"), dec("107")));
+}
