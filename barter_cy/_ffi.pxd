@@ -10,12 +10,6 @@ cdef extern from *:
 
 cdef extern from "barter_ffi.h" nogil:
 
-  # Equity points sampled at evenly spaced items (fills are sampled on top).
-  const size_t EQUITY_GRID_POINTS # = 2000
-
-  # Largest window any strategy accepts (keeps the exact sums of [`super::exact`] roomy).
-  const uint64_t MAX_WINDOW # = 10000000
-
   # Outcome of every fallible exported function.
   ctypedef enum BarterStatus:
     # Success; out-parameters are written.

@@ -10,16 +10,6 @@
 #include <stdint.h>
 
 /*
- Equity points sampled at evenly spaced items (fills are sampled on top).
- */
-#define EQUITY_GRID_POINTS 2000
-
-/*
- Largest window any strategy accepts (keeps the exact sums of [`super::exact`] roomy).
- */
-#define MAX_WINDOW 10000000
-
-/*
  Outcome of every fallible exported function.
  */
 typedef enum {

@@ -1,17 +1,9 @@
 //! Native baseline for `bench/bench_backtest.py`: builds the backtest inputs exactly as
 //! the C ABI does (`barter_ffi::config::parse`, `barter_ffi::market_data::load_file`,
-//! `barter_ffi::backtest::build_args_constant` / `build_args_dynamic`), then times
-//! barter's own `barter::backtest::backtest` / `run_backtests` on a tokio multi-thread
-//! runtime with a chosen number of worker threads. No JSON crosses any boundary here:
-//! the timed call returns barter's summary structs.
-//!
-//! Batches run either through barter's `run_backtests` (`--max-concurrent 0`, the
-//! default: every variant starts at once) or, with `--max-concurrent K`, with at most K
-//! in flight: barter's `backtest` per variant through `futures::stream::iter(..)
-//! .buffered(K)`, summaries in input order, then `MultiBacktestSummary::new(elapsed,
-//! summaries)`. That is the scheme of `barter_ffi::backtest::run_many` (what the Python
-//! `run_backtests(..., max_concurrent=K)` runs), written here against barter directly
-//! so that it stays a native baseline without the summary JSON.
+//! `barter_ffi::backtest::build_args_constant` / `build_args_dynamic`), then times the
+//! same domain functions the C ABI runs: `barter_ffi::backtest::run_one` (one backtest
+//! on this thread) or `run_many` (a batch on Rust threads), with barter's
+//! DefaultStrategy. Only the summary JSON serialisation is left out.
 //!
 //! Build and run:
 //!
@@ -22,21 +14,19 @@
 //!     [--max-concurrent K]
 //! ```
 //!
-//! `--variants 0` (the default) times one `backtest()` per repeat; `--variants N` times
-//! one `run_backtests()` of N variants (ids `bt-0`..`bt-{N-1}`, risk-free return 0.05)
-//! per repeat, after `--warmup` untimed calls of the same kind (default 1; batches of at
-//! most `--warmup-variants`, default 100, run the same bounded or unbounded way).
-//! `--workers` defaults to the number of CPUs
-//! (tokio's default, which is what the Python bindings' runtime uses). Prints one JSON
-//! object on stdout: timings, process CPU times, barter's own batch durations, peak RSS.
+//! `--variants 0` (the default) times one backtest per repeat; `--variants N` times one
+//! batch of N variants (ids `bt-0`..`bt-{N-1}`, risk-free return 0.05) per repeat, after
+//! `--warmup` untimed calls of the same kind (batches of at most `--warmup-variants`).
+//! Batches run on `--max-concurrent K` threads (0, the default: the number of cores),
+//! capped by `--workers T` when given. Prints one JSON object on stdout: timings, process
+//! CPU times, the batch durations `run_many` measured, peak RSS.
 
-use barter::backtest::summary::MultiBacktestSummary;
-use barter::error::BarterError;
 use barter_ffi::backtest::{
-    build_args_constant, build_args_dynamic, ArgsConstant, ArgsDynamic, DynamicSpec, SummaryInterval,
+    build_args_constant, build_args_dynamic, run_many, run_one, thread_count, ArgsConstant, ArgsDynamic,
+    SummaryInterval,
 };
-use futures::{StreamExt, TryStreamExt};
-use std::sync::Arc;
+use barter_ffi::engine::Fill;
+use barter_ffi::summary::MultiBacktestSummaryWire;
 use std::time::Instant;
 
 #[path = "bench_common/mod.rs"]
@@ -51,7 +41,7 @@ struct Options {
     warmup: usize,
     warmup_variants: usize,
     workers: Option<usize>,
-    /// 0: barter's `run_backtests` (unbounded); K > 0: at most K backtests in flight.
+    /// Threads of a batch (0: the number of cores).
     max_concurrent: usize,
 }
 
@@ -125,45 +115,32 @@ fn peak_rss_bytes() -> u64 {
         .map_or(0, |kb| kb * 1024)
 }
 
-/// The dynamic arguments of one batch, built the way `barter_backtest_run_many` does.
+/// The dynamic arguments of one batch (default strategy), as `barter_backtest_args_dynamic_new` builds them.
 fn dynamics(count: usize, prefix: &str) -> Vec<ArgsDynamic> {
-    let specs: Vec<DynamicSpec> = (0..count)
-        .map(|i| DynamicSpec { id: format!("{prefix}{i}"), risk_free_return: "0.05".to_owned() })
-        .collect();
-    build_args_dynamic(&specs).unwrap_or_else(|e| fail("args_dynamic", &e.message))
+    (0..count)
+        .map(|i| {
+            build_args_dynamic(&format!("{prefix}{i}"), "0.05", None, Fill::Next, true)
+                .unwrap_or_else(|e| fail("args_dynamic", &e.message))
+        })
+        .collect()
 }
 
-/// One batch of backtests: barter's own `run_backtests` when `max_concurrent` is 0
-/// (every variant started at once), otherwise barter's `backtest` for each variant with
-/// at most `max_concurrent` in flight, summaries in input order, combined into barter's
-/// `MultiBacktestSummary` the way `run_backtests` does (elapsed time of the batch).
-async fn run_batch(
-    args: &Arc<ArgsConstant>,
-    batch: Vec<ArgsDynamic>,
-    max_concurrent: usize,
-) -> Result<MultiBacktestSummary<SummaryInterval>, BarterError> {
-    if max_concurrent == 0 {
-        return barter::backtest::run_backtests(Arc::clone(args), batch).await;
-    }
-    let started = Instant::now();
-    let summaries: Vec<_> = futures::stream::iter(batch)
-        .map(|dynamic| barter::backtest::backtest(Arc::clone(args), dynamic))
-        .buffered(max_concurrent)
-        .try_collect()
-        .await?;
-    Ok(MultiBacktestSummary::new(started.elapsed(), summaries))
+fn run_batch(args: &ArgsConstant, batch: &[ArgsDynamic], threads: usize) -> MultiBacktestSummaryWire {
+    run_many(args, batch, threads).unwrap_or_else(|e| fail("run_many", &e.message))
 }
 
 fn main() {
     let options = parse_options();
 
-    let mut builder = tokio::runtime::Builder::new_multi_thread();
-    builder.enable_all();
+    let mut threads = if options.max_concurrent == 0 {
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    } else {
+        options.max_concurrent
+    };
     if let Some(workers) = options.workers {
-        builder.worker_threads(workers);
+        threads = threads.min(workers);
     }
-    let runtime = builder.build().unwrap_or_else(|e| fail("tokio runtime", &e.to_string()));
-    let workers = runtime.metrics().num_workers();
+    let workers = thread_count(threads, usize::MAX);
 
     let start = Instant::now();
     let config_bytes =
@@ -178,26 +155,20 @@ fn main() {
     let load_s = start.elapsed().as_secs_f64();
 
     let start = Instant::now();
-    let args = Arc::new(
-        build_args_constant(&config, &market_data, SummaryInterval::Daily, &[])
-            .unwrap_or_else(|e| fail("args_constant", &e.message)),
-    );
+    let args = build_args_constant(&config, &market_data, SummaryInterval::Daily, &[])
+        .unwrap_or_else(|e| fail("args_constant", &e.message));
     let args_s = start.elapsed().as_secs_f64();
 
     // Untimed warm-up calls of the same kind (batches capped at --warmup-variants):
-    // they start the runtime's threads and grow the allocator's arenas, which would
-    // otherwise be charged to the first timed call of this fresh process.
+    // they grow the allocator's arenas, which would otherwise be charged to the first
+    // timed call of this fresh process.
     for round in 0..options.warmup {
         if options.variants == 0 {
             let dynamic = dynamics(1, &format!("warmup-{round}-")).pop().expect("one");
-            runtime
-                .block_on(barter::backtest::backtest(Arc::clone(&args), dynamic))
-                .unwrap_or_else(|e| fail("warm-up backtest", &e.to_string()));
+            run_one(&args, &dynamic).unwrap_or_else(|e| fail("warm-up backtest", &e.message));
         } else {
             let batch = dynamics(options.variants.min(options.warmup_variants), &format!("warmup-{round}-"));
-            runtime
-                .block_on(run_batch(&args, batch, options.max_concurrent))
-                .unwrap_or_else(|e| fail("warm-up run_backtests", &e.to_string()));
+            run_batch(&args, &batch, workers);
         }
     }
 
@@ -212,26 +183,22 @@ fn main() {
             let dynamic = dynamics(1, "bt-").pop().expect("one");
             let cpu_start = cpu_time_s(false);
             let start = Instant::now();
-            let summary = runtime
-                .block_on(barter::backtest::backtest(Arc::clone(&args), dynamic))
-                .unwrap_or_else(|e| fail("backtest", &e.to_string()));
+            let summary = run_one(&args, &dynamic).unwrap_or_else(|e| fail("backtest", &e.message));
             samples.push(start.elapsed().as_secs_f64());
             cpu_samples.push(cpu_time_s(false) - cpu_start);
             summaries = 1;
-            instruments = summary.trading_summary.instruments.len();
+            instruments = summary.trading_summary.instruments.0.len();
             drop(summary);
         } else {
             let batch = dynamics(options.variants, "bt-");
             let cpu_start = cpu_time_s(false);
             let start = Instant::now();
-            let summary = runtime
-                .block_on(run_batch(&args, batch, options.max_concurrent))
-                .unwrap_or_else(|e| fail("run_backtests", &e.to_string()));
+            let summary = run_batch(&args, &batch, workers);
             samples.push(start.elapsed().as_secs_f64());
             cpu_samples.push(cpu_time_s(false) - cpu_start);
-            barter_durations.push(summary.duration.as_secs_f64());
+            barter_durations.push(summary.duration_ns as f64 / 1e9);
             summaries = summary.summaries.len();
-            instruments = summary.summaries.first().map_or(0, |s| s.trading_summary.instruments.len());
+            instruments = summary.summaries.first().map_or(0, |s| s.trading_summary.instruments.0.len());
             drop(summary);
         }
     }
@@ -241,7 +208,7 @@ fn main() {
         "variants": options.variants,
         "workers": workers,
         "max_concurrent": options.max_concurrent,
-        "in_flight": if options.max_concurrent == 0 { options.variants } else { options.variants.min(options.max_concurrent) },
+        "in_flight": options.variants.min(workers),
         "repeat": options.repeat,
         "warmup": options.warmup,
         "warmup_variants": options.warmup_variants,

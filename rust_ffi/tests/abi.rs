@@ -5,16 +5,20 @@
 //!
 //! Covers success and error statuses and messages, NULL handles / out-parameters /
 //! error out-parameters, the info structs, the events JSON rows, handle lifetimes,
-//! panics caught at the boundary, system configs, constant backtest arguments and
-//! single / concurrent backtests (the output JSON parsed and checked field by field).
+//! panics caught at the boundary, system configs, constant and dynamic backtest
+//! arguments and single / concurrent backtests with barter's DefaultStrategy (the output
+//! JSON parsed and checked field by field). Strategies through the ABI: `strategy_abi.rs`.
 
 mod common;
 
-use barter_ffi::ffi::backtest::BarterBacktestArgsConstantInfo;
+use barter_ffi::ffi::backtest::{BarterBacktestArgsConstantInfo, BarterFill};
 use barter_ffi::ffi::config::BarterSystemConfigInfo;
 use barter_ffi::ffi::market_data::BarterMarketDataInfo;
 use barter_ffi::ffi::BarterStatus;
-use common::{backtest_config_path, examples, market_data_path, system_config_path, Ordered, FIRST_EVENT_NS};
+use common::{
+    backtest_config_path, examples, market_data_path, system_config_path, Ordered, FIRST_EVENT_NS,
+    LAST_EVENT_NS,
+};
 use serde_json::{json, Value};
 use std::ffi::{c_char, CStr, CString};
 use std::ptr::{null, null_mut, NonNull};
@@ -39,6 +43,14 @@ pub struct SystemConfig {
 pub struct ArgsConstant {
     _opaque: [u8; 0],
 }
+#[repr(C)]
+pub struct Dynamic {
+    _opaque: [u8; 0],
+}
+#[repr(C)]
+pub struct Strategy {
+    _opaque: [u8; 0],
+}
 
 extern "C" {
     fn barter_backtest_args_constant_new(
@@ -60,18 +72,28 @@ extern "C" {
         err: *mut *mut Error,
     ) -> BarterStatus;
     fn barter_backtest_args_constant_free(handle: *mut ArgsConstant);
-    fn barter_backtest_run(
-        args: *const ArgsConstant,
+    fn barter_backtest_args_dynamic_new(
         id: *const c_char,
         risk_free_return: *const c_char,
+        strategy: *const Strategy,
+        fill: BarterFill,
+        close_at_end: bool,
+        out: *mut *mut Dynamic,
+        err: *mut *mut Error,
+    ) -> BarterStatus;
+    fn barter_backtest_args_dynamic_free(args: *mut Dynamic);
+    fn barter_strategy_free(strategy: *mut Strategy);
+    fn barter_backtest_run(
+        args: *const ArgsConstant,
+        dynamic: *const Dynamic,
         out_ptr: *mut *mut u8,
         out_len: *mut usize,
         err: *mut *mut Error,
     ) -> BarterStatus;
     fn barter_backtest_run_many(
         args: *const ArgsConstant,
-        dynamics_json: *const u8,
-        dynamics_len: usize,
+        dynamics: *const *const Dynamic,
+        count: usize,
         max_concurrent: usize,
         out_ptr: *mut *mut u8,
         out_len: *mut usize,
@@ -360,16 +382,64 @@ fn args_info(handle: *const ArgsConstant) -> BarterBacktestArgsConstantInfo {
     info
 }
 
-fn run(args: *const ArgsConstant, id: &str, risk_free_return: &str) -> Result<(Value, Ordered), Failure> {
+/// Dynamic arguments with barter's DefaultStrategy (NULL strategy), fill next, close at end.
+fn dynamic_new(id: &str, risk_free_return: &str) -> Result<*mut Dynamic, Failure> {
     let id = c(id);
     let rfr = c(risk_free_return);
-    json_out(|p, l, e| unsafe { barter_backtest_run(args, id.as_ptr(), rfr.as_ptr(), p, l, e) })
+    let mut out: *mut Dynamic = null_mut();
+    let result = call(|err| unsafe {
+        barter_backtest_args_dynamic_new(
+            id.as_ptr(),
+            rfr.as_ptr(),
+            null(),
+            BarterFill::Next,
+            true,
+            &mut out,
+            err,
+        )
+    });
+    result.map(|()| out).inspect_err(|_| assert!(out.is_null()))
 }
 
-fn run_many(args: *const ArgsConstant, dynamics: &[u8]) -> Result<(Value, Ordered), Failure> {
-    json_out(|p, l, e| unsafe {
-        barter_backtest_run_many(args, dynamics.as_ptr(), dynamics.len(), 0, p, l, e)
-    })
+/// One backtest (default strategy) through the dynamic-arguments handle.
+fn run(args: *const ArgsConstant, id: &str, risk_free_return: &str) -> Result<(Value, Ordered), Failure> {
+    let dynamic = dynamic_new(id, risk_free_return)?;
+    let result = json_out(|p, l, e| unsafe { barter_backtest_run(args, dynamic, p, l, e) });
+    unsafe { barter_backtest_args_dynamic_free(dynamic) };
+    result
+}
+
+/// Backtests of several (id, risk-free return) specs through `run_many`.
+fn run_many_limit(
+    args: *const ArgsConstant,
+    specs: &[(&str, &str)],
+    max_concurrent: usize,
+) -> Result<(Value, Ordered), Failure> {
+    let mut handles = Vec::new();
+    let mut failure = None;
+    for (id, rfr) in specs {
+        match dynamic_new(id, rfr) {
+            Ok(handle) => handles.push(handle as *const Dynamic),
+            Err(e) => {
+                failure = Some(e);
+                break;
+            }
+        }
+    }
+    let result = match failure {
+        Some(e) => Err(e),
+        None => json_out(|p, l, e| unsafe {
+            barter_backtest_run_many(args, handles.as_ptr(), handles.len(), max_concurrent, p, l, e)
+        }),
+    };
+    for handle in handles {
+        unsafe { barter_backtest_args_dynamic_free(handle as *mut Dynamic) };
+    }
+    result
+}
+
+fn run_many(args: *const ArgsConstant, specs: &[(&str, &str)]) -> Result<(Value, Ordered), Failure> {
+    run_many_limit(args, specs, 0)
 }
 
 /// Owns the three handles of a standard setup (example config + example market data).
@@ -478,6 +548,8 @@ fn every_free_accepts_null() {
         barter_market_data_free(null_mut());
         barter_system_config_free(null_mut());
         barter_backtest_args_constant_free(null_mut());
+        barter_backtest_args_dynamic_free(null_mut());
+        barter_strategy_free(null_mut());
         barter_bytes_free(null_mut(), 0);
         barter_bytes_free(null_mut(), 12345);
     }
@@ -859,16 +931,31 @@ fn null_err_out_parameter_is_accepted() {
         );
         let id = c("x");
         let bad = c("abc");
+        let mut dynamic: *mut Dynamic = null_mut();
+        assert_eq!(
+            barter_backtest_args_dynamic_new(
+                id.as_ptr(),
+                bad.as_ptr(),
+                null(),
+                BarterFill::Next,
+                true,
+                &mut dynamic,
+                null_mut()
+            ),
+            BarterStatus::InvalidInput
+        );
+        assert!(dynamic.is_null());
         let mut ptr: *mut u8 = null_mut();
         let mut len = 0usize;
         assert_eq!(
-            barter_backtest_run(args, id.as_ptr(), bad.as_ptr(), &mut ptr, &mut len, null_mut()),
-            BarterStatus::InvalidInput
+            barter_backtest_run(args, null(), &mut ptr, &mut len, null_mut()),
+            BarterStatus::NullPointer
         );
         assert!(ptr.is_null());
+        let handles = [null::<Dynamic>()];
         assert_eq!(
-            barter_backtest_run_many(args, b"[".as_ptr(), 1, 0, &mut ptr, &mut len, null_mut()),
-            BarterStatus::InvalidInput
+            barter_backtest_run_many(args, handles.as_ptr(), 1, 0, &mut ptr, &mut len, null_mut()),
+            BarterStatus::NullPointer
         );
         assert!(ptr.is_null());
 
@@ -1300,42 +1387,81 @@ fn args_constant_null_arguments() {
 
     let id = c("id");
     let rfr = c("0.05");
+    let mut dynamic: *mut Dynamic = null_mut();
+    fails(BarterStatus::NullPointer, |err| unsafe {
+        barter_backtest_args_dynamic_new(
+            null(),
+            rfr.as_ptr(),
+            null(),
+            BarterFill::Next,
+            true,
+            &mut dynamic,
+            err,
+        )
+    });
+    fails(BarterStatus::NullPointer, |err| unsafe {
+        barter_backtest_args_dynamic_new(
+            id.as_ptr(),
+            null(),
+            null(),
+            BarterFill::Next,
+            true,
+            &mut dynamic,
+            err,
+        )
+    });
+    fails(BarterStatus::NullPointer, |err| unsafe {
+        barter_backtest_args_dynamic_new(
+            id.as_ptr(),
+            rfr.as_ptr(),
+            null(),
+            BarterFill::Next,
+            true,
+            null_mut(),
+            err,
+        )
+    });
+    assert!(dynamic.is_null());
+    let dynamic = dynamic_new("id", "0.05").unwrap();
     let mut ptr: *mut u8 = null_mut();
     let mut len = 0usize;
     fails(BarterStatus::NullPointer, |err| unsafe {
-        barter_backtest_run(null(), id.as_ptr(), rfr.as_ptr(), &mut ptr, &mut len, err)
+        barter_backtest_run(null(), dynamic, &mut ptr, &mut len, err)
     });
     fails(BarterStatus::NullPointer, |err| unsafe {
-        barter_backtest_run(args, null(), rfr.as_ptr(), &mut ptr, &mut len, err)
+        barter_backtest_run(args, null(), &mut ptr, &mut len, err)
     });
     fails(BarterStatus::NullPointer, |err| unsafe {
-        barter_backtest_run(args, id.as_ptr(), null(), &mut ptr, &mut len, err)
+        barter_backtest_run(args, dynamic, null_mut(), &mut len, err)
     });
     fails(BarterStatus::NullPointer, |err| unsafe {
-        barter_backtest_run(args, id.as_ptr(), rfr.as_ptr(), null_mut(), &mut len, err)
+        barter_backtest_run(args, dynamic, &mut ptr, null_mut(), err)
     });
+    let handles = [dynamic as *const Dynamic];
     fails(BarterStatus::NullPointer, |err| unsafe {
-        barter_backtest_run(args, id.as_ptr(), rfr.as_ptr(), &mut ptr, null_mut(), err)
+        barter_backtest_run_many(null(), handles.as_ptr(), 1, 0, &mut ptr, &mut len, err)
     });
-    let dynamics = br#"[{"id": "a", "risk_free_return": "0"}]"#;
-    fails(BarterStatus::NullPointer, |err| unsafe {
-        barter_backtest_run_many(null(), dynamics.as_ptr(), dynamics.len(), 0, &mut ptr, &mut len, err)
-    });
-    fails(BarterStatus::NullPointer, |err| unsafe {
+    let message = fails(BarterStatus::NullPointer, |err| unsafe {
         barter_backtest_run_many(args, null(), 10, 0, &mut ptr, &mut len, err)
     });
+    assert!(message.contains("dynamics"), "{message}");
     fails(BarterStatus::NullPointer, |err| unsafe {
-        barter_backtest_run_many(args, dynamics.as_ptr(), dynamics.len(), 0, null_mut(), &mut len, err)
+        barter_backtest_run_many(args, handles.as_ptr(), 1, 0, null_mut(), &mut len, err)
     });
     fails(BarterStatus::NullPointer, |err| unsafe {
-        barter_backtest_run_many(args, dynamics.as_ptr(), dynamics.len(), 0, &mut ptr, null_mut(), err)
+        barter_backtest_run_many(args, handles.as_ptr(), 1, 0, &mut ptr, null_mut(), err)
     });
-    // (NULL, 0) is an empty buffer: invalid JSON.
-    fails(BarterStatus::InvalidInput, |err| unsafe {
-        barter_backtest_run_many(args, null(), 0, 0, &mut ptr, &mut len, err)
+    let with_null = [dynamic as *const Dynamic, null()];
+    let message = fails(BarterStatus::NullPointer, |err| unsafe {
+        barter_backtest_run_many(args, with_null.as_ptr(), 2, 0, &mut ptr, &mut len, err)
     });
+    assert_eq!(message, "dynamics[1] is NULL");
     assert!(ptr.is_null());
+    // (NULL, 0) is an empty batch.
+    ok(|err| unsafe { barter_backtest_run_many(args, null(), 0, 0, &mut ptr, &mut len, err) });
+    unsafe { take_bytes(ptr, len) };
     unsafe {
+        barter_backtest_args_dynamic_free(dynamic);
         barter_backtest_args_constant_free(args);
         barter_market_data_free(md);
         barter_system_config_free(cfg);
@@ -1505,7 +1631,9 @@ const DEFAULT_BALANCES: [(&str, &str, &str); 4] = [
 ];
 
 /// Checks the structure and key order of one `BacktestSummary` JSON and the values the
-/// default strategy (which never trades) must produce.
+/// default strategy (which never trades) must produce: engine start and end exactly the
+/// first and last event's time, zero PnL, undefined (null) ratios over σ = 0, unchanged
+/// balances, a flat equity curve of one point per item.
 fn check_summary(
     summary: &Value,
     ordered: &Ordered,
@@ -1514,17 +1642,33 @@ fn check_summary(
     interval_name: &str,
     balances: &[(&str, &str, &str)],
 ) {
-    assert_eq!(ordered.keys(), ["id", "risk_free_return", "trading_summary"]);
+    assert_eq!(
+        ordered.keys(),
+        [
+            "id",
+            "risk_free_return",
+            "trading_summary",
+            "strategy",
+            "fill",
+            "close_at_end",
+            "rejected_orders",
+            "positions",
+            "equity"
+        ]
+    );
+    assert_eq!(summary["strategy"], json!({"name": "default", "params": {}}));
+    assert_eq!(summary["fill"], json!("next"));
+    assert_eq!(summary["close_at_end"], json!(true));
+    assert_eq!(summary["rejected_orders"], json!(0));
+    assert_eq!(summary["positions"], json!([]));
+    assert_eq!(ordered.get("equity").keys(), ["time_ns", "value"]);
     assert_eq!(summary["id"], json!(id));
     assert_eq!(summary["risk_free_return"], json!(risk_free_return));
     let ts = &summary["trading_summary"];
     let ts_ordered = ordered.get("trading_summary");
     assert_eq!(ts_ordered.keys(), ["time_engine_start_ns", "time_engine_end_ns", "instruments", "assets"]);
-    let start = ts["time_engine_start_ns"].as_i64().expect("i64 start");
-    let end = ts["time_engine_end_ns"].as_i64().expect("i64 end");
-    assert!(start >= FIRST_EVENT_NS, "{start} < first event");
-    assert!(start - FIRST_EVENT_NS < 5_000_000_000, "start {start} drifted too far from the first event");
-    assert!(end >= start, "{end} < {start}");
+    assert_eq!(ts["time_engine_start_ns"], json!(FIRST_EVENT_NS), "engine start = first event, exactly");
+    assert_eq!(ts["time_engine_end_ns"], json!(LAST_EVENT_NS), "engine end = last event, exactly");
 
     assert_eq!(ts_ordered.get("instruments").keys(), INSTRUMENT_NAMES, "instrument order");
     for name in INSTRUMENT_NAMES {
@@ -1549,12 +1693,16 @@ fn check_summary(
         for metric in ["pnl_return", "sharpe_ratio", "sortino_ratio", "calmar_ratio"] {
             assert_eq!(ts_ordered.get("instruments").get(name).get(metric).keys(), ["value", "interval"]);
             assert_eq!(sheet[metric]["interval"], json!(interval_name), "{name}.{metric}");
-            let value = s(&sheet[metric]["value"]);
-            let parsed = rust_decimal::Decimal::from_str_exact(value)
-                .unwrap_or_else(|e| panic!("{name}.{metric} = {value}: {e}"));
-            assert_eq!(parsed.to_string(), value, "{name}.{metric}: Display form");
         }
         assert_eq!(sheet["pnl_return"]["value"], json!("0"), "{name}");
+        // σ = 0: barter leaves the Sharpe ratio at Decimal::MAX, Sortino and Calmar at
+        // MAX / MIN by the sign of the excess return (0 when it is 0): undefined is null.
+        assert_eq!(sheet["sharpe_ratio"]["value"], Value::Null, "{name}");
+        let zero_excess = rust_decimal::Decimal::from_str_exact(risk_free_return.trim()).unwrap().is_zero();
+        for metric in ["sortino_ratio", "calmar_ratio"] {
+            let expected = if zero_excess { json!("0") } else { Value::Null };
+            assert_eq!(sheet[metric]["value"], expected, "{name}.{metric}");
+        }
         // No trades: no drawdowns, win rate or profit factor (present as null, not absent).
         for field in ["pnl_drawdown", "pnl_drawdown_mean", "pnl_drawdown_max", "win_rate", "profit_factor"] {
             assert_eq!(sheet[field], Value::Null, "{name}.{field}");
@@ -1577,6 +1725,15 @@ fn check_summary(
             assert_eq!(sheet[field], Value::Null, "{key}.{field}");
         }
     }
+
+    // One equity point per item (21 < 2,000), the usdt balance throughout.
+    let usdt: f64 = balances.iter().find(|(k, _, _)| *k == "binance_spot:usdt").unwrap().1.parse().unwrap();
+    let times = summary["equity"]["time_ns"].as_array().unwrap();
+    let values = summary["equity"]["value"].as_array().unwrap();
+    assert_eq!((times.len(), values.len()), (21, 21));
+    assert_eq!(times[0], json!(FIRST_EVENT_NS));
+    assert_eq!(times[20], json!(LAST_EVENT_NS));
+    assert!(values.iter().all(|v| v.as_f64() == Some(usdt)), "{values:?}");
 }
 
 #[test]
@@ -1644,29 +1801,25 @@ fn backtest_run_errors() {
 #[test]
 fn backtest_run_many_summaries() {
     let setup = Setup::new("daily", None);
-    let dynamics = json!([
-        {"id": "alpha", "risk_free_return": "0.05"},
-        {"id": "beta", "risk_free_return": "0"},
-        {"id": "gamma", "risk_free_return": "0.123456789012345678901234567"},
-    ]);
-    let (multi, ordered) = run_many(setup.args, &serde_json::to_vec(&dynamics).unwrap()).unwrap();
+    let specs = [("alpha", "0.05"), ("beta", "0"), ("gamma", "0.123456789012345678901234567")];
+    let (multi, ordered) = run_many(setup.args, &specs).unwrap();
     assert_eq!(ordered.keys(), ["num_backtests", "duration_ns", "summaries"]);
     assert_eq!(multi["num_backtests"], json!(3));
     let duration = multi["duration_ns"].as_i64().expect("i64 duration");
     assert!(duration > 0 && duration < 600_000_000_000, "{duration}");
     let summaries = multi["summaries"].as_array().unwrap();
     assert_eq!(summaries.len(), 3);
-    for (i, (summary, spec)) in summaries.iter().zip(dynamics.as_array().unwrap()).enumerate() {
+    for (i, (summary, (id, rfr))) in summaries.iter().zip(specs).enumerate() {
         let o = ordered.get("summaries").at(i);
-        check_summary(summary, o, s(&spec["id"]), s(&spec["risk_free_return"]), "Daily", &DEFAULT_BALANCES);
+        check_summary(summary, o, id, rfr, "Daily", &DEFAULT_BALANCES);
     }
 }
 
 #[test]
 fn backtest_run_many_empty_array() {
     let setup = Setup::new("annual_365", None);
-    for text in ["[]", " [ ] "] {
-        let (multi, _) = run_many(setup.args, text.as_bytes()).unwrap();
+    for limit in [0, 1, 2] {
+        let (multi, _) = run_many_limit(setup.args, &[], limit).unwrap();
         assert_eq!(multi["num_backtests"], json!(0));
         assert_eq!(multi["summaries"], json!([]));
         assert!(multi["duration_ns"].as_i64().unwrap() >= 0);
@@ -1676,44 +1829,21 @@ fn backtest_run_many_empty_array() {
 #[test]
 fn backtest_run_many_errors() {
     let setup = Setup::new("daily", None);
-    let dynamics = json!([
-        {"id": "b", "risk_free_return": "0"},
-        {"id": "a", "risk_free_return": "0"},
-        {"id": "c", "risk_free_return": "0"},
-        {"id": " a ", "risk_free_return": "0"},
-        {"id": "b", "risk_free_return": "0"},
-        {"id": "b", "risk_free_return": "0"},
-    ]);
-    let message =
-        expect_err(run_many(setup.args, &serde_json::to_vec(&dynamics).unwrap()), BarterStatus::InvalidInput);
-    assert!(message.ends_with("duplicate backtest ids: a, b"), "{message}");
-
-    let dynamics = json!([
-        {"id": "ok", "risk_free_return": "0.05"},
-        {"id": "bad", "risk_free_return": "five percent"},
-    ]);
-    let message =
-        expect_err(run_many(setup.args, &serde_json::to_vec(&dynamics).unwrap()), BarterStatus::InvalidInput);
-    assert!(message.contains("args_dynamic[1].risk_free_return"), "{message}");
-    assert!(message.contains("five percent"), "{message}");
+    let specs = [("b", "0"), ("a", "0"), ("c", "0"), (" a ", "0"), ("b", "0"), ("b", "0")];
+    for limit in [0, 1, 2] {
+        let message = expect_err(run_many_limit(setup.args, &specs, limit), BarterStatus::InvalidInput);
+        assert_eq!(message, "duplicate backtest ids: a, b");
+    }
 
     let message = expect_err(
-        run_many(setup.args, br#"[{"id": "", "risk_free_return": "0"}]"#),
+        run_many(setup.args, &[("ok", "0.05"), ("bad", "five percent")]),
         BarterStatus::InvalidInput,
     );
-    assert!(message.contains("args_dynamic[0].id"), "{message}");
+    assert!(message.starts_with("risk_free_return: "), "{message}");
+    assert!(message.contains("five percent"), "{message}");
 
-    for text in [
-        &br#"[{"id": "x"}]"#[..],
-        br#"[{"id": "x", "risk_free_return": 0.05}]"#,
-        br#"[{"id": "x", "risk_free_return": "0", "strategy": "y"}]"#,
-        br#"{"id": "x", "risk_free_return": "0"}"#,
-        b"[",
-        b"",
-    ] {
-        let message = expect_err(run_many(setup.args, text), BarterStatus::InvalidInput);
-        assert!(message.contains("args_dynamic"), "{message}");
-    }
+    let message = expect_err(run_many(setup.args, &[("", "0")]), BarterStatus::InvalidInput);
+    assert_eq!(message, "id: must not be empty");
 }
 
 #[test]
@@ -1731,9 +1861,8 @@ fn backtests_from_several_threads_share_one_args_handle() {
                     let id = format!("thread-{i}");
                     let (summary, ordered) = run(shared.0, &id, "0.01").unwrap();
                     check_summary(&summary, &ordered, &id, "0.01", "Daily", &DEFAULT_BALANCES);
-                    let dynamics = json!([{"id": format!("{id}-a"), "risk_free_return": "0"},
-                                          {"id": format!("{id}-b"), "risk_free_return": "0"}]);
-                    let (multi, _) = run_many(shared.0, &serde_json::to_vec(&dynamics).unwrap()).unwrap();
+                    let (a, b) = (format!("{id}-a"), format!("{id}-b"));
+                    let (multi, _) = run_many(shared.0, &[(&a, "0"), (&b, "0")]).unwrap();
                     assert_eq!(multi["num_backtests"], json!(2));
                 })
             })
@@ -1951,9 +2080,8 @@ fn inexact_decimal_strings_are_rejected_not_rounded() {
                 assert!(e.message.contains("risk_free_return"), "{}", e.message);
             }
         }
-        let dynamics = serde_json::to_vec(&json!([{"id": "a", "risk_free_return": text}])).unwrap();
-        let message = expect_err(run_many(setup.args, &dynamics), BarterStatus::InvalidInput);
-        assert!(message.contains("args_dynamic[0].risk_free_return"), "{message}");
+        let message = expect_err(run_many(setup.args, &[("a", text)]), BarterStatus::InvalidInput);
+        assert!(message.starts_with("risk_free_return: "), "{message}");
 
         let balances = serde_json::to_string(
             &json!([{"exchange": "binance_spot", "asset": "usdt", "total": "100", "free": text}]),
@@ -2014,27 +2142,34 @@ fn balances_for_assets_no_instrument_uses_are_rejected_up_front() {
 #[test]
 fn run_many_bound_keeps_input_order_and_results() {
     let setup = Setup::new("daily", None);
-    let dynamics: Vec<_> =
-        (0..5).map(|i| json!({"id": format!("b{i}"), "risk_free_return": format!("0.0{i}")})).collect();
-    let payload = serde_json::to_vec(&dynamics).unwrap();
-    let ids = |v: &Value| -> Vec<String> {
-        v["summaries"].as_array().unwrap().iter().map(|s| s["id"].as_str().unwrap().to_owned()).collect()
+    let ids: Vec<String> = (0..5).map(|i| format!("b{i}")).collect();
+    let rfrs: Vec<String> = (0..5).map(|i| format!("0.0{i}")).collect();
+    let specs: Vec<(&str, &str)> =
+        ids.iter().map(String::as_str).zip(rfrs.iter().map(String::as_str)).collect();
+    let strip = |mut v: Value| {
+        v["duration_ns"] = json!(0);
+        v
     };
-    let balances = |v: &Value| -> Vec<Value> {
-        v["summaries"].as_array().unwrap().iter().map(|s| s["trading_summary"]["assets"].clone()).collect()
-    };
-    let (unbounded, _) = run_many(setup.args, &payload).unwrap();
+    let (unbounded, _) = run_many(setup.args, &specs).unwrap();
     for limit in [1usize, 2, 1000] {
-        let (bounded, _) = json_out(|p, l, e| unsafe {
-            barter_backtest_run_many(setup.args, payload.as_ptr(), payload.len(), limit, p, l, e)
-        })
-        .unwrap();
+        let (bounded, _) = run_many_limit(setup.args, &specs, limit).unwrap();
         assert_eq!(bounded["num_backtests"], json!(5));
-        assert_eq!(ids(&bounded), vec!["b0", "b1", "b2", "b3", "b4"]);
-        let rfrs: Vec<_> =
-            bounded["summaries"].as_array().unwrap().iter().map(|s| s["risk_free_return"].clone()).collect();
-        assert_eq!(rfrs, vec![json!("0.00"), json!("0.01"), json!("0.02"), json!("0.03"), json!("0.04")]);
-        assert_eq!(balances(&bounded), balances(&unbounded));
+        let got_ids: Vec<&str> =
+            bounded["summaries"].as_array().unwrap().iter().map(|s| s["id"].as_str().unwrap()).collect();
+        assert_eq!(got_ids, ids);
+        let got_rfrs: Vec<&str> = bounded["summaries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["risk_free_return"].as_str().unwrap())
+            .collect();
+        assert_eq!(got_rfrs, rfrs);
+        assert_eq!(strip(bounded), strip(unbounded.clone()), "max_concurrent {limit}: identical summaries");
+    }
+    // Each summary equals its single run.
+    for (i, (id, rfr)) in specs.iter().enumerate() {
+        let (single, _) = run(setup.args, id, rfr).unwrap();
+        assert_eq!(single, unbounded["summaries"][i]);
     }
 }
 

@@ -1,13 +1,16 @@
-//! The same backtest run twice: natively with barter's own API (the way barter's
-//! `examples/backtests_concurrent.rs` sets it up) and through the C ABI, from the same
-//! example files. The FFI's JSON must equal the native result on every field, except
-//! `time_engine_end_ns` (wall-clock dependent), `time_engine_start_ns` (barter's
-//! `HistoricalClock` adds elapsed real time, so it is compared within 5 s) and the values
-//! of the period-scaled metrics (pnl_return / sharpe / sortino / calmar, whose interval
-//! names are compared).
+//! The same DefaultStrategy backtest run twice: natively with barter's own async
+//! `backtest` / `run_backtests` (mock exchange, `HistoricalClock`; the way barter's
+//! `examples/backtests_concurrent.rs` sets it up) and through the C ABI, which runs the
+//! crate's deterministic driver on barter's `Engine`. The FFI's JSON must equal the native
+//! result on every field, except `time_engine_start_ns` / `time_engine_end_ns` (the
+//! driver's are exactly the first and last event's; barter's `HistoricalClock` adds
+//! elapsed real time, so its start is compared within 5 s), the values of the
+//! period-scaled metrics (pnl_return / sharpe / sortino / calmar, whose interval names
+//! are compared) and the equity curve (barter has none; the FFI's is checked on its own).
 //!
 //! The native summary is converted twice: with `barter_ffi::summary::BacktestSummaryWire`
-//! and independently, by serialising barter's Decimals here with `to_string`.
+//! and independently, by serialising barter's Decimals here with `to_string` (a
+//! `Decimal::MAX` / `MIN` metric as `null`).
 
 mod common;
 
@@ -28,8 +31,9 @@ use barter_data::event::{DataKind, MarketEvent};
 use barter_data::streams::consumer::MarketStreamEvent;
 use barter_execution::balance::Balance;
 use barter_ffi::ffi::backtest::{
-    barter_backtest_args_constant_free, barter_backtest_args_constant_new, barter_backtest_run,
-    barter_backtest_run_many, BarterBacktestArgsConstant,
+    barter_backtest_args_constant_free, barter_backtest_args_constant_new, barter_backtest_args_dynamic_free,
+    barter_backtest_args_dynamic_new, barter_backtest_run, barter_backtest_run_many,
+    BarterBacktestArgsConstant, BarterBacktestArgsDynamic, BarterFill,
 };
 use barter_ffi::ffi::config::{
     barter_system_config_free, barter_system_config_from_json_file, BarterSystemConfig,
@@ -47,7 +51,7 @@ use barter_instrument::{
     instrument::InstrumentIndex,
     Keyed,
 };
-use common::{backtest_config_path, market_data_path, Ordered, FIRST_EVENT_NS};
+use common::{backtest_config_path, market_data_path, Ordered, FIRST_EVENT_NS, LAST_EVENT_NS};
 use rust_decimal::Decimal;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -209,28 +213,46 @@ impl Ffi {
         (serde_json::from_slice(&bytes).unwrap(), Ordered::parse(&bytes))
     }
 
-    fn run(&self, id: &str, risk_free_return: &str) -> (Value, Ordered) {
+    /// Dynamic arguments with the default strategy (NULL), fill next, close at end.
+    fn dynamic(id: &str, risk_free_return: &str) -> *mut BarterBacktestArgsDynamic {
         let id = CString::new(id).unwrap();
         let rfr = CString::new(risk_free_return).unwrap();
-        let (mut ptr, mut len, mut err) = (null_mut(), 0usize, null_mut());
+        let (mut out, mut err) = (null_mut(), null_mut());
         check(
             unsafe {
-                barter_backtest_run(self.args, id.as_ptr(), rfr.as_ptr(), &mut ptr, &mut len, &mut err)
+                barter_backtest_args_dynamic_new(
+                    id.as_ptr(),
+                    rfr.as_ptr(),
+                    null(),
+                    BarterFill::Next,
+                    true,
+                    &mut out,
+                    &mut err,
+                )
             },
             err,
         );
+        out
+    }
+
+    fn run(&self, id: &str, risk_free_return: &str) -> (Value, Ordered) {
+        let dynamic = Self::dynamic(id, risk_free_return);
+        let (mut ptr, mut len, mut err) = (null_mut(), 0usize, null_mut());
+        check(unsafe { barter_backtest_run(self.args, dynamic, &mut ptr, &mut len, &mut err) }, err);
+        unsafe { barter_backtest_args_dynamic_free(dynamic) };
         Self::take_json(ptr, len)
     }
 
-    fn run_many(&self, dynamics: &Value) -> (Value, Ordered) {
-        let bytes = serde_json::to_vec(dynamics).unwrap();
+    fn run_many(&self, specs: &[(&str, &str)]) -> (Value, Ordered) {
+        let handles: Vec<*const BarterBacktestArgsDynamic> =
+            specs.iter().map(|(id, rfr)| Self::dynamic(id, rfr) as *const _).collect();
         let (mut ptr, mut len, mut err) = (null_mut(), 0usize, null_mut());
         check(
             unsafe {
                 barter_backtest_run_many(
                     self.args,
-                    bytes.as_ptr(),
-                    bytes.len(),
+                    handles.as_ptr(),
+                    handles.len(),
                     0,
                     &mut ptr,
                     &mut len,
@@ -239,6 +261,9 @@ impl Ffi {
             },
             err,
         );
+        for handle in handles {
+            unsafe { barter_backtest_args_dynamic_free(handle as *mut _) };
+        }
         Self::take_json(ptr, len)
     }
 }
@@ -282,7 +307,14 @@ fn expected_json(summary: &BacktestSummary<Daily>) -> (Value, Vec<String>, Vec<S
     let mut instruments = serde_json::Map::new();
     let mut instrument_keys = Vec::new();
     for (name, sheet) in &ts.instruments {
-        let metric = |value: Decimal, interval: Daily| json!({"value": value.to_string(), "interval": interval.name().as_str()});
+        let defined = |value: Decimal| {
+            if value == Decimal::MAX || value == Decimal::MIN {
+                Value::Null
+            } else {
+                json!(value.to_string())
+            }
+        };
+        let metric = |value: Decimal, interval: Daily| json!({"value": defined(value), "interval": interval.name().as_str()});
         instrument_keys.push(name.name().to_string());
         instruments.insert(
             name.name().to_string(),
@@ -295,8 +327,8 @@ fn expected_json(summary: &BacktestSummary<Daily>) -> (Value, Vec<String>, Vec<S
                 "pnl_drawdown": drawdown(sheet.pnl_drawdown.as_ref()),
                 "pnl_drawdown_mean": mean_drawdown(sheet.pnl_drawdown_mean.as_ref()),
                 "pnl_drawdown_max": drawdown(sheet.pnl_drawdown_max.as_ref().map(|m| &m.0)),
-                "win_rate": sheet.win_rate.as_ref().map_or(Value::Null, |w| json!({"value": w.value.to_string()})),
-                "profit_factor": sheet.profit_factor.as_ref().map_or(Value::Null, |p| json!({"value": p.value.to_string()})),
+                "win_rate": sheet.win_rate.as_ref().map_or(Value::Null, |w| json!({"value": defined(w.value)})),
+                "profit_factor": sheet.profit_factor.as_ref().map_or(Value::Null, |p| json!({"value": defined(p.value)})),
             }),
         );
     }
@@ -326,6 +358,13 @@ fn expected_json(summary: &BacktestSummary<Daily>) -> (Value, Vec<String>, Vec<S
             "instruments": instruments,
             "assets": assets,
         },
+        // What a barter summary stands for on the wire: the default strategy.
+        "strategy": {"name": "default", "params": {}},
+        "fill": "next",
+        "close_at_end": true,
+        "rejected_orders": 0,
+        "positions": [],
+        "equity": {"time_ns": [], "value": []},
     });
     (value, instrument_keys, asset_keys)
 }
@@ -334,21 +373,23 @@ fn expected_json(summary: &BacktestSummary<Daily>) -> (Value, Vec<String>, Vec<S
 // Comparison
 // ---------------------------------------------------------------------------------------
 
-/// Removes what may legitimately differ between two runs and returns it:
-/// (time_engine_start_ns, [(instrument, metric, value)]).
-fn strip_run_dependent(summary: &mut Value) -> (i64, Vec<(String, String, String)>) {
+/// Removes what may legitimately differ between the two and returns it:
+/// (time_engine_start_ns, time_engine_end_ns, [(instrument, metric, value or null)]).
+/// The equity curve is dropped (barter has none).
+#[allow(clippy::type_complexity)]
+fn strip_run_dependent(summary: &mut Value) -> (i64, i64, Vec<(String, String, Option<String>)>) {
+    summary.as_object_mut().unwrap().remove("equity").expect("equity present");
     let ts = summary["trading_summary"].as_object_mut().unwrap();
-    ts.remove("time_engine_end_ns").expect("time_engine_end_ns present");
+    let end = ts.remove("time_engine_end_ns").expect("time_engine_end_ns present").as_i64().unwrap();
     let start = ts.remove("time_engine_start_ns").expect("time_engine_start_ns present").as_i64().unwrap();
     let mut values = Vec::new();
     for (name, sheet) in ts["instruments"].as_object_mut().unwrap() {
         for metric in METRICS_SCALED {
             let value = sheet[metric].as_object_mut().unwrap().remove("value").expect("metric value");
-            let text = value.as_str().expect("decimal string").to_owned();
-            values.push((name.clone(), metric.to_owned(), text));
+            values.push((name.clone(), metric.to_owned(), value.as_str().map(str::to_owned)));
         }
     }
-    (start, values)
+    (start, end, values)
 }
 
 /// Asserts the FFI summary equals the native one (both conversions of it).
@@ -370,29 +411,36 @@ fn assert_matches_native(ffi: &Value, ffi_ordered: &Ordered, native: &BacktestSu
     assert_eq!(instrument_keys.len(), 3);
     assert_eq!(asset_keys.len(), 4);
 
+    // The FFI's equity curve: one point per item, the usdt balance throughout.
+    let times = ffi["equity"]["time_ns"].as_array().unwrap();
+    assert_eq!(times.len(), 21);
+    assert!(ffi["equity"]["value"].as_array().unwrap().iter().all(|v| v.as_f64() == Some(10000.0)));
+
     let mut ffi = ffi.clone();
     let mut native_value = independent;
-    let (ffi_start, ffi_metrics) = strip_run_dependent(&mut ffi);
-    let (native_start, native_metrics) = strip_run_dependent(&mut native_value);
+    let (ffi_start, ffi_end, ffi_metrics) = strip_run_dependent(&mut ffi);
+    let (native_start, native_end, native_metrics) = strip_run_dependent(&mut native_value);
     assert_eq!(ffi, native_value, "FFI summary vs native summary (run-dependent fields removed)");
 
-    // Start times: both at the first event plus a little wall-clock drift.
-    for start in [ffi_start, native_start] {
-        assert!(start >= FIRST_EVENT_NS, "{start}");
-        assert!(start - FIRST_EVENT_NS < TIME_START_TOLERANCE_NS, "{start}");
-    }
-    assert!((ffi_start - native_start).abs() < TIME_START_TOLERANCE_NS, "{ffi_start} vs {native_start}");
-    let end = ffi["trading_summary"].get("time_engine_end_ns");
-    assert!(end.is_none(), "stripped");
+    // Times: the driver's are exactly the first and last event's; barter's start drifts
+    // with wall-clock time, its end is wall-clock dependent.
+    assert_eq!((ffi_start, ffi_end), (FIRST_EVENT_NS, LAST_EVENT_NS));
+    assert!(native_start >= FIRST_EVENT_NS, "{native_start}");
+    assert!(native_start - FIRST_EVENT_NS < TIME_START_TOLERANCE_NS, "{native_start}");
+    assert!(native_end >= native_start);
 
-    // Scaled metrics: same instruments and metrics; values are Display-form decimals.
-    let shape =
-        |m: &[(String, String, String)]| m.iter().map(|(i, k, _)| (i.clone(), k.clone())).collect::<Vec<_>>();
+    // Scaled metrics: same instruments and metrics; values are Display-form decimals or
+    // null on both sides together (undefined does not depend on the period).
+    let shape = |m: &[(String, String, Option<String>)]| {
+        m.iter().map(|(i, k, v)| (i.clone(), k.clone(), v.is_some())).collect::<Vec<_>>()
+    };
     assert_eq!(shape(&ffi_metrics), shape(&native_metrics));
     for (instrument, metric, value) in ffi_metrics {
-        let parsed: Decimal =
-            value.parse().unwrap_or_else(|e| panic!("{instrument}.{metric} = {value}: {e}"));
-        assert_eq!(parsed.to_string(), value, "{instrument}.{metric}");
+        if let Some(value) = value {
+            let parsed: Decimal =
+                value.parse().unwrap_or_else(|e| panic!("{instrument}.{metric} = {value}: {e}"));
+            assert_eq!(parsed.to_string(), value, "{instrument}.{metric}");
+        }
     }
 }
 
@@ -436,9 +484,7 @@ fn run_backtests_of_three_match_native() {
     assert_eq!(native.num_backtests, 3);
 
     let ffi = Ffi::new();
-    let request: Vec<Value> =
-        specs.iter().map(|(id, rfr)| json!({"id": id, "risk_free_return": rfr})).collect();
-    let (value, ordered) = ffi.run_many(&Value::Array(request));
+    let (value, ordered) = ffi.run_many(&specs);
     assert_eq!(ordered.keys(), ["num_backtests", "duration_ns", "summaries"]);
     assert_eq!(value["num_backtests"], json!(native.num_backtests));
     assert!(value["duration_ns"].as_i64().unwrap() > 0);

@@ -4,7 +4,9 @@
 //! several instruments / assets in a non-sorted order, converted with the crate's wire
 //! structs and serialised with serde_json. Every decimal must come back as the exact
 //! `Display` string (digit for digit) and parse to the identical Decimal (value and
-//! scale); every time must be exact nanoseconds; map order must be kept.
+//! scale), except metric values at `Decimal::MAX` / `MIN` (barter's stand-in for an
+//! undefined ratio), which must be `null`; every time must be exact nanoseconds; map
+//! order must be kept. A barter summary carries no strategy: the wire says `default`.
 //!
 //! With `BARTER_FFI_WRITE_FIXTURES` set, also writes `tests/data/awkward_summary.json`
 //! (the wire JSON of one summary) and `tests/data/awkward_summary_expected.json` (the
@@ -248,7 +250,11 @@ impl Expected {
     }
 
     fn metric(&mut self, at: &str, value: Decimal, interval: Option<&str>) {
-        self.decimals.push((format!("{at}/value"), value));
+        if value == Decimal::MAX || value == Decimal::MIN {
+            self.nulls.push(format!("{at}/value"));
+        } else {
+            self.decimals.push((format!("{at}/value"), value));
+        }
         match interval {
             Some(name) => {
                 self.strings.push((format!("{at}/interval"), name.to_owned()));
@@ -339,8 +345,26 @@ impl Expected {
     }
 
     fn backtest_summary(&mut self, at: &str, summary: &BacktestSummary<Daily>) {
-        self.key_orders
-            .push((at.to_owned(), vec!["id".into(), "risk_free_return".into(), "trading_summary".into()]));
+        self.key_orders.push((
+            at.to_owned(),
+            [
+                "id",
+                "risk_free_return",
+                "trading_summary",
+                "strategy",
+                "fill",
+                "close_at_end",
+                "rejected_orders",
+                "positions",
+                "equity",
+            ]
+            .map(String::from)
+            .to_vec(),
+        ));
+        self.strings.push((format!("{at}/fill"), "next".into()));
+        self.integers.push((format!("{at}/rejected_orders"), 0));
+        self.key_orders.push((format!("{at}/strategy"), vec!["name".into(), "params".into()]));
+        self.strings.push((format!("{at}/strategy/name"), "default".into()));
         self.strings.push((format!("{at}/id"), summary.id.to_string()));
         self.decimals.push((format!("{at}/risk_free_return"), summary.risk_free_return));
         self.trading_summary(&format!("{at}/trading_summary"), &summary.trading_summary);

@@ -34,7 +34,7 @@ use barter::engine::{Engine, UpdateFromAccountOutput};
 use barter::execution::request::ExecutionRequest;
 use barter::execution::AccountStreamEvent;
 use barter::risk::DefaultRiskManager;
-use barter::statistic::metric::win_rate::WinRate;
+use barter::statistic::metric::{profit_factor::ProfitFactor, win_rate::WinRate};
 use barter::statistic::summary::TradingSummary;
 use barter::statistic::time::TimeInterval;
 use barter_data::streams::reconnect::Event as ReconnectEvent;
@@ -61,6 +61,8 @@ use smol_str::format_smolstr;
 use tokio::sync::mpsc::UnboundedReceiver;
 
 /// Equity points sampled at evenly spaced items (fills are sampled on top).
+///
+/// cbindgen:ignore
 pub const EQUITY_GRID_POINTS: usize = 2000;
 
 /// Everything one run needs. Borrowed: many runs can share one copy of the market data.
@@ -263,12 +265,20 @@ impl<'a> Driver<'a> {
         }
     }
 
-    /// What `Engine::process` does after updating the state: ask the strategy (while
-    /// trading is enabled), then handle the requests it sent.
-    fn after_event(&mut self, signal_price: Option<(InstrumentIndex, Mark)>) {
-        if self.engine.state.trading == TradingState::Enabled {
+    /// What `Engine::process` does after updating the state: ask the strategy for orders
+    /// (while trading is enabled), then handle the requests it sent. barter's
+    /// `generate_algo_orders` is skipped when the strategy would send nothing (its output
+    /// would be empty; the built-in strategies are pure, see `EngineStrategy::may_order`).
+    fn generate(&mut self) {
+        if self.engine.state.trading == TradingState::Enabled
+            && self.engine.strategy.may_order(&self.engine.state)
+        {
             let _ = self.engine.generate_algo_orders();
         }
+    }
+
+    fn after_event(&mut self, signal_price: Option<(InstrumentIndex, Mark)>) {
+        self.generate();
         self.drain(signal_price);
     }
 
@@ -329,9 +339,7 @@ impl<'a> Driver<'a> {
     ) -> Option<PositionExited<QuoteAsset>> {
         let event: AccountStreamEvent = ReconnectEvent::Item(AccountEvent { exchange, kind });
         let output = self.engine.update_from_account_stream(&event);
-        if self.engine.state.trading == TradingState::Enabled {
-            let _ = self.engine.generate_algo_orders();
-        }
+        self.generate();
         match output {
             UpdateFromAccountOutput::PositionExit(exited) => Some(exited),
             _ => None,
@@ -371,10 +379,16 @@ impl<'a> Driver<'a> {
                 ApiError::OrderRejected("no execution is configured for the exchange".into()),
             );
         };
-        let Some(price) = price else {
-            return self.reject(&order, ApiError::OrderRejected("no price to fill at".into()));
+        let Some(price) = price.filter(|p| *p > Decimal::ZERO) else {
+            return self.reject(&order, ApiError::OrderRejected("no positive price to fill at".into()));
         };
         let quantity = order.state.quantity;
+        // barter divides PnL by the traded value (pnl_return): a value that rounds to 0 in
+        // 28 decimal places cannot be booked.
+        if quantity.checked_mul(price).is_none_or(|value| value <= Decimal::ZERO) {
+            return self
+                .reject(&order, ApiError::OrderRejected(format!("value of {quantity} at {price} is 0")));
+        }
         let side = order.state.side;
         let quote_balance = self.balance(quote);
         let base_balance = self.balance(base);
@@ -541,14 +555,29 @@ impl<'a> Driver<'a> {
 
         let mut trading_summary =
             self.engine.trading_summary_generator(input.risk_free_return).generate(input.interval);
-        // barter 0.14 computes win_rate as WinRate::calculate(losses, total): recompute it
-        // as wins (pnl > 0) ÷ closed positions.
+        // barter 0.14 passes the loss count to WinRate::calculate(wins, total) and the sum
+        // of all returns as the gross profit to ProfitFactor::calculate(profits, losses):
+        // recompute both from the closed positions (win: pnl > 0; returns as barter's
+        // calculate_pnl_return).
         for (index, (_, sheet)) in trading_summary.instruments.iter_mut().enumerate() {
             let name = &self.names[index];
-            let closed = self.positions.iter().filter(|p| &p.instrument == name);
-            let (wins, total) =
-                closed.fold((0u64, 0u64), |(w, t), p| (w + u64::from(p.pnl > Decimal::ZERO), t + 1));
+            let mut wins = 0u64;
+            let mut total = 0u64;
+            let mut profits = Decimal::ZERO;
+            let mut losses = Decimal::ZERO;
+            for position in self.positions.iter().filter(|p| &p.instrument == name) {
+                total += 1;
+                wins += u64::from(position.pnl > Decimal::ZERO);
+                let cost = position.price_entry.checked_mul(position.quantity).unwrap_or_default();
+                let pnl_return = position.pnl.checked_div(cost).unwrap_or_default();
+                if pnl_return > Decimal::ZERO {
+                    profits = profits.saturating_add(pnl_return);
+                } else if pnl_return < Decimal::ZERO {
+                    losses = losses.saturating_add(pnl_return.abs());
+                }
+            }
             sheet.win_rate = WinRate::calculate(Decimal::from(wins), Decimal::from(total));
+            sheet.profit_factor = ProfitFactor::calculate(profits, losses);
         }
 
         Ok(RunOutput {

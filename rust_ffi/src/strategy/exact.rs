@@ -1,13 +1,17 @@
-//! Exact window sums of `f64` prices, so that indicator comparisons never depend on
-//! rounding (a flat run of equal prices has SMA(fast) == SMA(slow) exactly, as it should).
+//! Exact window sums of prices, so that indicator comparisons never depend on rounding:
+//! a flat run of equal prices has SMA(fast) == SMA(slow) exactly, and two windows whose
+//! prices add up to the same decimal total compare equal.
 //!
-//! Every finite `f64` is `m·2^e` with an integer `m`; a window stores each price as the
-//! integer `x·2^shift` in an `i128`, `shift` being the smallest that makes every price of
-//! the window an integer (it grows, rescaling what is stored, when a finer price comes).
-//! Sums are then plain integer sums: exact, O(1) per price. A window refuses a price whose
-//! scaled form would not leave room for its sums and cross-products within 126 bits (only
-//! for prices spanning more than ~2^70 between the largest and the finest in one window).
+//! Each price is taken as the decimal of its shortest round-trip text (96962.51, not the
+//! binary value nearest to it; see [`crate::engine::price::decimal_parts`]); a window
+//! stores each price as the integer `price·10^scale` in an `i128`, `scale` being the
+//! largest number of decimals among the prices it has seen (it grows, rescaling what is
+//! stored, when a price with more decimals comes). Sums are then plain integer sums:
+//! exact, O(1) per price. A window refuses a price whose scaled form would not leave room
+//! for its sums and cross-products within 126 bits (only for prices with about 30 digits
+//! between their largest and their finest in one window).
 
+use crate::engine::price::decimal_parts;
 use std::collections::VecDeque;
 
 /// A price the window cannot hold exactly (see the module docs).
@@ -18,22 +22,8 @@ fn bits(n: u128) -> u32 {
     128 - n.leading_zeros()
 }
 
-/// `x = sign · mantissa · 2^exponent` with an odd mantissa (or 0); `None` for NaN / inf.
-fn decompose(x: f64) -> Option<(bool, u64, i32)> {
-    if !x.is_finite() {
-        return None;
-    }
-    if x == 0.0 {
-        return Some((false, 0, 0));
-    }
-    let raw = x.to_bits();
-    let negative = raw >> 63 == 1;
-    let biased = ((raw >> 52) & 0x7ff) as i32;
-    let fraction = raw & ((1u64 << 52) - 1);
-    let (mantissa, exponent) =
-        if biased == 0 { (fraction, -1074) } else { (fraction | (1u64 << 52), biased - 1075) };
-    let zeros = mantissa.trailing_zeros();
-    Some((negative, mantissa >> zeros, exponent + zeros as i32))
+fn power_of_ten(exponent: u32) -> Option<i128> {
+    10i128.checked_pow(exponent)
 }
 
 /// The last `capacity` prices as exact integers, with exact running sums over the last
@@ -42,7 +32,7 @@ fn decompose(x: f64) -> Option<(bool, u64, i32)> {
 pub struct ExactWindow {
     values: VecDeque<i128>,
     capacity: usize,
-    shift: u32,
+    scale: u32,
     /// Largest bit length a stored value may have.
     limit_bits: u32,
     /// (window length, exact sum of the last `min(window, len)` values).
@@ -59,7 +49,7 @@ impl ExactWindow {
         Self {
             values: VecDeque::with_capacity(capacity.min(4096)),
             capacity,
-            shift: 0,
+            scale: 0,
             limit_bits,
             sums: windows.iter().map(|w| ((*w).clamp(1, capacity), 0)).collect(),
         }
@@ -89,50 +79,38 @@ impl ExactWindow {
         self.values.iter()
     }
 
+    fn fits(&self, value: i128) -> bool {
+        bits(value.unsigned_abs()) <= self.limit_bits
+    }
+
     fn rescale(&mut self, delta: u32) -> Result<(), OutOfRange> {
-        let limit = self.limit_bits;
-        if self.values.iter().any(|v| bits(v.unsigned_abs()) + delta > limit) {
-            return Err(OutOfRange);
+        let factor = power_of_ten(delta).ok_or(OutOfRange)?;
+        let scaled: Option<Vec<i128>> =
+            self.values.iter().map(|v| v.checked_mul(factor).filter(|v| self.fits(*v))).collect();
+        let scaled = scaled.ok_or(OutOfRange)?;
+        let sums: Option<Vec<i128>> = self.sums.iter().map(|(_, sum)| sum.checked_mul(factor)).collect();
+        let sums = sums.ok_or(OutOfRange)?;
+        self.values = scaled.into();
+        for ((_, sum), scaled_sum) in self.sums.iter_mut().zip(sums) {
+            *sum = scaled_sum;
         }
-        for v in self.values.iter_mut() {
-            *v <<= delta;
-        }
-        for (_, sum) in self.sums.iter_mut() {
-            *sum <<= delta;
-        }
-        self.shift += delta;
+        self.scale += delta;
         Ok(())
     }
 
     /// Appends a price (dropping the oldest beyond `capacity`). On `Err` nothing changes.
     pub fn push(&mut self, price: f64) -> Result<(), OutOfRange> {
-        let (negative, mantissa, exponent) = decompose(price).ok_or(OutOfRange)?;
-        let value = if mantissa == 0 {
-            0i128
-        } else {
-            let needed = exponent.checked_neg().ok_or(OutOfRange)?;
-            if needed > self.shift as i32 {
-                let delta = (needed - self.shift as i32) as u32;
-                if delta > self.limit_bits {
-                    return Err(OutOfRange);
-                }
-                // Check the new value fits before touching the stored ones.
-                if bits(mantissa as u128) > self.limit_bits {
-                    return Err(OutOfRange);
-                }
-                self.rescale(delta)?;
-            }
-            let left = (self.shift as i32 + exponent) as u32;
-            if bits(mantissa as u128) + left > self.limit_bits {
+        let (mantissa, scale) = decimal_parts(price).ok_or(OutOfRange)?;
+        if scale > self.scale {
+            if !self.fits(mantissa) {
                 return Err(OutOfRange);
             }
-            let magnitude = (mantissa as i128) << left;
-            if negative {
-                -magnitude
-            } else {
-                magnitude
-            }
-        };
+            self.rescale(scale - self.scale)?;
+        }
+        let value = power_of_ten(self.scale - scale)
+            .and_then(|factor| mantissa.checked_mul(factor))
+            .filter(|v| self.fits(*v))
+            .ok_or(OutOfRange)?;
         self.values.push_back(value);
         let len = self.values.len();
         for (window, sum) in self.sums.iter_mut() {
@@ -153,18 +131,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn decomposes_exactly() {
-        for x in [1.0, 0.1, 96962.51, -3.5, 1e-300, 5e-324, f64::MAX, 123456789.123] {
-            let (negative, m, e) = decompose(x).unwrap();
-            let back = (m as f64) * 2f64.powi(e);
-            assert_eq!(if negative { -back } else { back }, x, "{x}");
-            assert!(m == 0 || m % 2 == 1);
-        }
-        assert_eq!(decompose(f64::NAN), None);
-        assert_eq!(decompose(f64::INFINITY), None);
-    }
-
-    #[test]
     fn sums_are_exact_and_rolling() {
         let mut w = ExactWindow::new(3, &[2, 3], 3);
         for p in [0.1, 0.1, 0.1] {
@@ -173,21 +139,48 @@ mod tests {
         // Three equal prices: the 2-sum times 3 equals the 3-sum times 2, exactly.
         assert_eq!(w.sum(0) * 3, w.sum(1) * 2);
         w.push(0.2).unwrap();
-        w.push(1.0).unwrap(); // coarser: no rescale
-        w.push(0.3).unwrap();
-        let scale = w.sum(1) as f64 / (0.2 + 1.0 + 0.3);
-        assert!((w.sum(0) as f64 / scale - 1.3).abs() < 1e-12);
+        w.push(1.0).unwrap();
+        w.push(0.35).unwrap(); // finer: rescale
+        assert_eq!((w.sum(0), w.sum(1)), (135, 155));
         assert_eq!(w.len(), 3);
         let direct: i128 = w.values().sum();
         assert_eq!(direct, w.sum(1));
+        // Decimal ties are ties: 29.99 + 29.97 == 29.98 + 29.98.
+        let mut a = ExactWindow::new(2, &[2], 2);
+        let mut b = ExactWindow::new(2, &[2], 2);
+        for p in [29.99, 29.97] {
+            a.push(p).unwrap();
+        }
+        for p in [29.98, 29.98] {
+            b.push(p).unwrap();
+        }
+        assert_eq!(a.sum(0), b.sum(0));
     }
 
     #[test]
     fn refuses_prices_beyond_the_exact_range() {
         let mut w = ExactWindow::new(10, &[10], 10);
         w.push(1e20).unwrap();
-        assert_eq!(w.push(1e-20), Err(OutOfRange));
+        assert_eq!(w.push(1.2345678901234567e-12), Err(OutOfRange));
         assert_eq!(w.len(), 1);
         assert_eq!(w.push(f64::NAN), Err(OutOfRange));
+        assert_eq!(w.push(f64::INFINITY), Err(OutOfRange));
+    }
+
+    #[test]
+    fn rolling_sums_match_direct_sums() {
+        let mut state = 11u64;
+        let mut cents = 20_000i64;
+        let mut w = ExactWindow::new(7, &[3, 7], 7);
+        for step in 0..3000 {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            cents = (cents + ((state >> 33) as i64 % 7) - 3).max(100);
+            let price = if step % 100 == 50 { cents as f64 / 1000.0 } else { cents as f64 / 100.0 };
+            w.push(price).unwrap();
+            let direct: Vec<i128> = w.values().copied().collect();
+            let s3: i128 = direct[direct.len().saturating_sub(3)..].iter().sum();
+            let s7: i128 = direct.iter().sum();
+            assert_eq!((w.sum(0), w.sum(1)), (s3, s7), "step {step}");
+        }
     }
 }

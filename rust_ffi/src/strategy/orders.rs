@@ -38,6 +38,14 @@ impl EngineStrategy {
         Self { id: StrategyId::new(strategy.name()), strategy }
     }
 
+    /// Whether `generate_algo_orders` would send an order now. The built-in strategies are
+    /// pure functions of the state, so the driver may skip barter's order generation
+    /// (which would produce an empty output) when this is false; a strategy with side
+    /// effects (a C callback) must answer true and be asked exactly once per event.
+    pub fn may_order(&self, state: &State) -> bool {
+        self.order(state).is_some()
+    }
+
     /// The one order (if any) the decision for the last market item calls for.
     fn order(&self, state: &State) -> Option<OrderRequestOpen<ExchangeIndex, InstrumentIndex>> {
         let last = state.global.last?;

@@ -17,6 +17,8 @@ use serde_json::{Map, Value};
 pub const NAMES: &str = "default, buy_and_hold, sma_cross, bollinger_reversion, breakout";
 
 /// Largest window any strategy accepts (keeps the exact sums of [`super::exact`] roomy).
+///
+/// cbindgen:ignore
 pub const MAX_WINDOW: u64 = 10_000_000;
 
 /// One parameter value as described: an integer, or a decimal as its exact string.

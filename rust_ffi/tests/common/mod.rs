@@ -177,3 +177,6 @@ pub fn backtest_config_path() -> String {
 
 /// `time_exchange` of the first item of the example market data.
 pub const FIRST_EVENT_NS: i64 = 1_734_721_518_175_000_000;
+
+/// `time_exchange` of the last item of the example market data.
+pub const LAST_EVENT_NS: i64 = 1_734_721_518_197_000_000;
