@@ -137,6 +137,11 @@ def peak_rss_bytes() -> int:
     return _status_kb("VmHWM") * 1024
 
 
+def rss_bytes() -> int:
+    """Current resident set size of this process (``VmRSS``), 0 if unknown."""
+    return _status_kb("VmRSS") * 1024
+
+
 def reset_peak_rss() -> bool:
     """Resets ``VmHWM`` to the current RSS (Linux ``clear_refs`` 5); False if refused."""
     try:

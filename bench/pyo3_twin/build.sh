@@ -11,7 +11,9 @@
 # The twin's cargo target dir is bench/pyo3_twin/target (rust_ffi is compiled there again,
 # with the same release profile as rust_ffi's own); barter_cy is built by its own setup.py
 # (`pip install -e`), as anyone installs it. Nothing here touches rust_ffi or barter_cy's
-# packaging.
+# packaging. Rebuild both together (the default) so that both sides are compiled from the
+# same rust_ffi sources. Cargo.lock started as a copy of rust_ffi's (same dependency
+# versions) plus pyo3; it is not --locked, so cargo follows rust_ffi's dependency changes.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -36,7 +38,7 @@ echo "+ maturin build --release (target dir $HERE/target)" >&2
 rm -rf "$HERE/target/wheels"
 (
     cd "$HERE"
-    CARGO_TARGET_DIR="$HERE/target" "$VENV/bin/maturin" build --release --locked \
+    CARGO_TARGET_DIR="$HERE/target" "$VENV/bin/maturin" build --release \
         --interpreter "$VPY" --out "$HERE/target/wheels" --manifest-path "$HERE/Cargo.toml"
 )
 "$VPY" -m pip install --quiet --force-reinstall --no-deps "$HERE"/target/wheels/barter_pyo3_twin-*.whl

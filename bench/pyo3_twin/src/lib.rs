@@ -202,6 +202,27 @@ pub enum Side {
     Sell,
 }
 
+#[pymethods]
+impl Side {
+    /// `BUY` / `SELL`, as the enum member names of barter_cy's `Side`.
+    #[getter]
+    fn name(&self) -> &'static str {
+        match self {
+            Side::Buy => "BUY",
+            Side::Sell => "SELL",
+        }
+    }
+
+    /// `Buy` / `Sell`, barter's serde names (barter_cy's `Side.value`).
+    #[getter]
+    fn value(&self) -> &'static str {
+        match self {
+            Side::Buy => "Buy",
+            Side::Sell => "Sell",
+        }
+    }
+}
+
 /// barter `PublicTrade { id, price: f64, amount: f64, side }`.
 #[pyclass(frozen, module = "barter_pyo3_twin")]
 pub struct PublicTrade {
