@@ -19,13 +19,14 @@ from barter_cy.backtest import (
 )
 from barter_cy.config import SystemConfig
 from barter_cy.data import DataKind, MarketEvent, Reconnecting, Side
-from barter_cy.errors import BarterError, BarterPanic
+from barter_cy.errors import BacktestsFailed, BarterError, BarterPanic
 from barter_cy.market_data import MarketDataInMemory
 from barter_cy.strategy import (
     BollingerReversion,
     Breakout,
     BuyAndHold,
     SmaCross,
+    Strategy,
     TargetPositions,
 )
 from barter_cy.summary import (
@@ -71,6 +72,7 @@ __all__ = [
     "BacktestArgsConstant",
     "BacktestArgsDynamic",
     "BacktestSummary",
+    "BacktestsFailed",
     "BarterError",
     "BollingerReversion",
     "Breakout",
@@ -83,6 +85,7 @@ __all__ = [
     "Reconnecting",
     "Side",
     "SmaCross",
+    "Strategy",
     "SystemConfig",
     "TargetPositions",
     "TearSheet",

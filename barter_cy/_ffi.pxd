@@ -26,6 +26,9 @@ cdef extern from "barter_ffi.h" nogil:
     BARTER_STATUS_PANIC # = 5,
     # A required pointer argument was NULL.
     BARTER_STATUS_NULL_POINTER # = 6,
+    # A strategy callback asked to stop the backtest (or wrote an order that cannot be
+    # traded); the caller knows why (for Python: the exception it raised).
+    BARTER_STATUS_CALLBACK # = 7,
 
   # Where Market orders fill. Pass one of the enumerators; any other value is undefined
   # behaviour.
@@ -44,6 +47,17 @@ cdef extern from "barter_ffi.h" nogil:
     BARTER_RECORD_KIND_ORDER_BOOK # = 3,
     BARTER_RECORD_KIND_CANDLE # = 4,
     BARTER_RECORD_KIND_LIQUIDATION # = 5,
+
+  # When a strategy callback is called.
+  ctypedef enum BarterStrategyPhase:
+    # Before the first record; the callback may set `run` to a per-run context.
+    BARTER_STRATEGY_PHASE_START # = 0,
+    # After the engine processed market item `item` (record `record`).
+    BARTER_STRATEGY_PHASE_EVENT # = 1,
+    # After the last record, before open positions are closed.
+    BARTER_STRATEGY_PHASE_FINISH # = 2,
+    # Always last, once `Start` was called, whatever happened: release `run`.
+    BARTER_STRATEGY_PHASE_END # = 3,
 
   # Opaque handle to the constant backtest arguments (`Arc` inside).
   ctypedef struct BarterBacktestArgsConstant:
@@ -118,6 +132,40 @@ cdef extern from "barter_ffi.h" nogil:
     int64_t time_first_event_ns;
     # Highest instrument index referenced by an item.
     size_t max_instrument;
+
+  # What a strategy callback sees, valid during the call only. The callback writes an
+  # order by setting `has_target` and `target` (the position it wants in the event's
+  # instrument, base units, >= 0; long only); orders are taken in the `Event` phase only.
+  ctypedef struct BarterStrategyEvent:
+    BarterStrategyPhase phase;
+    # The per-run context: set it in `Start`; passed back in every later phase.
+    void *run;
+    # Index of the record (reconnect markers included) and of the item (excluded).
+    size_t record;
+    size_t item;
+    # Instrument index of the event (the config's indexed order).
+    size_t instrument;
+    # Event time, nanoseconds since the epoch (UTC).
+    int64_t time_ns;
+    # The instrument's last price (NaN when it has none yet).
+    double price;
+    # The instrument's position in base units (positive long, 0 flat).
+    double position;
+    # Free quote balance of the instrument's quote asset on its exchange.
+    double quote_free;
+    # Free balance of the instrument's base asset.
+    double base_free;
+    # Whether an order of this instrument is still waiting for its fill (`fill="next"`):
+    # an order written now is then ignored.
+    bool order_in_flight;
+    # Out: set to true to order towards `target`.
+    bool has_target;
+    # Out: the wanted position (base units, finite, >= 0).
+    double target;
+
+  # The strategy callback: returns 0 to go on, anything else to stop the backtest, which
+  # then fails with `BARTER_STATUS_CALLBACK`. NULL is refused.
+  ctypedef int32_t (*BarterStrategyCallback)(void *user, BarterStrategyEvent *event);
 
   # The status of an error object (`Ok` for NULL).
   # # Safety
@@ -420,3 +468,23 @@ cdef extern from "barter_ffi.h" nogil:
   # handles live and made by this library, strings NUL-terminated, buffers readable for
   # their length, out-parameters writable.
   void barter_strategy_free(BarterStrategy *strategy);
+
+  # A strategy implemented by the caller: `function(user, event)` is called before the
+  # first record (`START`: set `event->run` to a per-run context if you need one), after
+  # the engine processed each market item (`EVENT`: set `event->has_target` and
+  # `event->target` to order towards a position), after the last record (`FINISH`) and
+  # always once at the end (`END`, also after a failure: release `event->run`). Return 0
+  # to go on; anything else stops the backtest, which then fails with
+  # `BARTER_STATUS_CALLBACK`. `name` and `params_json` (a JSON object, NULL = `{}`) are how
+  # the summary reports the strategy.
+  # # Safety
+  # Pointer arguments as the C ABI contract in `ffi` states. `function` may be called
+  # from any thread (backtests run on several) with `user`, which must stay valid until
+  # every run using this strategy (and every dynamic-arguments handle made from it) has
+  # ended and been freed.
+  BarterStatus barter_strategy_callback(const char *name,
+                                        const char *params_json,
+                                        BarterStrategyCallback function,
+                                        void *user,
+                                        BarterStrategy **out,
+                                        BarterError **err);

@@ -6,6 +6,9 @@ across threads; each frees its handle exactly once, in ``__dealloc__``."""
 
 from libc.stdint cimport uint8_t, int64_t
 from libc.stdlib cimport malloc, free
+from libc.math cimport isnan
+from cpython.exc cimport PyErr_CheckSignals
+from cpython.ref cimport PyObject
 from cpython.unicode cimport PyUnicode_DecodeUTF8
 from barter_cy._ffi cimport *
 
@@ -13,6 +16,8 @@ from barter_cy import errors as _errors
 
 
 cdef object _exception_for(BarterStatus status, str message):
+    if status == BARTER_STATUS_CALLBACK:
+        return _errors.BarterError(message)
     if status == BARTER_STATUS_INVALID_INPUT:
         return ValueError(message)
     if status == BARTER_STATUS_NOT_FOUND:
@@ -467,3 +472,162 @@ cdef class ArgsDynamicHandle:
         cdef ArgsDynamicHandle handle = ArgsDynamicHandle.__new__(ArgsDynamicHandle)
         handle.ptr = out
         return handle
+
+
+# ---------------------------------------------------------------------------
+# Strategies written in Python: the C callback and the per-event context
+# ---------------------------------------------------------------------------
+
+cdef class StrategyContext:
+    """What a Python strategy sees on each call (one object per run, reused for every
+    event: keep no reference to it across calls). Prices, positions and balances are
+    floats; quantities given to ``buy`` / ``sell`` / ``target`` are base units."""
+    cdef readonly size_t item
+    cdef readonly size_t record
+    cdef readonly size_t instrument_index
+    cdef readonly long long time_ns
+    cdef double _price
+    cdef readonly double position
+    cdef double _quote_free
+    cdef double _base_free
+    cdef readonly bint order_in_flight
+    cdef bint _has_target
+    cdef double _target
+    cdef object _names
+    cdef object _assets
+    cdef MarketDataHandle _market_data
+    cdef object _event
+
+    @property
+    def instrument(self):
+        """The instrument's internal name (``binancespot-btc_usdt``)."""
+        return self._names[self.instrument_index]
+
+    @property
+    def price(self):
+        """The instrument's last price (float), None before its first price."""
+        return None if isnan(self._price) else self._price
+
+    @property
+    def time(self):
+        """The event time, a tz-aware UTC datetime."""
+        from barter_cy.data import ns_to_datetime
+        return ns_to_datetime(self.time_ns)
+
+    @property
+    def event(self):
+        """The :class:`~barter_cy.data.MarketEvent` just processed (built when read)."""
+        if self._event is None:
+            events = self._market_data.build_events(self.record, self.record + 1)
+            self._event = events[0] if events else None
+        return self._event
+
+    def balance(self, str asset="quote"):
+        """Free balance (float) of the instrument's quote or base asset: ``"quote"``,
+        ``"base"``, or the asset's name (``"usdt"``, ``"btc"``)."""
+        base, quote = self._assets[self.instrument_index]
+        if asset == "quote" or asset == quote:
+            return self._quote_free
+        if asset == "base" or asset == base:
+            return self._base_free
+        raise ValueError(f"asset: {asset!r} is neither the base ({base!r}) nor the quote ({quote!r}) of {self.instrument}")
+
+    cdef double _current(self):
+        return self._target if self._has_target else self.position
+
+    def target(self, quantity):
+        """Order towards a position of ``quantity`` base units (>= 0: long only)."""
+        cdef double value = float(quantity)
+        if not value >= 0.0 or value == float("inf"):
+            raise ValueError(f"target: a position must be finite and >= 0 (long only), got {quantity!r}")
+        self._target = value
+        self._has_target = True
+
+    def buy(self, quantity):
+        """Buy ``quantity`` base units (Market order)."""
+        cdef double value = float(quantity)
+        if not value > 0.0 or value == float("inf"):
+            raise ValueError(f"buy: quantity must be finite and > 0, got {quantity!r}")
+        self.target(self._current() + value)
+
+    def sell(self, quantity):
+        """Sell ``quantity`` base units, at most the position (long only)."""
+        cdef double value = float(quantity)
+        if not value > 0.0 or value == float("inf"):
+            raise ValueError(f"sell: quantity must be finite and > 0, got {quantity!r}")
+        self.target(max(0.0, self._current() - value))
+
+
+cdef class PythonStrategyRun:
+    """One backtest of a Python strategy: the instance it runs (a fresh copy), the
+    context, and the exception that stopped it, if any."""
+    cdef object strategy
+    cdef StrategyContext ctx
+    cdef object on_event
+    cdef public object error
+    cdef unsigned int calls
+
+    def __init__(self, strategy, MarketDataHandle market_data not None, list names, list assets):
+        self.strategy = strategy
+        self.on_event = strategy.on_event
+        self.ctx = StrategyContext.__new__(StrategyContext)
+        self.ctx._names = names
+        self.ctx._assets = assets
+        self.ctx._market_data = market_data
+        self.error = None
+        self.calls = 0
+
+    def handle(self, str name, str params_json):
+        """A strategy handle calling back into this run (which must outlive it)."""
+        cdef bytes raw_name = _cstr(name, "strategy name")
+        cdef bytes raw_params = _cstr(params_json, "strategy params")
+        cdef BarterStrategy *out = NULL
+        cdef BarterError *err = NULL
+        cdef BarterStatus status = barter_strategy_callback(
+            raw_name, raw_params, _python_strategy_callback, <void *>self, &out, &err)
+        _check(status, err)
+        cdef StrategyHandle handle = StrategyHandle.__new__(StrategyHandle)
+        handle.ptr = out
+        return handle
+
+    cdef int32_t call(self, BarterStrategyEvent *event) except -1:
+        cdef StrategyContext ctx = self.ctx
+        ctx.item = event.item
+        ctx.record = event.record
+        ctx.instrument_index = event.instrument
+        ctx.time_ns = event.time_ns
+        ctx._price = event.price
+        ctx.position = event.position
+        ctx._quote_free = event.quote_free
+        ctx._base_free = event.base_free
+        ctx.order_in_flight = event.order_in_flight
+        ctx._has_target = False
+        ctx._event = None
+        if event.phase == BARTER_STRATEGY_PHASE_EVENT:
+            self.calls += 1
+            if self.calls & 1023 == 0:
+                PyErr_CheckSignals()  # Ctrl-C: raises KeyboardInterrupt here (main thread)
+            self.on_event(ctx)
+            if ctx._has_target:
+                event.has_target = True
+                event.target = ctx._target
+        elif event.phase == BARTER_STRATEGY_PHASE_START:
+            self.strategy.on_start(ctx)
+        elif event.phase == BARTER_STRATEGY_PHASE_FINISH:
+            self.strategy.on_finish(ctx)
+        return 0
+
+
+cdef int32_t _python_strategy_callback(void *user, BarterStrategyEvent *event) noexcept nogil:
+    with gil:
+        return _python_strategy_call(<PythonStrategyRun>user, event)
+
+
+cdef int32_t _python_strategy_call(PythonStrategyRun run, BarterStrategyEvent *event) noexcept:
+    if event.phase == BARTER_STRATEGY_PHASE_END:
+        return 0
+    try:
+        return run.call(event)
+    except BaseException as error:
+        run.error = error
+        return 1

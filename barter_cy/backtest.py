@@ -12,14 +12,16 @@ thread count) and release the GIL for their whole duration.
 from __future__ import annotations
 
 import json
+import time
 from decimal import Decimal
 from typing import Any, Iterable, Mapping
 
 from barter_cy import _native
 from barter_cy.config import SystemConfig
 from barter_cy.data import _dec_str, _decimal
+from barter_cy.errors import BacktestsFailed, BarterError
 from barter_cy.market_data import MarketDataInMemory
-from barter_cy.strategy import BuiltinStrategy
+from barter_cy.strategy import BuiltinStrategy, Strategy
 from barter_cy.summary import BacktestSummary, MultiBacktestSummary
 
 __all__ = [
@@ -127,6 +129,10 @@ class BacktestArgsConstant:
     def market_data(self) -> MarketDataInMemory:
         return self._market_data
 
+    def _instrument_assets(self) -> tuple[list[str], list[tuple[str, str]]]:
+        exported = self._system_config._export()
+        return list(exported["instrument_names"]), [tuple(pair) for pair in exported["instrument_assets"]]
+
     @property
     def system_config(self) -> SystemConfig:
         return self._system_config
@@ -148,8 +154,9 @@ class BacktestArgsDynamic:
     - ``id``: unique within a batch;
     - ``risk_free_return``: Decimal, int, str (scientific notation too) or float (taken
       through its repr, so ``0.05`` is ``Decimal("0.05")``);
-    - ``strategy``: a built-in strategy from :mod:`barter_cy.strategy`, or None for
-      barter's ``DefaultStrategy`` (which sends no orders);
+    - ``strategy``: a built-in strategy from :mod:`barter_cy.strategy`, a
+      :class:`~barter_cy.strategy.Strategy` written in Python, or None for barter's
+      ``DefaultStrategy`` (which sends no orders);
     - ``fill``: ``"next"`` (default) fills a Market order at the next event of that
       instrument (the next trade's price, or the next candle's open); ``"signal"`` at
       the price of the event that produced it (the trade price, or the candle's close);
@@ -163,18 +170,21 @@ class BacktestArgsDynamic:
         self,
         id: str,
         risk_free_return: Any,
-        strategy: BuiltinStrategy | None = None,
+        strategy: BuiltinStrategy | Strategy | None = None,
         risk: Any = None,
         fill: str = "next",
         close_at_end: bool = True,
     ) -> None:
         if risk is not None:
             raise NotImplementedError("custom risk managers are not supported; pass risk=None")
-        if strategy is not None and not isinstance(strategy, BuiltinStrategy):
+        if strategy is not None and not isinstance(strategy, (BuiltinStrategy, Strategy)):
             raise TypeError(
                 "strategy must be a barter_cy.strategy strategy (BuyAndHold, SmaCross, "
-                f"BollingerReversion, Breakout, TargetPositions) or None, got {type(strategy).__name__}"
+                "BollingerReversion, Breakout, TargetPositions, or a Strategy subclass) or None, "
+                f"got {type(strategy).__name__}"
             )
+        if isinstance(strategy, Strategy):
+            strategy._describe()  # name and params are checked now, not at run time
         if not isinstance(id, str):
             raise TypeError(f"id must be str, got {type(id).__name__}")
         if not isinstance(fill, str):
@@ -194,9 +204,23 @@ class BacktestArgsDynamic:
         self._strategy = strategy
         self._fill = fill
         self._close_at_end = close_at_end
-        self._handle = _native.ArgsDynamicHandle.new(
-            trimmed, _dec_str(value), None if strategy is None else strategy._handle, fill == "signal", close_at_end
+        # A Python strategy gets its handle per run (see _run_handle); the arguments are
+        # checked by Rust now either way.
+        builtin = strategy._handle if isinstance(strategy, BuiltinStrategy) else None
+        self._handle = _native.ArgsDynamicHandle.new(trimmed, _dec_str(value), builtin, fill == "signal", close_at_end)
+
+    def _python_run(self, args_constant: "BacktestArgsConstant") -> tuple[Any, Any]:
+        """For a Python strategy: a fresh run (its own copy of the strategy) and the
+        dynamic-arguments handle calling back into it. Keep the run alive while the
+        handle is used."""
+        name, params = self._strategy._describe()
+        run = _native.PythonStrategyRun(
+            self._strategy._fresh(), args_constant._market_data._handle, *args_constant._instrument_assets()
         )
+        handle = _native.ArgsDynamicHandle.new(
+            self._id, _dec_str(self._risk_free_return), run.handle(name, params), self._fill == "signal", self._close_at_end
+        )
+        return run, handle
 
     @property
     def id(self) -> str:
@@ -258,7 +282,15 @@ def backtest(args_constant: BacktestArgsConstant, args_dynamic: BacktestArgsDyna
     _check_constant(args_constant)
     if not isinstance(args_dynamic, BacktestArgsDynamic):
         raise TypeError(f"args_dynamic must be BacktestArgsDynamic, got {type(args_dynamic).__name__}")
-    raw = args_constant._handle.run(args_dynamic._handle)
+    if not isinstance(args_dynamic.strategy, Strategy):
+        return BacktestSummary._from_wire(json.loads(args_constant._handle.run(args_dynamic._handle)))
+    run, handle = args_dynamic._python_run(args_constant)
+    try:
+        raw = args_constant._handle.run(handle)
+    except BarterError:
+        if run.error is not None:
+            raise run.error from None
+        raise
     return BacktestSummary._from_wire(json.loads(raw))
 
 
@@ -267,14 +299,22 @@ def run_backtests(
     args_dynamic_iter: Iterable[BacktestArgsDynamic],
     *,
     max_concurrent: int | None = None,
+    fail_fast: bool = False,
 ) -> MultiBacktestSummary:
-    """Run backtests on Rust threads, the GIL released for the whole batch; summaries
-    come back in input order, each equal to its own :func:`backtest`. The market data
-    is shared by every variant, never copied. Ids must be unique (``ValueError``
-    listing duplicates); an empty iterable gives ``num_backtests == 0``.
+    """Run backtests; summaries come back in input order, each equal to its own
+    :func:`backtest`. Ids must be unique (``ValueError`` listing duplicates); an empty
+    iterable gives ``num_backtests == 0``.
 
-    ``max_concurrent`` is the number of threads (default: one per core). Results do
-    not depend on it: every run is deterministic."""
+    Built-in strategies run on Rust threads with the GIL released for the whole batch,
+    the market data shared, never copied; ``max_concurrent`` is the number of threads
+    (default: one per core). Results do not depend on it: every run is deterministic.
+
+    Variants with a Python :class:`~barter_cy.strategy.Strategy` run one after another
+    on the calling thread (their callbacks need the GIL), after the built-in ones. An
+    exception in one of them stops that backtest only: the others still run, and then
+    :class:`~barter_cy.BacktestsFailed` is raised, holding the summaries that finished
+    (``.summary``) and the exception of each failed id (``.errors``). With
+    ``fail_fast=True`` the first exception is raised as it is, at once."""
     _check_constant(args_constant)
     if max_concurrent is None:
         max_concurrent = 0
@@ -286,10 +326,39 @@ def run_backtests(
         raise TypeError(
             f"args_dynamic_iter must be an iterable of BacktestArgsDynamic, got {type(args_dynamic_iter).__name__}"
         )
-    handles = []
+    variants = []
     for index, args in enumerate(args_dynamic_iter):
         if not isinstance(args, BacktestArgsDynamic):
             raise TypeError(f"args_dynamic_iter[{index}] must be BacktestArgsDynamic, got {type(args).__name__}")
-        handles.append(args._handle)
-    raw = args_constant._handle.run_many(handles, max_concurrent)
-    return MultiBacktestSummary._from_wire(json.loads(raw))
+        variants.append(args)
+    python = [i for i, args in enumerate(variants) if isinstance(args.strategy, Strategy)]
+    if not python:
+        raw = args_constant._handle.run_many([args._handle for args in variants], max_concurrent)
+        return MultiBacktestSummary._from_wire(json.loads(raw))
+
+    # Mixed: built-ins on Rust threads, then the Python ones here. Ids are checked over
+    # the whole batch first (Rust checks each part, not the union).
+    seen: set[str] = set()
+    duplicates = sorted({args.id for args in variants if args.id in seen or seen.add(args.id)})
+    if duplicates:
+        raise ValueError(f"duplicate backtest ids: {', '.join(duplicates)}")
+    started = time.perf_counter_ns()
+    results: list[BacktestSummary | None] = [None] * len(variants)
+    builtin = [i for i in range(len(variants)) if i not in set(python)]
+    if builtin:
+        raw = args_constant._handle.run_many([variants[i]._handle for i in builtin], max_concurrent)
+        for i, summary in zip(builtin, MultiBacktestSummary._from_wire(json.loads(raw))):
+            results[i] = summary
+    errors: dict[str, BaseException] = {}
+    for i in python:
+        try:
+            results[i] = backtest(args_constant, variants[i])
+        except Exception as error:
+            if fail_fast:
+                raise
+            errors[variants[i].id] = error
+    done = [summary for summary in results if summary is not None]
+    multi = MultiBacktestSummary(len(done), time.perf_counter_ns() - started, done)
+    if errors:
+        raise BacktestsFailed(multi, errors)
+    return multi

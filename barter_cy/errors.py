@@ -1,6 +1,6 @@
 """Exceptions raised by barter_cy."""
 
-__all__ = ["BarterError", "BarterPanic"]
+__all__ = ["BacktestsFailed", "BarterError", "BarterPanic"]
 
 
 class BarterError(RuntimeError):
@@ -12,3 +12,20 @@ class BarterPanic(BarterError):
 
     A subclass of :class:`BarterError` (and so of ``RuntimeError``).
     """
+
+
+class BacktestsFailed(BarterError):
+    """Some backtests of a ``run_backtests`` call raised: ``summary`` holds the
+    :class:`~barter_cy.summary.MultiBacktestSummary` of those that finished (input
+    order), ``errors`` maps each failed backtest's id to the exception it raised. The
+    first of those exceptions is also the ``__cause__``."""
+
+    def __init__(self, summary, errors):
+        self.summary = summary
+        self.errors = dict(errors)
+        first_id, first = next(iter(self.errors.items()))
+        super().__init__(
+            f"{len(self.errors)} backtest(s) failed ({', '.join(map(repr, self.errors))}); "
+            f"first: {first_id!r}: {type(first).__name__}: {first}"
+        )
+        self.__cause__ = first

@@ -16,6 +16,8 @@ parameter). Strategies are immutable and hashable, compare by parameters, have
 
 from __future__ import annotations
 
+import copy
+import inspect
 import json
 import operator
 from decimal import Decimal
@@ -28,6 +30,7 @@ from barter_cy.data import _dec_str, _decimal
 
 __all__ = [
     "BollingerReversion",
+    "Strategy",
     "BuiltinStrategy",
     "BuyAndHold",
     "Breakout",
@@ -185,3 +188,83 @@ class TargetPositions(BuiltinStrategy):
 STRATEGIES: dict[str, type[BuiltinStrategy]] = {
     cls.name: cls for cls in (BuyAndHold, SmaCross, BollingerReversion, Breakout)
 }
+
+
+class Strategy:
+    """Base class of strategies written in Python, called from the Rust engine through a
+    C callback (the GIL is taken for the call only):
+
+    .. code-block:: python
+
+        class MyCross(Strategy):
+            def __init__(self, fast, slow, quantity):
+                self.fast, self.slow, self.quantity = fast, slow, quantity
+                self.prices = []
+
+            def on_event(self, ctx):          # after the engine processed each market item
+                self.prices.append(ctx.price)
+                ...
+                ctx.buy(self.quantity)        # or ctx.sell(q) / ctx.target(position)
+
+    ``ctx`` (a :class:`~barter_cy._native.StrategyContext`, reused for every event) has
+    ``price``, ``position`` (signed base quantity), ``balance(asset)``, ``instrument``,
+    ``time`` / ``time_ns``, ``item``, ``order_in_flight`` and ``event`` (the MarketEvent,
+    built only when read). Orders go through the same fills, fees, balances and
+    summaries as the built-in strategies; orders in ``on_start`` / ``on_finish`` are ignored.
+
+    Every backtest runs a fresh ``copy.deepcopy`` of the instance given, so runs never
+    share state and the instance itself is never changed. An exception raised by a
+    method stops that backtest and is re-raised from ``backtest()`` unchanged.
+
+    ``name`` (default: the class name) and ``params`` (default: the arguments given to
+    ``__init__``, by parameter name) are what the summary reports; ``params`` must be
+    JSON-serialisable (decimals are written as strings)."""
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> "Strategy":
+        self = super().__new__(cls)
+        try:
+            bound = inspect.signature(cls.__init__).bind(None, *args, **kwargs)
+            bound.apply_defaults()
+            given = dict(list(bound.arguments.items())[1:])
+        except (TypeError, ValueError):
+            given = {}
+        object.__setattr__(self, "_barter_params", given)
+        return self
+
+    @property
+    def name(self) -> str:
+        return type(self).__name__
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return dict(getattr(self, "_barter_params", {}))
+
+    def on_start(self, ctx: Any) -> None:
+        """Called once before the first event."""
+
+    def on_event(self, ctx: Any) -> None:
+        """Called after the engine processed each market item."""
+
+    def on_finish(self, ctx: Any) -> None:
+        """Called once after the last event, before open positions are closed."""
+
+    def _describe(self) -> tuple[str, str]:
+        name = self.name
+        if not isinstance(name, str) or not name.strip():
+            raise ValueError(f"strategy name must be a non-empty str, got {name!r}")
+        try:
+            params = json.dumps(self.params, default=_json_default)
+        except (TypeError, ValueError) as e:
+            raise ValueError(f"{name}.params must be JSON-serialisable: {e}") from None
+        return name, params
+
+    def _fresh(self) -> "Strategy":
+        return copy.deepcopy(self)
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return _dec_str(value)
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(f"{type(value).__name__} is not JSON-serialisable")

@@ -58,6 +58,18 @@ impl Config {
             .map(|keyed| keyed.value.name_internal.name().to_string())
             .collect()
     }
+
+    /// `[base, quote]` asset names of the indexed instruments, in index order.
+    pub fn instrument_assets(&self) -> Vec<[String; 2]> {
+        let name = |asset: barter_instrument::asset::AssetIndex| {
+            self.instruments.assets()[asset.index()].value.asset.name_internal.name().to_string()
+        };
+        self.instruments
+            .instruments()
+            .iter()
+            .map(|keyed| [name(keyed.value.underlying.base), name(keyed.value.underlying.quote)])
+            .collect()
+    }
 }
 
 /// Reads and parses a config file. A missing file is `NotFound`.
@@ -69,11 +81,13 @@ pub fn load_file(path: &str) -> FfiResult<Config> {
 impl Config {
     /// The config as JSON in the plain shape, plus the indexed instrument names and the
     /// `risk_free_return` if one was given:
-    /// `{"system": {...}, "instrument_names": [...], "risk_free_return": "0.05" | null}`.
+    /// `{"system": {...}, "instrument_names": [...], "instrument_assets": [[base, quote], ...],
+    /// "risk_free_return": "0.05" | null}`.
     pub fn to_json(&self) -> FfiResult<Vec<u8>> {
         let value = serde_json::json!({
             "system": &*self.system,
             "instrument_names": self.instrument_names(),
+            "instrument_assets": self.instrument_assets(),
             "risk_free_return": self.risk_free_return.map(|d| d.to_string()),
         });
         serde_json::to_vec(&value).map_err(|e| FfiError::engine(format!("serialising system config: {e}")))

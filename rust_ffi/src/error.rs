@@ -20,6 +20,9 @@ pub enum BarterStatus {
     Panic = 5,
     /// A required pointer argument was NULL.
     NullPointer = 6,
+    /// A strategy callback asked to stop the backtest (or wrote an order that cannot be
+    /// traded); the caller knows why (for Python: the exception it raised).
+    Callback = 7,
 }
 
 /// The error type used inside the crate before it crosses the boundary.

@@ -1168,8 +1168,9 @@ fn system_config_plain_shape_from_file() {
         }
     );
     let value = config_json(cfg);
-    assert_eq!(keys(&value), vec!["instrument_names", "risk_free_return", "system"]);
+    assert_eq!(keys(&value), vec!["instrument_assets", "instrument_names", "risk_free_return", "system"]);
     assert_eq!(value["instrument_names"], json!(INSTRUMENT_NAMES));
+    assert_eq!(value["instrument_assets"], json!([["btc", "usdt"], ["eth", "usdt"], ["sol", "usdt"]]));
     assert_eq!(
         value["risk_free_return"],
         Value::Null,

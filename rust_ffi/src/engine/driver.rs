@@ -18,7 +18,7 @@ use super::global::GlobalData;
 use super::instrument_data::InstrumentData;
 use super::price::{EventPrices, Mark};
 use super::{EquityCurve, Fill, State};
-use crate::error::{FfiError, FfiResult};
+use crate::error::{BarterStatus, FfiError, FfiResult};
 use crate::market_data::{to_ns, Record};
 use crate::strategy::orders::{signed_position, EngineStrategy};
 use crate::strategy::Strategy;
@@ -126,8 +126,25 @@ type BacktestEngine = Engine<EventClock, State, Txs, EngineStrategy, DefaultRisk
 pub fn run<Interval: TimeInterval>(input: RunInput<'_, Interval>) -> FfiResult<RunOutput<Interval>> {
     input.strategy.check_items(input.items)?;
     let mut driver = Driver::new(&input);
-    for record in input.records {
+    let callback = driver.engine.strategy.callback.clone();
+    if let Some(run) = &callback {
+        run.start(crate::market_data::to_ns(input.time_start));
+    }
+    for (index, record) in input.records.iter().enumerate() {
+        if callback.as_ref().is_some_and(|run| run.stopped()) {
+            break;
+        }
+        driver.engine.state.global.record = index;
         driver.record(record);
+    }
+    if let Some(run) = &callback {
+        if !run.stopped() {
+            let facts = driver.engine.strategy.facts(&driver.engine.state).unwrap_or_default();
+            run.finish(facts);
+        }
+        if run.stopped() {
+            return Err(FfiError::new(BarterStatus::Callback, run.failure()));
+        }
     }
     driver.finish(&input)
 }

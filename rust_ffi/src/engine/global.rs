@@ -13,6 +13,8 @@ pub struct LastItem {
     pub instrument: InstrumentIndex,
     /// 0-based index among the market data items (reconnect markers excluded).
     pub item: usize,
+    /// 0-based index among the records (reconnect markers included).
+    pub record: usize,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -20,13 +22,18 @@ pub struct GlobalData {
     pub last: Option<LastItem>,
     /// Market items processed so far.
     pub items: usize,
+    /// Index of the record being processed (set by the driver).
+    pub record: usize,
+    /// Time of the last market item, ns since the epoch.
+    pub time_ns: i64,
 }
 
 impl<Kind> Processor<&MarketEvent<InstrumentIndex, Kind>> for GlobalData {
     type Audit = ();
 
     fn process(&mut self, event: &MarketEvent<InstrumentIndex, Kind>) -> Self::Audit {
-        self.last = Some(LastItem { instrument: event.instrument, item: self.items });
+        self.last = Some(LastItem { instrument: event.instrument, item: self.items, record: self.record });
+        self.time_ns = crate::market_data::to_ns(event.time_exchange);
         self.items += 1;
     }
 }

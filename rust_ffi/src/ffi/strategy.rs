@@ -5,8 +5,9 @@ use super::{
     ffi_call, free_handle, handle_ref, opt_str_arg, str_arg, write_bytes, write_handle, BarterError,
 };
 use super::{BarterStatus, FfiError};
-use crate::strategy::Strategy;
-use std::ffi::c_char;
+use crate::strategy::callback::{BarterStrategyCallback, Callback};
+use crate::strategy::{Strategy, StrategyKind};
+use std::ffi::{c_char, c_void};
 
 /// Opaque, immutable strategy handle (`Arc` inside, `Send + Sync`).
 pub struct BarterStrategy {
@@ -98,4 +99,46 @@ pub unsafe extern "C" fn barter_strategy_describe(
 #[no_mangle]
 pub unsafe extern "C" fn barter_strategy_free(strategy: *mut BarterStrategy) {
     free_handle(strategy)
+}
+
+/// A strategy implemented by the caller: `function(user, event)` is called before the
+/// first record (`START`: set `event->run` to a per-run context if you need one), after
+/// the engine processed each market item (`EVENT`: set `event->has_target` and
+/// `event->target` to order towards a position), after the last record (`FINISH`) and
+/// always once at the end (`END`, also after a failure: release `event->run`). Return 0
+/// to go on; anything else stops the backtest, which then fails with
+/// `BARTER_STATUS_CALLBACK`. `name` and `params_json` (a JSON object, NULL = `{}`) are how
+/// the summary reports the strategy.
+/// # Safety
+/// Pointer arguments as the C ABI contract in `ffi` states. `function` may be called
+/// from any thread (backtests run on several) with `user`, which must stay valid until
+/// every run using this strategy (and every dynamic-arguments handle made from it) has
+/// ended and been freed.
+#[no_mangle]
+pub unsafe extern "C" fn barter_strategy_callback(
+    name: *const c_char,
+    params_json: *const c_char,
+    function: BarterStrategyCallback,
+    user: *mut c_void,
+    out: *mut *mut BarterStrategy,
+    err: *mut *mut BarterError,
+) -> BarterStatus {
+    ffi_call(err, || {
+        let name = str_arg(name, "name")?.trim();
+        if name.is_empty() {
+            return Err(FfiError::invalid("name: must not be empty"));
+        }
+        let params = match opt_str_arg(params_json, "params_json")? {
+            None => serde_json::Value::Object(Default::default()),
+            Some(text) => match serde_json::from_str(text) {
+                Ok(value @ serde_json::Value::Object(_)) => value,
+                Ok(_) => return Err(FfiError::invalid("params_json: expected a JSON object")),
+                Err(e) => return Err(FfiError::invalid(format!("params_json: {e}"))),
+            },
+        };
+        let function =
+            function.ok_or_else(|| FfiError::new(BarterStatus::NullPointer, "function is NULL"))?;
+        let callback = Callback::new(function, user, name.to_owned(), params);
+        write_handle(out, BarterStrategy { inner: Strategy::new(StrategyKind::Callback(callback)) }, "out")
+    })
 }

@@ -20,6 +20,7 @@
 pub mod bollinger;
 pub mod breakout;
 pub mod buy_and_hold;
+pub mod callback;
 pub mod exact;
 pub mod orders;
 pub mod params;
@@ -70,6 +71,8 @@ pub enum StrategyKind {
     BollingerReversion(BollingerReversion),
     Breakout(Breakout),
     TargetPositions(TargetPositions),
+    /// Implemented outside Rust, called per event (see [`callback`]).
+    Callback(callback::Callback),
 }
 
 /// Per-instrument indicator state of a strategy.
@@ -130,7 +133,7 @@ impl Strategy {
         params::describe(&self.kind)
     }
 
-    pub fn name(&self) -> &'static str {
+    pub fn name(&self) -> String {
         self.describe().name
     }
 
@@ -143,7 +146,9 @@ impl Strategy {
     /// Fresh indicator state for one instrument.
     pub fn indicator(&self) -> Indicator {
         match &*self.kind {
-            StrategyKind::Default | StrategyKind::TargetPositions(_) => Indicator::None,
+            StrategyKind::Default | StrategyKind::TargetPositions(_) | StrategyKind::Callback(_) => {
+                Indicator::None
+            }
             StrategyKind::BuyAndHold(_) => Indicator::BuyAndHold(BuyAndHoldState::default()),
             StrategyKind::SmaCross(p) => Indicator::SmaCross(SmaCrossState::new(p)),
             StrategyKind::BollingerReversion(p) => Indicator::Bollinger(BollingerState::new(p)),
@@ -163,7 +168,7 @@ impl Strategy {
     /// signal the item's instrument's indicator gave for it.
     pub fn decide(&self, item: usize, signal: Signal) -> Decision {
         let quantity = match &*self.kind {
-            StrategyKind::Default => return Decision::Hold,
+            StrategyKind::Default | StrategyKind::Callback(_) => return Decision::Hold,
             StrategyKind::TargetPositions(t) => {
                 return t.target(item).map_or(Decision::Hold, Decision::Target)
             }

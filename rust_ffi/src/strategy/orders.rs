@@ -4,7 +4,8 @@
 //! (spot, long only), never while an order of that instrument is in flight; it closes
 //! positions with Market orders at the last price; it does nothing on disconnects.
 
-use super::{Decision, Strategy};
+use super::callback::{CallbackRun, EventFacts};
+use super::{Decision, Strategy, StrategyKind};
 use crate::engine::State;
 use barter::engine::state::instrument::{
     data::InstrumentDataState, filter::InstrumentFilter, InstrumentState,
@@ -24,37 +25,74 @@ use barter_execution::order::{
 use barter_instrument::{
     asset::AssetIndex, exchange::ExchangeId, exchange::ExchangeIndex, instrument::InstrumentIndex, Side,
 };
+use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
 use smol_str::format_smolstr;
+use std::rc::Rc;
 
 #[derive(Debug, Clone)]
 pub struct EngineStrategy {
     pub id: StrategyId,
     pub strategy: Strategy,
+    /// The run of a callback strategy (per backtest; `None` for the built-ins).
+    pub callback: Option<Rc<CallbackRun>>,
 }
 
 impl EngineStrategy {
     pub fn new(strategy: Strategy) -> Self {
-        Self { id: StrategyId::new(strategy.name()), strategy }
+        let callback = match strategy.kind() {
+            StrategyKind::Callback(callback) => Some(Rc::new(CallbackRun::new(callback.clone()))),
+            _ => None,
+        };
+        Self { id: StrategyId::new(strategy.name()), strategy, callback }
     }
 
     /// Whether `generate_algo_orders` would send an order now. The built-in strategies are
     /// pure functions of the state, so the driver may skip barter's order generation
-    /// (which would produce an empty output) when this is false; a strategy with side
-    /// effects (a C callback) must answer true and be asked exactly once per event.
+    /// (which would produce an empty output) when this is false; a callback strategy has
+    /// side effects, so it answers true after every market item and is asked exactly once.
     pub fn may_order(&self, state: &State) -> bool {
-        self.order(state).is_some()
+        match &self.callback {
+            Some(_) => state.global.last.is_some(),
+            None => self.order(state).is_some(),
+        }
+    }
+
+    /// What a callback strategy sees about the last market item.
+    pub fn facts(&self, state: &State) -> Option<EventFacts> {
+        let last = state.global.last?;
+        let instrument = state.instruments.0.get_index(last.instrument.index())?.1;
+        let free = |asset: AssetIndex| {
+            let balance = state.assets.asset_index(&asset).balance.as_ref();
+            balance.and_then(|timed| timed.value.free.to_f64()).unwrap_or(0.0)
+        };
+        Some(EventFacts {
+            record: last.record,
+            item: last.item,
+            instrument: last.instrument.index(),
+            time_ns: state.global.time_ns,
+            price: instrument.data.price().and_then(|p| p.to_f64()),
+            position: signed_position(instrument).to_f64().unwrap_or(0.0),
+            quote_free: free(instrument.instrument.underlying.quote),
+            base_free: free(instrument.instrument.underlying.base),
+            order_in_flight: !instrument.orders.0.is_empty(),
+        })
     }
 
     /// The one order (if any) the decision for the last market item calls for.
     fn order(&self, state: &State) -> Option<OrderRequestOpen<ExchangeIndex, InstrumentIndex>> {
         let last = state.global.last?;
         let instrument = state.instruments.0.get_index(last.instrument.index())?.1;
+        let decision = match &self.callback {
+            // Asked once per item, an order in flight or not (it sees `order_in_flight`).
+            Some(run) => run.event(self.facts(state)?).map_or(Decision::Hold, Decision::Target),
+            None if !instrument.orders.0.is_empty() => return None,
+            None => self.strategy.decide(last.item, instrument.data.signal),
+        };
         if !instrument.orders.0.is_empty() {
             return None; // an order is in flight: wait for its fill
         }
         let position = signed_position(instrument);
-        let decision = self.strategy.decide(last.item, instrument.data.signal);
         let (side, quantity) = match decision {
             Decision::Hold => return None,
             Decision::Enter(quantity) if position.is_zero() => (Side::Buy, quantity),

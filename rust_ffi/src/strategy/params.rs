@@ -27,18 +27,23 @@ pub const MAX_WINDOW: u64 = 10_000_000;
 pub enum ParamValue {
     Integer(u64),
     Decimal(String),
+    /// A callback strategy's own parameters, as its caller gave them.
+    Json(Value),
 }
 
 /// `{"name": ..., "params": {...}}`, params in their documented order.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct StrategyDescription {
-    pub name: &'static str,
+    pub name: String,
     pub params: OrderedMap<ParamValue>,
 }
 
 impl StrategyDescription {
-    pub fn new(name: &'static str, params: Vec<(&'static str, ParamValue)>) -> Self {
-        Self { name, params: OrderedMap(params.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()) }
+    pub fn new(name: &str, params: Vec<(&str, ParamValue)>) -> Self {
+        Self {
+            name: name.to_owned(),
+            params: OrderedMap(params.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()),
+        }
     }
 }
 
@@ -80,6 +85,15 @@ pub fn describe(kind: &StrategyKind) -> StrategyDescription {
         StrategyKind::TargetPositions(p) => StrategyDescription::new(
             "target_positions",
             vec![("len", ParamValue::Integer(p.targets.len() as u64))],
+        ),
+        StrategyKind::Callback(c) => StrategyDescription::new(
+            &c.name,
+            match &c.params {
+                Value::Object(map) => {
+                    map.iter().map(|(k, v)| (k.as_str(), ParamValue::Json(v.clone()))).collect()
+                }
+                _ => vec![],
+            },
         ),
     }
 }
