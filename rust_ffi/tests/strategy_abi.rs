@@ -18,12 +18,13 @@ use barter_ffi::ffi::market_data::{
     barter_market_data_free, barter_market_data_from_json_file, BarterMarketData,
 };
 use barter_ffi::ffi::strategy::{
-    barter_strategy_describe, barter_strategy_free, barter_strategy_new, barter_strategy_target_positions,
-    BarterStrategy,
+    barter_strategy_callback, barter_strategy_describe, barter_strategy_free, barter_strategy_new,
+    barter_strategy_target_positions, BarterStrategy,
 };
 use barter_ffi::ffi::{
     barter_bytes_free, barter_error_free, barter_error_message, BarterError, BarterStatus,
 };
+use barter_ffi::strategy::callback::{BarterStrategyEvent, BarterStrategyPhase};
 use common::{market_data_path, system_config_path};
 use serde_json::{json, Value};
 use std::ffi::{CStr, CString};
@@ -395,4 +396,153 @@ fn handles_are_send_and_sync() {
     check::<BarterBacktestArgsConstant>();
     check::<BarterMarketData>();
     check::<BarterSystemConfig>();
+}
+
+/// What the test callback records, and how it behaves.
+#[derive(Default)]
+struct Script {
+    /// Phases seen, in order (0 start, 1 event, 2 finish, 3 end).
+    phases: Vec<u32>,
+    /// (record, item, instrument, price, position, quote_free) per event.
+    events: Vec<(usize, usize, usize, f64, f64, f64)>,
+    /// The per-run context seen in each phase after start.
+    runs: Vec<usize>,
+    /// Return non-zero at this item.
+    stop_at: Option<usize>,
+    /// Write this target (possibly invalid) at every event.
+    target: Option<f64>,
+}
+
+unsafe extern "C" fn scripted(user: *mut std::ffi::c_void, event: *mut BarterStrategyEvent) -> i32 {
+    let script = &mut *(user as *mut Script);
+    let event = &mut *event;
+    script.phases.push(event.phase as u32);
+    match event.phase {
+        BarterStrategyPhase::Start => event.run = 0xBEEF as *mut std::ffi::c_void,
+        BarterStrategyPhase::Event => {
+            script.runs.push(event.run as usize);
+            script.events.push((
+                event.record,
+                event.item,
+                event.instrument,
+                event.price,
+                event.position,
+                event.quote_free,
+            ));
+            if script.stop_at == Some(event.item) {
+                return 1;
+            }
+            if let Some(target) = script.target {
+                event.has_target = true;
+                event.target = target;
+            }
+        }
+        BarterStrategyPhase::Finish | BarterStrategyPhase::End => script.runs.push(event.run as usize),
+    }
+    0
+}
+
+fn callback_new(
+    script: &mut Script,
+    params: Option<&str>,
+) -> Result<*mut BarterStrategy, (BarterStatus, String)> {
+    let name = c("scripted");
+    let params = params.map(c);
+    let mut out = null_mut();
+    call(|err| unsafe {
+        barter_strategy_callback(
+            name.as_ptr(),
+            params.as_ref().map_or(null(), |p| p.as_ptr()),
+            Some(scripted),
+            script as *mut Script as *mut std::ffi::c_void,
+            &mut out,
+            err,
+        )
+    })
+    .map(|()| out)
+}
+
+#[test]
+fn a_callback_strategy_is_called_once_per_item_with_its_run_context() {
+    let setup = Setup::new();
+    let mut script = Script { target: Some(0.01), ..Script::default() };
+    let strategy = callback_new(&mut script, Some(r#"{"window": 3}"#)).unwrap();
+    let dynamic = dynamic_new("cb", strategy, BarterFill::Signal, true).unwrap();
+    let summary = run(setup.args, dynamic).unwrap();
+    assert_eq!(summary["strategy"], json!({"name": "scripted", "params": {"window": 3}}));
+    // start, 21 items, finish, end; the run context flows through every later phase.
+    assert_eq!(script.phases.first(), Some(&0));
+    assert_eq!(&script.phases[script.phases.len() - 2..], &[2, 3]);
+    assert_eq!(script.phases.iter().filter(|p| **p == 1).count(), 21);
+    assert!(script.runs.iter().all(|r| *r == 0xBEEF));
+    // Items are numbered without the reconnect markers; records with them.
+    let items: Vec<usize> = script.events.iter().map(|e| e.1).collect();
+    assert_eq!(items, (0..21).collect::<Vec<_>>());
+    assert!(script.events.iter().zip(script.events.iter().skip(1)).all(|(a, b)| b.0 > a.0));
+    assert_eq!(script.events[0].3, 96962.51);
+    assert_eq!(script.events[0].4, 0.0);
+    // The first target (0.01 of btc) was bought at the first trade: the next btc event sees it.
+    let next_btc = script.events.iter().skip(1).find(|e| e.2 == 0).unwrap();
+    assert_eq!(next_btc.4, 0.01);
+    assert!(next_btc.5 < 10_000.0);
+    assert!(!summary["positions"].as_array().unwrap().is_empty());
+    unsafe {
+        barter_backtest_args_dynamic_free(dynamic);
+        barter_strategy_free(strategy);
+    }
+}
+
+#[test]
+fn a_callback_that_stops_or_writes_a_bad_target_fails_the_run_and_still_gets_end() {
+    let setup = Setup::new();
+    let mut script = Script { stop_at: Some(4), ..Script::default() };
+    let strategy = callback_new(&mut script, None).unwrap();
+    let dynamic = dynamic_new("stop", strategy, BarterFill::Next, true).unwrap();
+    let (status, message) = run(setup.args, dynamic).unwrap_err();
+    assert_eq!(status, BarterStatus::Callback);
+    assert_eq!(message, "strategy \"scripted\": the callback stopped the backtest");
+    assert_eq!(script.events.len(), 5);
+    assert_eq!(script.phases.last(), Some(&3), "END after a stop");
+    assert!(!script.phases.contains(&2), "no FINISH after a stop");
+    unsafe {
+        barter_backtest_args_dynamic_free(dynamic);
+        barter_strategy_free(strategy);
+    }
+
+    for (target, text) in [(f64::NAN, "target NaN"), (-1.0, "target -1"), (f64::INFINITY, "target inf")] {
+        let mut script = Script { target: Some(target), ..Script::default() };
+        let strategy = callback_new(&mut script, None).unwrap();
+        let dynamic = dynamic_new("bad", strategy, BarterFill::Signal, true).unwrap();
+        let (status, message) = run(setup.args, dynamic).unwrap_err();
+        assert_eq!(status, BarterStatus::Callback);
+        assert_eq!(
+            message,
+            format!("strategy \"scripted\": item 0: {text} is not a position (finite, >= 0, long only)")
+        );
+        assert_eq!(script.phases.last(), Some(&3));
+        unsafe {
+            barter_backtest_args_dynamic_free(dynamic);
+            barter_strategy_free(strategy);
+        }
+    }
+}
+
+#[test]
+fn callback_strategy_arguments_are_checked() {
+    let mut script = Script::default();
+    assert_eq!(invalid(callback_new(&mut script, Some("[1]"))), "params_json: expected a JSON object");
+    assert!(invalid(callback_new(&mut script, Some("{"))).starts_with("params_json: "));
+    let name = c("  ");
+    let mut out = null_mut();
+    let (status, message) = call(|err| unsafe {
+        barter_strategy_callback(name.as_ptr(), null(), Some(scripted), null_mut(), &mut out, err)
+    })
+    .unwrap_err();
+    assert_eq!((status, message.as_str()), (BarterStatus::InvalidInput, "name: must not be empty"));
+    let name = c("x");
+    let (status, message) = call(|err| unsafe {
+        barter_strategy_callback(name.as_ptr(), null(), None, null_mut(), &mut out, err)
+    })
+    .unwrap_err();
+    assert_eq!((status, message.as_str()), (BarterStatus::NullPointer, "function is NULL"));
 }
