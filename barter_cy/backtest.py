@@ -12,6 +12,7 @@ thread count) and release the GIL for their whole duration.
 from __future__ import annotations
 
 import json
+import pickle
 import time
 from decimal import Decimal
 from typing import Any, Iterable, Mapping
@@ -90,7 +91,7 @@ class BacktestArgsConstant:
     Every ``instrument`` index in the market data must exist in the config (barter sorts
     instruments by exchange, then internal name); this is checked here."""
 
-    __slots__ = ("_handle", "_system_config", "_market_data", "_interval", "__weakref__")
+    __slots__ = ("_handle", "_system_config", "_market_data", "_interval", "_balances", "__weakref__")
 
     def __init__(
         self,
@@ -105,9 +106,11 @@ class BacktestArgsConstant:
             raise TypeError(f"market_data must be MarketDataInMemory, got {type(market_data).__name__}")
         if not isinstance(summary_interval, str):
             raise TypeError(f"summary_interval must be str, got {type(summary_interval).__name__}")
+        balances_json = _balances_json(initial_balances)
         self._handle = _native.ArgsConstantHandle.new(
-            system_config._handle, market_data._handle, summary_interval, _balances_json(initial_balances)
+            system_config._handle, market_data._handle, summary_interval, balances_json
         )
+        self._balances = None if balances_json is None else json.loads(balances_json)
         self._system_config = system_config
         self._market_data = market_data
         self._interval = SUMMARY_INTERVALS[self._handle.info()[2]]
@@ -128,6 +131,9 @@ class BacktestArgsConstant:
     @property
     def market_data(self) -> MarketDataInMemory:
         return self._market_data
+
+    def __reduce__(self) -> tuple:
+        return (BacktestArgsConstant, (self._system_config, self._market_data, self._interval, self._balances))
 
     def _instrument_assets(self) -> tuple[list[str], list[tuple[str, str]]]:
         exported = self._system_config._export()
@@ -300,6 +306,7 @@ def run_backtests(
     *,
     max_concurrent: int | None = None,
     fail_fast: bool = False,
+    processes: int | None = None,
 ) -> MultiBacktestSummary:
     """Run backtests; summaries come back in input order, each equal to its own
     :func:`backtest`. Ids must be unique (``ValueError`` listing duplicates); an empty
@@ -314,7 +321,12 @@ def run_backtests(
     exception in one of them stops that backtest only: the others still run, and then
     :class:`~barter_cy.BacktestsFailed` is raised, holding the summaries that finished
     (``.summary``) and the exception of each failed id (``.errors``). With
-    ``fail_fast=True`` the first exception is raised as it is, at once."""
+    ``fail_fast=True`` the first exception is raised as it is, at once.
+
+    ``processes=N`` splits the variants into N contiguous parts run by N worker
+    processes (``spawn``), each through this same function: Python strategies then run
+    in parallel. The constant arguments (market data included) are pickled once per
+    worker; strategies must pickle (classes importable by the workers)."""
     _check_constant(args_constant)
     if max_concurrent is None:
         max_concurrent = 0
@@ -331,6 +343,13 @@ def run_backtests(
         if not isinstance(args, BacktestArgsDynamic):
             raise TypeError(f"args_dynamic_iter[{index}] must be BacktestArgsDynamic, got {type(args).__name__}")
         variants.append(args)
+    if processes is not None:
+        if isinstance(processes, bool) or not isinstance(processes, int):
+            raise TypeError(f"processes must be int, got {type(processes).__name__}")
+        if not 1 <= processes <= 1024:
+            raise ValueError(f"processes must be between 1 and 1024, got {processes}")
+        if processes > 1 and len(variants) > 1:
+            return _run_in_processes(args_constant, variants, processes, max_concurrent, fail_fast)
     python = [i for i, args in enumerate(variants) if isinstance(args.strategy, Strategy)]
     if not python:
         raw = args_constant._handle.run_many([args._handle for args in variants], max_concurrent)
@@ -359,6 +378,58 @@ def run_backtests(
             errors[variants[i].id] = error
     done = [summary for summary in results if summary is not None]
     multi = MultiBacktestSummary(len(done), time.perf_counter_ns() - started, done)
+    if errors:
+        raise BacktestsFailed(multi, errors)
+    return multi
+
+
+_WORKER_ARGS: BacktestArgsConstant | None = None
+
+
+def _worker_init(args_pickle: bytes) -> None:
+    global _WORKER_ARGS
+    _WORKER_ARGS = pickle.loads(args_pickle)
+
+
+def _worker_run(variants: list[BacktestArgsDynamic], max_concurrent: int, fail_fast: bool) -> tuple[str, dict]:
+    """One part, in a worker: the summaries as wire JSON, and the errors by id."""
+    assert _WORKER_ARGS is not None
+    try:
+        multi = run_backtests(_WORKER_ARGS, variants, max_concurrent=max_concurrent or None, fail_fast=fail_fast)
+        return multi.to_json(), {}
+    except BacktestsFailed as failed:
+        return failed.summary.to_json(), failed.errors
+
+
+def _run_in_processes(
+    args_constant: BacktestArgsConstant,
+    variants: list[BacktestArgsDynamic],
+    processes: int,
+    max_concurrent: int,
+    fail_fast: bool,
+) -> MultiBacktestSummary:
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    seen: set[str] = set()
+    duplicates = sorted({args.id for args in variants if args.id in seen or seen.add(args.id)})
+    if duplicates:
+        raise ValueError(f"duplicate backtest ids: {', '.join(duplicates)}")
+    workers = min(processes, len(variants))
+    size = -(-len(variants) // workers)
+    parts = [variants[i:i + size] for i in range(0, len(variants), size)]
+    started = time.perf_counter_ns()
+    summaries: list[BacktestSummary] = []
+    errors: dict[str, BaseException] = {}
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_init,
+                             initargs=(pickle.dumps(args_constant),)) as pool:
+        futures = [pool.submit(_worker_run, part, max_concurrent, fail_fast) for part in parts]
+        for future in futures:
+            wire, part_errors = future.result()
+            summaries.extend(MultiBacktestSummary.from_json(wire).summaries)
+            errors.update(part_errors)
+    multi = MultiBacktestSummary(len(summaries), time.perf_counter_ns() - started, summaries)
     if errors:
         raise BacktestsFailed(multi, errors)
     return multi

@@ -96,6 +96,10 @@ class SystemConfig:
         value = self._export()["risk_free_return"]
         return None if value is None else Decimal(value)
 
+    def __reduce__(self) -> tuple:
+        exported = self._export()
+        return (_from_exported, (exported["system"], exported["risk_free_return"]))
+
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, SystemConfig):
             return NotImplemented
@@ -108,6 +112,13 @@ class SystemConfig:
             f"SystemConfig(instruments={self.instrument_count}, executions={self.execution_count}, "
             f"names={self.instrument_names})"
         )
+
+
+def _from_exported(system: dict, risk_free_return: str | None) -> SystemConfig:
+    """Unpickling: the exported plain shape, under "system" when it had a risk-free return."""
+    if risk_free_return is None:
+        return SystemConfig.from_dict(system)
+    return SystemConfig.from_dict({"system": system, "risk_free_return": risk_free_return})
 
 
 def _json_default(value: Any) -> Any:

@@ -276,3 +276,23 @@ def test_ctrl_c_stops_a_python_strategy_within_a_second():
     assert raised - sent[0] < 1.0
     # The process goes on: the same arguments run again.
     assert backtest(args, BacktestArgsDynamic("after", 0, strategy=BuyAndHold(1))).positions
+
+
+def test_processes_run_python_strategies_in_parallel_with_the_same_results():
+    import pickle
+
+    args = args_for(trades(random_walk(3_000, seed=8)), "0.001")
+    assert pickle.loads(pickle.dumps(args)).market_data.events() == args.market_data.events()
+    variants = [BacktestArgsDynamic(f"py-{f}", 0, strategy=PySmaCross(f, 12, 1)) for f in (2, 3, 4, 5)]
+    variants.append(BacktestArgsDynamic("rust", 0, strategy=SmaCross(2, 12, 1)))
+    local = run_backtests(args, variants)
+    parallel = run_backtests(args, variants, processes=2)
+    assert parallel.ids == local.ids
+    assert [s.to_json() for s in parallel] == [s.to_json() for s in local]
+    failing = [variants[0], BacktestArgsDynamic("bad", 0, strategy=Raises("event", 3)), variants[4]]
+    with pytest.raises(BacktestsFailed) as info:
+        run_backtests(args, failing, processes=2)
+    assert info.value.summary.ids == ["py-2", "rust"]
+    assert isinstance(info.value.errors["bad"], ZeroDivisionError)
+    with pytest.raises(ValueError, match="processes must be between 1 and 1024"):
+        run_backtests(args, variants, processes=0)
