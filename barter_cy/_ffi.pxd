@@ -29,6 +29,8 @@ cdef extern from "barter_ffi.h" nogil:
     # A strategy callback asked to stop the backtest (or wrote an order that cannot be
     # traded); the caller knows why (for Python: the exception it raised).
     BARTER_STATUS_CALLBACK # = 7,
+    # The call was cancelled through its cancel token.
+    BARTER_STATUS_CANCELLED # = 8,
 
   # Where Market orders fill. Pass one of the enumerators; any other value is undefined
   # behaviour.
@@ -65,6 +67,11 @@ cdef extern from "barter_ffi.h" nogil:
 
   # Opaque, immutable handle to the arguments of one backtest (`Send + Sync`).
   ctypedef struct BarterBacktestArgsDynamic:
+    pass
+
+  # Opaque cancel token (`Arc` inside, `Send + Sync`): pass it to a long call and trip it
+  # from another thread to stop that call with `BARTER_STATUS_CANCELLED`.
+  ctypedef struct BarterCancel:
     pass
 
   # Error details for a failed call: a status and a UTF-8 message. Owned by Rust; free it
@@ -270,14 +277,16 @@ cdef extern from "barter_ffi.h" nogil:
   # their length, out-parameters writable.
   void barter_backtest_args_dynamic_free(BarterBacktestArgsDynamic *args);
 
-  # Runs one backtest on the calling thread. Writes the `BacktestSummary` as JSON; free it
-  # with `barter_bytes_free`.
+  # Runs one backtest on the calling thread. `cancel` (may be NULL) stops it with
+  # `BARTER_STATUS_CANCELLED` when tripped from another thread. Writes the
+  # `BacktestSummary` as JSON; free it with `barter_bytes_free`.
   # # Safety
   # Every pointer argument must be NULL or valid as the C ABI contract in `ffi` states:
   # handles live and made by this library, strings NUL-terminated, buffers readable for
   # their length, out-parameters writable.
   BarterStatus barter_backtest_run(const BarterBacktestArgsConstant *args,
                                    const BarterBacktestArgsDynamic *dynamic,
+                                   const BarterCancel *cancel,
                                    uint8_t **out_ptr,
                                    size_t *out_len,
                                    BarterError **err);
@@ -286,7 +295,8 @@ cdef extern from "barter_ffi.h" nogil:
   # cores), sharing the constant arguments. `dynamics` is an array of `count` handles
   # (NULL allowed when `count` is 0); ids must be unique. Writes the
   # `MultiBacktestSummary` as JSON (`{"num_backtests", "duration_ns", "summaries"}`,
-  # summaries in input order); free it with `barter_bytes_free`.
+  # summaries in input order); free it with `barter_bytes_free`. `cancel` (may be NULL)
+  # stops every backtest with `BARTER_STATUS_CANCELLED` when tripped.
   # # Safety
   # Every pointer argument must be NULL or valid as the C ABI contract in `ffi` states:
   # handles live and made by this library, strings NUL-terminated, buffers readable for
@@ -295,9 +305,26 @@ cdef extern from "barter_ffi.h" nogil:
                                         const BarterBacktestArgsDynamic *const *dynamics,
                                         size_t count,
                                         size_t max_concurrent,
+                                        const BarterCancel *cancel,
                                         uint8_t **out_ptr,
                                         size_t *out_len,
                                         BarterError **err);
+
+  # A new, untripped cancel token.
+  # # Safety
+  # Every pointer argument must be NULL or valid as the C ABI contract in `ffi` states.
+  BarterStatus barter_cancel_new(BarterCancel **out, BarterError **err);
+
+  # Trips the token: calls using it stop within milliseconds. Safe to call from any
+  # thread, any number of times; NULL is ignored.
+  # # Safety
+  # `cancel` is NULL or a live token.
+  void barter_cancel_trip(const BarterCancel *cancel);
+
+  # Frees a token (after the calls using it returned); NULL is ignored.
+  # # Safety
+  # `cancel` is NULL or a live token, freed once.
+  void barter_cancel_free(BarterCancel *cancel);
 
   # Parses a SystemConfig from a UTF-8 JSON buffer; `source` (may be NULL) names it in
   # error messages.

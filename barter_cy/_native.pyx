@@ -16,6 +16,8 @@ from barter_cy import errors as _errors
 
 
 cdef object _exception_for(BarterStatus status, str message):
+    if status == BARTER_STATUS_CANCELLED:
+        return KeyboardInterrupt(message)
     if status == BARTER_STATUS_CALLBACK:
         return _errors.BarterError(message)
     if status == BARTER_STATUS_INVALID_INPUT:
@@ -345,25 +347,27 @@ cdef class ArgsConstantHandle:
         _check(status, err)
         return MarketDataHandle.wrap(out)
 
-    def run(self, ArgsDynamicHandle dynamic not None):
+    def run(self, ArgsDynamicHandle dynamic not None, CancelToken cancel=None):
         """One backtest; returns the BacktestSummary JSON bytes."""
         cdef BarterBacktestArgsConstant *src = self.get()
         cdef BarterBacktestArgsDynamic *c_dynamic = dynamic.get()
+        cdef const BarterCancel *c_cancel = NULL if cancel is None else cancel.ptr
         cdef uint8_t *ptr = NULL
         cdef size_t length = 0
         cdef BarterError *err = NULL
         cdef BarterStatus status
         with nogil:
-            status = barter_backtest_run(src, c_dynamic, &ptr, &length, &err)
+            status = barter_backtest_run(src, c_dynamic, c_cancel, &ptr, &length, &err)
         _check(status, err)
         return _take_bytes(ptr, length)
 
-    def run_many(self, list dynamics, size_t max_concurrent=0):
+    def run_many(self, list dynamics, size_t max_concurrent=0, CancelToken cancel=None):
         """Backtests on Rust threads (0: one per core); returns the
         MultiBacktestSummary JSON bytes."""
         cdef BarterBacktestArgsConstant *src = self.get()
         cdef size_t count = len(dynamics)
         cdef const BarterBacktestArgsDynamic **array = NULL
+        cdef const BarterCancel *c_cancel = NULL if cancel is None else cancel.ptr
         cdef size_t index
         cdef uint8_t *ptr = NULL
         cdef size_t length = 0
@@ -377,16 +381,34 @@ cdef class ArgsConstantHandle:
             for index in range(count):
                 array[index] = (<ArgsDynamicHandle?>dynamics[index]).get()
             with nogil:
-                status = barter_backtest_run_many(src, array, count, max_concurrent, &ptr, &length, &err)
+                status = barter_backtest_run_many(src, array, count, max_concurrent, c_cancel, &ptr, &length, &err)
         finally:
             free(array)
         _check(status, err)
         return _take_bytes(ptr, length)
 
 
+cdef class CancelToken:
+    """Owns a ``BarterCancel*``: trip it (from any thread) to stop the calls using it."""
+    cdef BarterCancel *ptr
+
+    def __cinit__(self):
+        cdef BarterError *err = NULL
+        _check(barter_cancel_new(&self.ptr, &err), err)
+
+    def __dealloc__(self):
+        if self.ptr != NULL:
+            barter_cancel_free(self.ptr)
+            self.ptr = NULL
+
+    def cancel(self):
+        barter_cancel_trip(self.ptr)
+
+
 cdef class StrategyHandle:
     """Owns a ``BarterStrategy*`` (immutable; validated by Rust when made)."""
     cdef BarterStrategy *ptr
+    cdef object owner  # a callback strategy's run: alive as long as the handle
 
     def __dealloc__(self):
         if self.ptr != NULL:
@@ -444,6 +466,7 @@ cdef class StrategyHandle:
 cdef class ArgsDynamicHandle:
     """Owns a ``BarterBacktestArgsDynamic*``."""
     cdef BarterBacktestArgsDynamic *ptr
+    cdef object strategy  # the StrategyHandle, kept alive with the arguments that use it
 
     def __dealloc__(self):
         if self.ptr != NULL:
@@ -471,6 +494,7 @@ cdef class ArgsDynamicHandle:
         _check(status, err)
         cdef ArgsDynamicHandle handle = ArgsDynamicHandle.__new__(ArgsDynamicHandle)
         handle.ptr = out
+        handle.strategy = strategy
         return handle
 
 
@@ -588,6 +612,7 @@ cdef class PythonStrategyRun:
         _check(status, err)
         cdef StrategyHandle handle = StrategyHandle.__new__(StrategyHandle)
         handle.ptr = out
+        handle.owner = self
         return handle
 
     cdef int32_t call(self, BarterStrategyEvent *event) except -1:

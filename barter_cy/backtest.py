@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import pickle
+import threading
 import time
 from decimal import Decimal
 from typing import Any, Iterable, Mapping
@@ -277,6 +278,49 @@ class BacktestArgsDynamic:
         return f"BacktestArgsDynamic(id={self._id!r}, risk_free_return={self._risk_free_return!r}{extra})"
 
 
+def _interruptible(call: Any, *args: Any) -> Any:
+    """Runs ``call(*args, cancel=token)`` (a native call that releases the GIL) so that
+    Ctrl-C works: on the main thread the call runs on a helper thread while this one waits
+    in short slices; a KeyboardInterrupt trips the token, waits for Rust to stop (within
+    milliseconds) and is re-raised. Elsewhere (signals only reach the main thread) the
+    call runs directly."""
+    token = _native.CancelToken()
+    if threading.current_thread() is not threading.main_thread():
+        return call(*args, cancel=token)
+    outcome: list = []
+    began = threading.Event()
+    done = threading.Event()
+
+    def work() -> None:
+        began.set()
+        try:
+            outcome.append((True, call(*args, cancel=token)))
+        except BaseException as error:  # handed to the waiting thread
+            outcome.append((False, error))
+        finally:
+            done.set()
+
+    # Waiting on an Event, not Thread.join: an interrupted join() in CPython 3.11 can
+    # mark a running thread as finished, and later joins then return at once.
+    worker = threading.Thread(target=work, name="barter-cy-call", daemon=True)
+    started = False
+    try:
+        worker.start()
+        started = True
+        while not done.wait(0.05):
+            pass
+    except KeyboardInterrupt:
+        token.cancel()
+        # Interrupted inside start(), the thread may or may not have begun: it says so.
+        if began.wait(None if started else 1.0):
+            done.wait()
+        raise
+    ok, value = outcome[0]
+    if ok:
+        return value
+    raise value
+
+
 def _check_constant(args_constant: Any) -> BacktestArgsConstant:
     if not isinstance(args_constant, BacktestArgsConstant):
         raise TypeError(f"args_constant must be BacktestArgsConstant, got {type(args_constant).__name__}")
@@ -289,10 +333,10 @@ def backtest(args_constant: BacktestArgsConstant, args_dynamic: BacktestArgsDyna
     if not isinstance(args_dynamic, BacktestArgsDynamic):
         raise TypeError(f"args_dynamic must be BacktestArgsDynamic, got {type(args_dynamic).__name__}")
     if not isinstance(args_dynamic.strategy, Strategy):
-        return BacktestSummary._from_wire(json.loads(args_constant._handle.run(args_dynamic._handle)))
+        return BacktestSummary._from_wire(json.loads(_interruptible(args_constant._handle.run, args_dynamic._handle)))
     run, handle = args_dynamic._python_run(args_constant)
     try:
-        raw = args_constant._handle.run(handle)
+        raw = _interruptible(args_constant._handle.run, handle)
     except BarterError:
         if run.error is not None:
             raise run.error from None
@@ -352,7 +396,7 @@ def run_backtests(
             return _run_in_processes(args_constant, variants, processes, max_concurrent, fail_fast)
     python = [i for i, args in enumerate(variants) if isinstance(args.strategy, Strategy)]
     if not python:
-        raw = args_constant._handle.run_many([args._handle for args in variants], max_concurrent)
+        raw = _interruptible(args_constant._handle.run_many, [args._handle for args in variants], max_concurrent)
         return MultiBacktestSummary._from_wire(json.loads(raw))
 
     # Mixed: built-ins on Rust threads, then the Python ones here. Ids are checked over
@@ -365,7 +409,7 @@ def run_backtests(
     results: list[BacktestSummary | None] = [None] * len(variants)
     builtin = [i for i in range(len(variants)) if i not in set(python)]
     if builtin:
-        raw = args_constant._handle.run_many([variants[i]._handle for i in builtin], max_concurrent)
+        raw = _interruptible(args_constant._handle.run_many, [variants[i]._handle for i in builtin], max_concurrent)
         for i, summary in zip(builtin, MultiBacktestSummary._from_wire(json.loads(raw))):
             results[i] = summary
     errors: dict[str, BaseException] = {}

@@ -627,10 +627,10 @@ class _TimedHandle:
         self._inner = inner
         self.windows: list[tuple[float, float]] = []
 
-    def run_many(self, payload, max_concurrent):
+    def run_many(self, payload, max_concurrent, cancel=None):
         start = time.perf_counter()
         try:
-            return self._inner.run_many(payload, max_concurrent)
+            return self._inner.run_many(payload, max_concurrent, cancel)
         finally:
             self.windows.append((start, time.perf_counter()))
 

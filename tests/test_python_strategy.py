@@ -255,15 +255,19 @@ def test_another_thread_runs_while_a_python_strategy_runs():
 
 
 def test_ctrl_c_stops_a_python_strategy_within_a_second():
+    running = threading.Event()
+
     class Slow(Strategy):
         def on_event(self, ctx):
+            running.set()
             time.sleep(0.0005)
 
     args = args_for(trades(random_walk(20_000)))
     sent = []
 
     def interrupt():
-        time.sleep(0.3)
+        running.wait(30)
+        time.sleep(0.2)
         sent.append(time.perf_counter())
         os.kill(os.getpid(), signal.SIGINT)
 

@@ -4,6 +4,7 @@
 //! sharing the constant arguments. Every run goes through the deterministic driver in
 //! [`crate::engine`].
 
+use crate::cancel::Cancel;
 use crate::engine::{self, Fill, RunInput};
 use crate::error::{BarterStatus, FfiError, FfiResult};
 use crate::market_data::MarketData;
@@ -369,7 +370,17 @@ pub fn build_args_dynamic(
 
 /// Runs one backtest on the calling thread.
 pub fn run_one(args: &ArgsConstant, dynamic: &ArgsDynamic) -> FfiResult<BacktestSummaryWire> {
+    run_one_cancellable(args, dynamic, &Cancel::never())
+}
+
+/// [`run_one`], stopping with `Cancelled` once `cancel` is tripped.
+pub fn run_one_cancellable(
+    args: &ArgsConstant,
+    dynamic: &ArgsDynamic,
+    cancel: &Cancel,
+) -> FfiResult<BacktestSummaryWire> {
     let output = engine::run(RunInput {
+        cancel,
         instruments: &args.instruments,
         records: &args.market_data.records,
         items: args.market_data.item_count,
@@ -395,8 +406,8 @@ pub fn thread_count(max_concurrent: usize, count: usize) -> usize {
     limit.min(count).max(1)
 }
 
-fn run_caught(args: &ArgsConstant, dynamic: &ArgsDynamic) -> FfiResult<BacktestSummaryWire> {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run_one(args, dynamic)))
+fn run_caught(args: &ArgsConstant, dynamic: &ArgsDynamic, cancel: &Cancel) -> FfiResult<BacktestSummaryWire> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run_one_cancellable(args, dynamic, cancel)))
         .unwrap_or_else(|payload| {
             Err(FfiError::new(BarterStatus::Panic, crate::error::panic_message(payload.as_ref())))
         })
@@ -411,6 +422,16 @@ pub fn run_many(
     dynamics: &[ArgsDynamic],
     max_concurrent: usize,
 ) -> FfiResult<MultiBacktestSummaryWire> {
+    run_many_cancellable(args, dynamics, max_concurrent, &Cancel::never())
+}
+
+/// [`run_many`], stopping with `Cancelled` once `cancel` is tripped.
+pub fn run_many_cancellable(
+    args: &ArgsConstant,
+    dynamics: &[ArgsDynamic],
+    max_concurrent: usize,
+    cancel: &Cancel,
+) -> FfiResult<MultiBacktestSummaryWire> {
     let mut seen = HashSet::with_capacity(dynamics.len());
     let duplicates: BTreeSet<&str> =
         dynamics.iter().filter(|d| !seen.insert(d.id.as_str())).map(|d| d.id.as_str()).collect();
@@ -424,7 +445,7 @@ pub fn run_many(
     let results: Vec<Option<FfiResult<BacktestSummaryWire>>> = if threads <= 1 {
         let mut results = Vec::with_capacity(dynamics.len());
         for dynamic in dynamics {
-            let result = run_caught(args, dynamic);
+            let result = run_caught(args, dynamic, cancel);
             let failed = result.is_err();
             results.push(Some(result));
             if failed {
@@ -445,7 +466,7 @@ pub fn run_many(
             let Some(dynamic) = dynamics.get(index) else {
                 break;
             };
-            let result = run_caught(args, dynamic);
+            let result = run_caught(args, dynamic, cancel);
             if result.is_err() {
                 failed.store(true, Ordering::Relaxed);
             }

@@ -23,6 +23,8 @@ pub enum BarterStatus {
     /// A strategy callback asked to stop the backtest (or wrote an order that cannot be
     /// traded); the caller knows why (for Python: the exception it raised).
     Callback = 7,
+    /// The call was cancelled through its cancel token.
+    Cancelled = 8,
 }
 
 /// The error type used inside the crate before it crosses the boundary.

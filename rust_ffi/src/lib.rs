@@ -13,6 +13,7 @@
 //! nanoseconds since the Unix epoch (UTC). Nothing here links or calls Python.
 
 pub mod backtest;
+pub mod cancel;
 pub mod config;
 pub mod engine;
 pub mod error;

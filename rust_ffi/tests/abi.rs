@@ -86,6 +86,7 @@ extern "C" {
     fn barter_backtest_run(
         args: *const ArgsConstant,
         dynamic: *const Dynamic,
+        cancel: *const std::ffi::c_void,
         out_ptr: *mut *mut u8,
         out_len: *mut usize,
         err: *mut *mut Error,
@@ -95,6 +96,7 @@ extern "C" {
         dynamics: *const *const Dynamic,
         count: usize,
         max_concurrent: usize,
+        cancel: *const std::ffi::c_void,
         out_ptr: *mut *mut u8,
         out_len: *mut usize,
         err: *mut *mut Error,
@@ -404,7 +406,7 @@ fn dynamic_new(id: &str, risk_free_return: &str) -> Result<*mut Dynamic, Failure
 /// One backtest (default strategy) through the dynamic-arguments handle.
 fn run(args: *const ArgsConstant, id: &str, risk_free_return: &str) -> Result<(Value, Ordered), Failure> {
     let dynamic = dynamic_new(id, risk_free_return)?;
-    let result = json_out(|p, l, e| unsafe { barter_backtest_run(args, dynamic, p, l, e) });
+    let result = json_out(|p, l, e| unsafe { barter_backtest_run(args, dynamic, null(), p, l, e) });
     unsafe { barter_backtest_args_dynamic_free(dynamic) };
     result
 }
@@ -429,7 +431,7 @@ fn run_many_limit(
     let result = match failure {
         Some(e) => Err(e),
         None => json_out(|p, l, e| unsafe {
-            barter_backtest_run_many(args, handles.as_ptr(), handles.len(), max_concurrent, p, l, e)
+            barter_backtest_run_many(args, handles.as_ptr(), handles.len(), max_concurrent, null(), p, l, e)
         }),
     };
     for handle in handles {
@@ -948,13 +950,13 @@ fn null_err_out_parameter_is_accepted() {
         let mut ptr: *mut u8 = null_mut();
         let mut len = 0usize;
         assert_eq!(
-            barter_backtest_run(args, null(), &mut ptr, &mut len, null_mut()),
+            barter_backtest_run(args, null(), null(), &mut ptr, &mut len, null_mut()),
             BarterStatus::NullPointer
         );
         assert!(ptr.is_null());
         let handles = [null::<Dynamic>()];
         assert_eq!(
-            barter_backtest_run_many(args, handles.as_ptr(), 1, 0, &mut ptr, &mut len, null_mut()),
+            barter_backtest_run_many(args, handles.as_ptr(), 1, 0, null(), &mut ptr, &mut len, null_mut()),
             BarterStatus::NullPointer
         );
         assert!(ptr.is_null());
@@ -1427,39 +1429,39 @@ fn args_constant_null_arguments() {
     let mut ptr: *mut u8 = null_mut();
     let mut len = 0usize;
     fails(BarterStatus::NullPointer, |err| unsafe {
-        barter_backtest_run(null(), dynamic, &mut ptr, &mut len, err)
+        barter_backtest_run(null(), dynamic, null(), &mut ptr, &mut len, err)
     });
     fails(BarterStatus::NullPointer, |err| unsafe {
-        barter_backtest_run(args, null(), &mut ptr, &mut len, err)
+        barter_backtest_run(args, null(), null(), &mut ptr, &mut len, err)
     });
     fails(BarterStatus::NullPointer, |err| unsafe {
-        barter_backtest_run(args, dynamic, null_mut(), &mut len, err)
+        barter_backtest_run(args, dynamic, null(), null_mut(), &mut len, err)
     });
     fails(BarterStatus::NullPointer, |err| unsafe {
-        barter_backtest_run(args, dynamic, &mut ptr, null_mut(), err)
+        barter_backtest_run(args, dynamic, null(), &mut ptr, null_mut(), err)
     });
     let handles = [dynamic as *const Dynamic];
     fails(BarterStatus::NullPointer, |err| unsafe {
-        barter_backtest_run_many(null(), handles.as_ptr(), 1, 0, &mut ptr, &mut len, err)
+        barter_backtest_run_many(null(), handles.as_ptr(), 1, 0, null(), &mut ptr, &mut len, err)
     });
     let message = fails(BarterStatus::NullPointer, |err| unsafe {
-        barter_backtest_run_many(args, null(), 10, 0, &mut ptr, &mut len, err)
+        barter_backtest_run_many(args, null(), 10, 0, null(), &mut ptr, &mut len, err)
     });
     assert!(message.contains("dynamics"), "{message}");
     fails(BarterStatus::NullPointer, |err| unsafe {
-        barter_backtest_run_many(args, handles.as_ptr(), 1, 0, null_mut(), &mut len, err)
+        barter_backtest_run_many(args, handles.as_ptr(), 1, 0, null(), null_mut(), &mut len, err)
     });
     fails(BarterStatus::NullPointer, |err| unsafe {
-        barter_backtest_run_many(args, handles.as_ptr(), 1, 0, &mut ptr, null_mut(), err)
+        barter_backtest_run_many(args, handles.as_ptr(), 1, 0, null(), &mut ptr, null_mut(), err)
     });
     let with_null = [dynamic as *const Dynamic, null()];
     let message = fails(BarterStatus::NullPointer, |err| unsafe {
-        barter_backtest_run_many(args, with_null.as_ptr(), 2, 0, &mut ptr, &mut len, err)
+        barter_backtest_run_many(args, with_null.as_ptr(), 2, 0, null(), &mut ptr, &mut len, err)
     });
     assert_eq!(message, "dynamics[1] is NULL");
     assert!(ptr.is_null());
     // (NULL, 0) is an empty batch.
-    ok(|err| unsafe { barter_backtest_run_many(args, null(), 0, 0, &mut ptr, &mut len, err) });
+    ok(|err| unsafe { barter_backtest_run_many(args, null(), 0, 0, null(), &mut ptr, &mut len, err) });
     unsafe { take_bytes(ptr, len) };
     unsafe {
         barter_backtest_args_dynamic_free(dynamic);

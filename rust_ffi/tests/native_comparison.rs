@@ -238,7 +238,7 @@ impl Ffi {
     fn run(&self, id: &str, risk_free_return: &str) -> (Value, Ordered) {
         let dynamic = Self::dynamic(id, risk_free_return);
         let (mut ptr, mut len, mut err) = (null_mut(), 0usize, null_mut());
-        check(unsafe { barter_backtest_run(self.args, dynamic, &mut ptr, &mut len, &mut err) }, err);
+        check(unsafe { barter_backtest_run(self.args, dynamic, null(), &mut ptr, &mut len, &mut err) }, err);
         unsafe { barter_backtest_args_dynamic_free(dynamic) };
         Self::take_json(ptr, len)
     }
@@ -254,6 +254,7 @@ impl Ffi {
                     handles.as_ptr(),
                     handles.len(),
                     0,
+                    null(),
                     &mut ptr,
                     &mut len,
                     &mut err,

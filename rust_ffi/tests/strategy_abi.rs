@@ -277,7 +277,7 @@ fn run(
     args: *const BarterBacktestArgsConstant,
     dynamic: *const BarterBacktestArgsDynamic,
 ) -> Result<Value, (BarterStatus, String)> {
-    bytes_out(|p, l, e| unsafe { barter_backtest_run(args, dynamic, p, l, e) })
+    bytes_out(|p, l, e| unsafe { barter_backtest_run(args, dynamic, null(), p, l, e) })
         .map(|bytes| serde_json::from_slice(&bytes).unwrap())
 }
 
@@ -312,7 +312,7 @@ fn strategies_trade_through_the_abi() {
     let mut outputs = Vec::new();
     for max_concurrent in [1usize, 2, 0] {
         let bytes = bytes_out(|p, l, e| unsafe {
-            barter_backtest_run_many(setup.args, handles.as_ptr(), 2, max_concurrent, p, l, e)
+            barter_backtest_run_many(setup.args, handles.as_ptr(), 2, max_concurrent, null(), p, l, e)
         })
         .unwrap();
         let mut multi: Value = serde_json::from_slice(&bytes).unwrap();
@@ -340,9 +340,10 @@ fn target_positions_length_is_checked_when_the_backtest_runs() {
         (BarterStatus::InvalidInput, "targets: 20 values but the market data has 21 items")
     );
     let handles = [dynamic as *const BarterBacktestArgsDynamic];
-    let (status, message) =
-        bytes_out(|p, l, e| unsafe { barter_backtest_run_many(setup.args, handles.as_ptr(), 1, 2, p, l, e) })
-            .unwrap_err();
+    let (status, message) = bytes_out(|p, l, e| unsafe {
+        barter_backtest_run_many(setup.args, handles.as_ptr(), 1, 2, null(), p, l, e)
+    })
+    .unwrap_err();
     assert_eq!(status, BarterStatus::InvalidInput);
     assert_eq!(message, "backtest \"t\": targets: 20 values but the market data has 21 items");
     unsafe {
@@ -545,4 +546,32 @@ fn callback_strategy_arguments_are_checked() {
     })
     .unwrap_err();
     assert_eq!((status, message.as_str()), (BarterStatus::NullPointer, "function is NULL"));
+}
+
+#[test]
+fn a_tripped_cancel_token_stops_runs_with_cancelled() {
+    use barter_ffi::ffi::cancel::{barter_cancel_free, barter_cancel_new, barter_cancel_trip};
+    let setup = Setup::new();
+    let dynamic = dynamic_new("c", null(), BarterFill::Next, true).unwrap();
+    let mut token = null_mut();
+    call(|err| unsafe { barter_cancel_new(&mut token, err) }).unwrap();
+    // Untripped: the runs go through.
+    bytes_out(|p, l, e| unsafe { barter_backtest_run(setup.args, dynamic, token, p, l, e) }).unwrap();
+    unsafe { barter_cancel_trip(token) };
+    unsafe { barter_cancel_trip(token) };
+    let (status, message) =
+        bytes_out(|p, l, e| unsafe { barter_backtest_run(setup.args, dynamic, token, p, l, e) }).unwrap_err();
+    assert_eq!((status, message.as_str()), (BarterStatus::Cancelled, "cancelled"));
+    let handles = [dynamic as *const BarterBacktestArgsDynamic];
+    let (status, message) = bytes_out(|p, l, e| unsafe {
+        barter_backtest_run_many(setup.args, handles.as_ptr(), 1, 2, token, p, l, e)
+    })
+    .unwrap_err();
+    assert_eq!((status, message.as_str()), (BarterStatus::Cancelled, "backtest \"c\": cancelled"));
+    unsafe {
+        barter_cancel_trip(null());
+        barter_cancel_free(token);
+        barter_cancel_free(null_mut());
+        barter_backtest_args_dynamic_free(dynamic);
+    }
 }

@@ -71,12 +71,12 @@ int main(int argc, char **argv) {
         rc = fail("barter_backtest_args_dynamic_new", status, err);
         goto done;
     }
-    if ((status = barter_backtest_run(args, dynamics[0], &json, &json_len, &err)) != BARTER_STATUS_OK) {
+    if ((status = barter_backtest_run(args, dynamics[0], NULL, &json, &json_len, &err)) != BARTER_STATUS_OK) {
         rc = fail("barter_backtest_run", status, err);
         goto done;
     }
     print_json(json, json_len);
-    if ((status = barter_backtest_run_many(args, (const BarterBacktestArgsDynamic *const *)dynamics, 2, 2, &json, &json_len, &err)) != BARTER_STATUS_OK) {
+    if ((status = barter_backtest_run_many(args, (const BarterBacktestArgsDynamic *const *)dynamics, 2, 2, NULL, &json, &json_len, &err)) != BARTER_STATUS_OK) {
         rc = fail("barter_backtest_run_many", status, err);
         goto done;
     }

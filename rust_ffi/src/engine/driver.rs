@@ -18,7 +18,9 @@ use super::global::GlobalData;
 use super::instrument_data::InstrumentData;
 use super::price::{EventPrices, Mark};
 use super::{EquityCurve, Fill, State};
+use crate::cancel::Cancel;
 use crate::error::{BarterStatus, FfiError, FfiResult};
+
 use crate::market_data::{to_ns, Record};
 use crate::strategy::orders::{signed_position, EngineStrategy};
 use crate::strategy::Strategy;
@@ -68,6 +70,8 @@ pub const EQUITY_GRID_POINTS: usize = 2000;
 /// Everything one run needs. Borrowed: many runs can share one copy of the market data.
 #[derive(Debug, Clone, Copy)]
 pub struct RunInput<'a, Interval> {
+    /// Checked before every record (one relaxed atomic load).
+    pub cancel: &'a Cancel,
     pub instruments: &'a IndexedInstruments,
     pub records: &'a [Record],
     /// Items among `records` (reconnect markers excluded).
@@ -134,6 +138,7 @@ pub fn run<Interval: TimeInterval>(input: RunInput<'_, Interval>) -> FfiResult<R
         if callback.as_ref().is_some_and(|run| run.stopped()) {
             break;
         }
+        input.cancel.check()?;
         driver.engine.state.global.record = index;
         driver.record(record);
     }
@@ -146,6 +151,7 @@ pub fn run<Interval: TimeInterval>(input: RunInput<'_, Interval>) -> FfiResult<R
             return Err(FfiError::new(BarterStatus::Callback, run.failure()));
         }
     }
+    input.cancel.check()?;
     driver.finish(&input)
 }
 

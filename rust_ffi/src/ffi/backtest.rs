@@ -1,6 +1,7 @@
 //! The backtest exports: constant arguments (new, counts, market data, free), dynamic
 //! arguments (new, free) and runs (one, many on Rust threads) returning summaries as JSON.
 
+use super::cancel::{cancel_arg, BarterCancel};
 use super::config::BarterSystemConfig;
 use super::market_data::BarterMarketData;
 use super::strategy::BarterStrategy;
@@ -9,8 +10,8 @@ use super::{
     BarterError, BarterStatus, FfiError,
 };
 use crate::backtest::{
-    build_args_constant, build_args_dynamic, parse_balance_overrides, run_many, run_one, ArgsConstant,
-    ArgsDynamic, SummaryInterval,
+    build_args_constant, build_args_dynamic, parse_balance_overrides, run_many_cancellable,
+    run_one_cancellable, ArgsConstant, ArgsDynamic, SummaryInterval,
 };
 use crate::engine::Fill;
 use crate::market_data::MarketData;
@@ -180,8 +181,9 @@ pub unsafe extern "C" fn barter_backtest_args_dynamic_free(args: *mut BarterBack
     free_handle(args)
 }
 
-/// Runs one backtest on the calling thread. Writes the `BacktestSummary` as JSON; free it
-/// with `barter_bytes_free`.
+/// Runs one backtest on the calling thread. `cancel` (may be NULL) stops it with
+/// `BARTER_STATUS_CANCELLED` when tripped from another thread. Writes the
+/// `BacktestSummary` as JSON; free it with `barter_bytes_free`.
 /// # Safety
 /// Every pointer argument must be NULL or valid as the C ABI contract in `ffi` states:
 /// handles live and made by this library, strings NUL-terminated, buffers readable for
@@ -190,6 +192,7 @@ pub unsafe extern "C" fn barter_backtest_args_dynamic_free(args: *mut BarterBack
 pub unsafe extern "C" fn barter_backtest_run(
     args: *const BarterBacktestArgsConstant,
     dynamic: *const BarterBacktestArgsDynamic,
+    cancel: *const BarterCancel,
     out_ptr: *mut *mut u8,
     out_len: *mut usize,
     err: *mut *mut BarterError,
@@ -197,7 +200,8 @@ pub unsafe extern "C" fn barter_backtest_run(
     ffi_call(err, || {
         let args = &handle_ref(args, "backtest args handle")?.inner;
         let dynamic = &handle_ref(dynamic, "dynamic args handle")?.inner;
-        let summary = run_one(args, dynamic)?;
+        let cancel = cancel_arg(cancel);
+        let summary = run_one_cancellable(args, dynamic, &cancel)?;
         write_bytes(summary.to_json()?, out_ptr, out_len)
     })
 }
@@ -206,7 +210,8 @@ pub unsafe extern "C" fn barter_backtest_run(
 /// cores), sharing the constant arguments. `dynamics` is an array of `count` handles
 /// (NULL allowed when `count` is 0); ids must be unique. Writes the
 /// `MultiBacktestSummary` as JSON (`{"num_backtests", "duration_ns", "summaries"}`,
-/// summaries in input order); free it with `barter_bytes_free`.
+/// summaries in input order); free it with `barter_bytes_free`. `cancel` (may be NULL)
+/// stops every backtest with `BARTER_STATUS_CANCELLED` when tripped.
 /// # Safety
 /// Every pointer argument must be NULL or valid as the C ABI contract in `ffi` states:
 /// handles live and made by this library, strings NUL-terminated, buffers readable for
@@ -217,6 +222,7 @@ pub unsafe extern "C" fn barter_backtest_run_many(
     dynamics: *const *const BarterBacktestArgsDynamic,
     count: usize,
     max_concurrent: usize,
+    cancel: *const BarterCancel,
     out_ptr: *mut *mut u8,
     out_len: *mut usize,
     err: *mut *mut BarterError,
@@ -235,7 +241,7 @@ pub unsafe extern "C" fn barter_backtest_run_many(
         for (index, handle) in handles.iter().enumerate() {
             list.push(handle_ref(*handle, &format!("dynamics[{index}]"))?.inner.clone());
         }
-        let summary = run_many(args, &list, max_concurrent)?;
+        let summary = run_many_cancellable(args, &list, max_concurrent, &cancel_arg(cancel))?;
         write_bytes(summary.to_json()?, out_ptr, out_len)
     })
 }

@@ -15,6 +15,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 pub use crate::error::{panic_message, BarterStatus, FfiError, FfiResult};
 
 pub mod backtest;
+pub mod cancel;
 pub mod config;
 pub mod market_data;
 pub mod strategy;

@@ -28,6 +28,7 @@ use barter_instrument::{
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
 use smol_str::format_smolstr;
+use std::cell::Cell;
 use std::rc::Rc;
 
 #[derive(Debug, Clone)]
@@ -36,6 +37,8 @@ pub struct EngineStrategy {
     pub strategy: Strategy,
     /// The run of a callback strategy (per backtest; `None` for the built-ins).
     pub callback: Option<Rc<CallbackRun>>,
+    /// The callback's answer for the current item, asked once in `may_order`.
+    decided: Cell<Option<Decimal>>,
 }
 
 impl EngineStrategy {
@@ -44,18 +47,21 @@ impl EngineStrategy {
             StrategyKind::Callback(callback) => Some(Rc::new(CallbackRun::new(callback.clone()))),
             _ => None,
         };
-        Self { id: StrategyId::new(strategy.name()), strategy, callback }
+        Self { id: StrategyId::new(strategy.name()), strategy, callback, decided: Cell::new(None) }
     }
 
-    /// Whether `generate_algo_orders` would send an order now. The built-in strategies are
-    /// pure functions of the state, so the driver may skip barter's order generation
-    /// (which would produce an empty output) when this is false; a callback strategy has
-    /// side effects, so it answers true after every market item and is asked exactly once.
+    /// Whether `generate_algo_orders` would send an order now; the driver skips barter's
+    /// order generation (which would produce an empty output) when this is false. The
+    /// built-in strategies are pure functions of the state; a callback strategy is asked
+    /// here, exactly once per market item, and its answer kept for `order`.
     pub fn may_order(&self, state: &State) -> bool {
-        match &self.callback {
-            Some(_) => state.global.last.is_some(),
-            None => self.order(state).is_some(),
+        if let Some(run) = &self.callback {
+            let Some(facts) = self.facts(state) else {
+                return false;
+            };
+            self.decided.set(run.event(facts));
         }
+        self.order(state).is_some()
     }
 
     /// What a callback strategy sees about the last market item.
@@ -85,7 +91,7 @@ impl EngineStrategy {
         let instrument = state.instruments.0.get_index(last.instrument.index())?.1;
         let decision = match &self.callback {
             // Asked once per item, an order in flight or not (it sees `order_in_flight`).
-            Some(run) => run.event(self.facts(state)?).map_or(Decision::Hold, Decision::Target),
+            Some(_) => self.decided.get().map_or(Decision::Hold, Decision::Target),
             None if !instrument.orders.0.is_empty() => return None,
             None => self.strategy.decide(last.item, instrument.data.signal),
         };
