@@ -419,3 +419,31 @@ def test_run_backtests_checks_its_arguments():
     with pytest.raises(ValueError, match="duplicate backtest ids: a"):
         run_backtests(args, [BacktestArgsDynamic("a", 0), BacktestArgsDynamic("a", 1)])
     assert run_backtests(args, []).num_backtests == 0
+
+
+def test_ctrl_c_stops_run_backtests_within_a_second():
+    import os
+    import signal
+    import threading
+    import time
+
+    args = args_for(trades(random_walk(50_000, seed=3)))
+    variants = [BacktestArgsDynamic(f"v{i}", 0, strategy=SmaCross(2 + i % 7, 20 + i, 1)) for i in range(300)]
+    sent = []
+
+    def interrupt():
+        time.sleep(0.5)
+        sent.append(time.perf_counter())
+        os.kill(os.getpid(), signal.SIGINT)
+
+    thread = threading.Thread(target=interrupt)
+    thread.start()
+    started = time.perf_counter()
+    with pytest.raises(KeyboardInterrupt):
+        run_backtests(args, variants)
+    raised = time.perf_counter()
+    thread.join()
+    assert raised - sent[0] < 1.0
+    assert raised - started < 5.0
+    # The process and the arguments go on working.
+    assert run_backtests(args, variants[:2]).ids == ["v0", "v1"]
