@@ -214,3 +214,59 @@ def environment_note() -> str:
         f"barter_cy native {native}, MemAvailable {fmt_bytes(mem_available_bytes())}, "
         f"load average {' / '.join(f'{x:.2f}' for x in os.getloadavg())} (1/5/15 min) at the end"
     )
+
+
+# -- a benchmark side in a worker process of another interpreter ---------------------------
+
+
+class RemoteSide:
+    """Calls the methods of a benchmark side living in a worker process of another
+    interpreter (``command``, e.g. a venv's python running the same script with a
+    ``--...-worker`` flag): one JSON line per call each way; the worker's stderr is ours."""
+
+    def __init__(self, command: list[str], label: str) -> None:
+        log("$ " + " ".join(command))
+        self.label = label
+        self.proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=BENCH)
+
+    def _call(self, method: str, **kwargs):
+        self.proc.stdin.write(json.dumps({"method": method, "kwargs": kwargs}) + "\n")
+        self.proc.stdin.flush()
+        line = self.proc.stdout.readline()
+        if not line:
+            raise SystemExit(f"the {self.label} worker exited (status {self.proc.wait()}) during {method}()")
+        reply = json.loads(line)
+        if "error" in reply:
+            raise SystemExit(f"{self.label} worker, {method}(): {reply['error']}")
+        return reply["result"]
+
+    def __getattr__(self, method: str):
+        return lambda **kwargs: self._call(method, **kwargs)
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.stdin.close()
+            self.proc.wait()
+
+
+def serve_side(make_side: Callable[[], object]) -> int:
+    """The worker end of :class:`RemoteSide`: requests on stdin, replies on the original
+    stdout (fd 1 is pointed at stderr so nothing else can corrupt the protocol)."""
+    out = os.fdopen(os.dup(1), "w")
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    try:
+        side = make_side()
+    except SystemExit as exc:
+        out.write(json.dumps({"error": str(exc)}) + "\n")
+        out.flush()
+        return 1
+    for line in sys.stdin:
+        request = json.loads(line)
+        try:
+            reply = {"result": getattr(side, request["method"])(**request["kwargs"])}
+        except BaseException as exc:  # noqa: BLE001 - sent back to the parent
+            reply = {"error": f"{type(exc).__name__}: {exc}"}
+        out.write(json.dumps(reply) + "\n")
+        out.flush()
+    return 0

@@ -368,56 +368,13 @@ class BacktestingSide:
         return {"documented": self._describe(self.last), "fixed": self._describe(self._run(self.df, "fixed"))}
 
 
-class RemoteBacktesting:
-    """``BacktestingSide`` in a worker process of another interpreter (one JSON line per
-    call each way; the worker's stderr is ours)."""
-
-    def __init__(self, python: str) -> None:
-        command = [python, str(Path(__file__).resolve()), "--backtesting-worker"]
-        c.log("$ " + " ".join(command))
-        self.proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=c.BENCH)
-
-    def _call(self, method: str, **kwargs):
-        self.proc.stdin.write(json.dumps({"method": method, "kwargs": kwargs}) + "\n")
-        self.proc.stdin.flush()
-        line = self.proc.stdout.readline()
-        if not line:
-            raise SystemExit(f"the backtesting.py worker exited (status {self.proc.wait()}) during {method}()")
-        reply = json.loads(line)
-        if "error" in reply:
-            raise SystemExit(f"backtesting.py worker, {method}(): {reply['error']}")
-        return reply["result"]
-
-    def __getattr__(self, method: str):
-        return lambda **kwargs: self._call(method, **kwargs)
-
-    def close(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.stdin.close()
-            self.proc.wait()
+def remote_backtesting(python: str) -> c.RemoteSide:
+    """``BacktestingSide`` in a worker process of another interpreter."""
+    return c.RemoteSide([python, str(Path(__file__).resolve()), "--backtesting-worker"], "backtesting.py")
 
 
 def worker_main() -> int:
-    """Serves ``BacktestingSide`` calls: requests on stdin, replies on the original
-    stdout (fd 1 is pointed at stderr so nothing else can corrupt the protocol)."""
-    out = os.fdopen(os.dup(1), "w")
-    os.dup2(2, 1)
-    sys.stdout = sys.stderr
-    try:
-        side = BacktestingSide()
-    except SystemExit as exc:
-        out.write(json.dumps({"error": str(exc)}) + "\n")
-        out.flush()
-        return 1
-    for line in sys.stdin:
-        request = json.loads(line)
-        try:
-            reply = {"result": getattr(side, request["method"])(**request["kwargs"])}
-        except BaseException as exc:  # noqa: BLE001 - sent back to the parent
-            reply = {"error": f"{type(exc).__name__}: {exc}"}
-        out.write(json.dumps(reply) + "\n")
-        out.flush()
-    return 0
+    return c.serve_side(BacktestingSide)
 
 
 # -- exact rules (cross-check) ---------------------------------------------------------
@@ -512,7 +469,7 @@ def main(argv=None) -> int:
 
     # Fail early if a half cannot run.
     barter = BarterSide()
-    bt = RemoteBacktesting(opts.backtesting_python) if opts.backtesting_python else BacktestingSide()
+    bt = remote_backtesting(opts.backtesting_python) if opts.backtesting_python else BacktestingSide()
     versions = bt.versions()
     c.log(f"backtesting.py side: {json.dumps(versions)}")
 
@@ -638,7 +595,7 @@ def main(argv=None) -> int:
           f"last close, barter_cy's close_at_end definition. Commission = fee fraction × value on entry and "
           f"exit on both. backtesting.py's per-event figure divides by all {n:,} bars, though next() runs on "
           f"{n - SLOW:,}.")
-    if isinstance(bt, RemoteBacktesting):
+    if isinstance(bt, c.RemoteSide):
         bt.close()
     return 0
 

@@ -340,57 +340,14 @@ class VectorbtSide:
         }
 
 
-class RemoteVectorbt:
-    """``VectorbtSide`` in a worker process of another interpreter (one JSON line per
-    call each way; the worker's stderr is ours)."""
-
-    def __init__(self, python: str, engine: str) -> None:
-        command = [python, str(Path(__file__).resolve()), "--vectorbt-worker", "--vectorbt-engine", engine]
-        c.log("$ " + " ".join(command))
-        self.proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-                                     cwd=c.BENCH)
-
-    def _call(self, method: str, **kwargs):
-        self.proc.stdin.write(json.dumps({"method": method, "kwargs": kwargs}) + "\n")
-        self.proc.stdin.flush()
-        line = self.proc.stdout.readline()
-        if not line:
-            raise SystemExit(f"the vectorbt worker exited (status {self.proc.wait()}) during {method}()")
-        reply = json.loads(line)
-        if "error" in reply:
-            raise SystemExit(f"vectorbt worker, {method}(): {reply['error']}")
-        return reply["result"]
-
-    def __getattr__(self, method: str):
-        return lambda **kwargs: self._call(method, **kwargs)
-
-    def close(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.stdin.close()
-            self.proc.wait()
+def remote_vectorbt(python: str, engine: str) -> c.RemoteSide:
+    """``VectorbtSide`` in a worker process of another interpreter."""
+    command = [python, str(Path(__file__).resolve()), "--vectorbt-worker", "--vectorbt-engine", engine]
+    return c.RemoteSide(command, "vectorbt")
 
 
 def worker_main(engine: str) -> int:
-    """Serves ``VectorbtSide`` calls: requests on stdin, replies on the original stdout
-    (fd 1 is pointed at stderr so nothing else can corrupt the protocol)."""
-    out = os.fdopen(os.dup(1), "w")
-    os.dup2(2, 1)
-    sys.stdout = sys.stderr
-    try:
-        side = VectorbtSide(engine)
-    except SystemExit as exc:
-        out.write(json.dumps({"error": str(exc)}) + "\n")
-        out.flush()
-        return 1
-    for line in sys.stdin:
-        request = json.loads(line)
-        try:
-            reply = {"result": getattr(side, request["method"])(**request["kwargs"])}
-        except BaseException as exc:  # noqa: BLE001 - sent back to the parent
-            reply = {"error": f"{type(exc).__name__}: {exc}"}
-        out.write(json.dumps(reply) + "\n")
-        out.flush()
-    return 0
+    return c.serve_side(lambda: VectorbtSide(engine))
 
 
 # -- barter_cy -------------------------------------------------------------------------
@@ -520,7 +477,7 @@ def main(argv=None) -> int:
     barter = BarterSide() if want_barter else None
     vbt = None
     if want_vbt:
-        vbt = RemoteVectorbt(opts.vectorbt_python, opts.vectorbt_engine) if opts.vectorbt_python \
+        vbt = remote_vectorbt(opts.vectorbt_python, opts.vectorbt_engine) if opts.vectorbt_python \
             else VectorbtSide(opts.vectorbt_engine)
         versions = vbt.versions()
         c.log(f"vectorbt side: {json.dumps(versions)}")
@@ -668,7 +625,7 @@ def main(argv=None) -> int:
                  f"at bar {check[1] - 1})")
               + ". An open position at the end: vectorbt marks it to market without an exit fee, barter_cy "
               "(close_at_end=True) sells it at the last price and pays the fee.")
-    if isinstance(vbt, RemoteVectorbt):
+    if isinstance(vbt, c.RemoteSide):
         vbt.close()
     return 0
 
