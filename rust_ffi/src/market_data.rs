@@ -1,23 +1,28 @@
-//! Market data: barter's JSON market data parsed by serde into the events barter's
+//! Market data: barter's JSON market data parsed into the events barter's
 //! `MarketDataInMemory<DataKind>` replays, behind an immutable, shareable handle.
+//!
+//! - [`json`]: the two JSON shapes (serde types, error messages) and the parallel JSON
+//!   Lines pipeline, with [`fast`] as its per-line fast path for trades and reconnects.
+//! - [`source`]: opening files (regular files only, size check), gzip / zstd detection
+//!   by magic bytes, streaming decompression.
+//! - [`binary`]: the versioned, checksummed binary form (`save` / `load`, pickling).
 
-use crate::error::{BarterStatus, FfiError, FfiResult};
+use crate::error::{FfiError, FfiResult};
 use barter::backtest::market_data::MarketDataInMemory;
 use barter_data::streams::reconnect::Event as ReconnectEvent;
 use barter_data::{
-    books::{Level, OrderBook},
     event::{DataKind, MarketEvent},
     streams::consumer::MarketStreamEvent,
-    subscription::{
-        book::{OrderBookEvent, OrderBookL1},
-        candle::Candle,
-        liquidation::Liquidation,
-        trade::PublicTrade,
-    },
 };
-use barter_instrument::{exchange::ExchangeId, instrument::InstrumentIndex};
-use serde::Deserialize;
+use barter_instrument::instrument::InstrumentIndex;
+use chrono::{DateTime, Utc};
 use std::sync::Arc;
+
+pub mod binary;
+#[doc(hidden)]
+pub mod fast;
+pub mod json;
+pub mod source;
 
 /// One market data record as the engine sees it: an item or a reconnect marker.
 pub type Record = MarketStreamEvent<InstrumentIndex, DataKind>;
@@ -34,134 +39,92 @@ pub struct MarketData {
     pub max_instrument: usize,
 }
 
-/// barter's `DataKind` as read from JSON. Identical to barter's own `Deserialize` except
-/// for order books: barter serialises `OrderBookSide` without its `side` tag but requires
-/// the tag when deserialising, so barter cannot read back the order books it writes.
-/// Here the sides are plain `{"levels": [...]}`, as barter writes them.
-#[derive(Deserialize)]
-#[serde(rename = "DataKind")]
-enum DataKindIn {
-    Trade(PublicTrade),
-    OrderBookL1(OrderBookL1),
-    OrderBook(OrderBookEventIn),
-    Candle(Candle),
-    Liquidation(Liquidation),
+/// How to load JSON market data.
+#[derive(Debug, Copy, Clone, Default, PartialEq, Eq)]
+pub struct LoadOptions {
+    /// Drop `{"Item":{"Err":...}}` records (array shape) and count them instead of failing.
+    pub skip_errors: bool,
+    /// Parser threads for JSON Lines; 0 means one per available core.
+    pub threads: usize,
 }
 
-#[derive(Deserialize)]
-#[serde(rename = "OrderBookEvent")]
-enum OrderBookEventIn {
-    Snapshot(OrderBookIn),
-    Update(OrderBookIn),
-}
-
-#[derive(Deserialize)]
-struct OrderBookIn {
-    sequence: u64,
-    time_engine: Option<chrono::DateTime<chrono::Utc>>,
-    bids: OrderBookSideIn,
-    asks: OrderBookSideIn,
-}
-
-#[derive(Deserialize)]
-struct OrderBookSideIn {
-    levels: Vec<Level>,
-}
-
-impl OrderBookIn {
-    fn into_barter(self) -> OrderBook {
-        OrderBook::new(self.sequence, self.time_engine, self.bids.levels, self.asks.levels)
+impl LoadOptions {
+    pub fn new(skip_errors: bool) -> Self {
+        Self { skip_errors, threads: 0 }
     }
-}
 
-impl From<DataKindIn> for DataKind {
-    fn from(kind: DataKindIn) -> Self {
-        match kind {
-            DataKindIn::Trade(trade) => DataKind::Trade(trade),
-            DataKindIn::OrderBookL1(l1) => DataKind::OrderBookL1(l1),
-            DataKindIn::OrderBook(OrderBookEventIn::Snapshot(book)) => {
-                DataKind::OrderBook(OrderBookEvent::Snapshot(book.into_barter()))
-            }
-            DataKindIn::OrderBook(OrderBookEventIn::Update(book)) => {
-                DataKind::OrderBook(OrderBookEvent::Update(book.into_barter()))
-            }
-            DataKindIn::Candle(candle) => DataKind::Candle(candle),
-            DataKindIn::Liquidation(liquidation) => DataKind::Liquidation(liquidation),
+    /// The number of parser threads to use (at least 1).
+    pub fn thread_count(&self) -> usize {
+        match self.threads {
+            0 => std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+            n => n,
         }
     }
 }
 
-type EventIn = MarketEvent<InstrumentIndex, DataKindIn>;
-
-/// Array shape: barter's recorded stream results.
-#[derive(Deserialize)]
-enum ResultRecord {
-    Item(Result<EventIn, serde_json::Value>),
-    Reconnecting(ExchangeId),
-}
-
-/// JSON Lines shape: one `MarketStreamEvent` per line.
-type LineRecord = ReconnectEvent<ExchangeId, EventIn>;
-
-/// Nanoseconds since the epoch; barter's times all fit in i64 nanoseconds.
-pub fn to_ns(time: chrono::DateTime<chrono::Utc>) -> i64 {
+/// Nanoseconds since the epoch. Market data times are checked to fit when loaded
+/// ([`checked_ns`]), so for them this never clamps; engine times derive from them.
+pub fn to_ns(time: DateTime<Utc>) -> i64 {
     time.timestamp_nanos_opt().unwrap_or(if time.timestamp() < 0 { i64::MIN } else { i64::MAX })
 }
 
-/// Shortens serde's "unknown variant" messages, which list every exchange barter knows,
-/// and says which kind of name was not recognised.
-fn describe_serde_error(error: &serde_json::Error) -> String {
-    let text = error.to_string();
-    if let Some(start) = text.find("unknown variant `") {
-        let rest = &text[start + "unknown variant `".len()..];
-        if let Some(end) = rest.find('`') {
-            let name = &rest[..end];
-            let what = if text.contains("`Trade`") {
-                "unknown DataKind"
-            } else if text.contains("`binance_spot`") {
-                "unknown exchange"
-            } else if text.contains("`Snapshot`") {
-                "unknown order book event"
-            } else if text.contains("`Buy`") {
-                "unknown side"
-            } else if text.contains("`Item`") {
-                "unknown record type"
-            } else {
-                "unknown variant"
-            };
-            return format!("{what} `{name}`");
-        }
-    }
-    // serde_json appends " at line L column C"; the callers add their own location.
-    match text.rfind(" at line ") {
-        Some(at) => text[..at].to_owned(),
-        None => text,
-    }
+/// Nanoseconds since the epoch, or `None` outside what i64 nanoseconds hold
+/// (1677-09-21T00:12:43.145224192Z ..= 2262-04-11T23:47:16.854775807Z).
+pub fn checked_ns(time: DateTime<Utc>) -> Option<i64> {
+    time.timestamp_nanos_opt()
 }
 
-struct Builder {
-    records: Vec<Record>,
-    first_ns: Option<i64>,
-    items: usize,
-    reconnects: usize,
-    skipped: usize,
-    max_instrument: usize,
+/// The first time of an event (in field order) that i64 nanoseconds cannot hold, named.
+pub fn out_of_range_time(event: &MarketEvent<InstrumentIndex, DataKind>) -> Option<String> {
+    let mut times: [(&str, Option<DateTime<Utc>>); 3] = [
+        ("time_exchange", Some(event.time_exchange)),
+        ("time_received", Some(event.time_received)),
+        ("", None),
+    ];
+    times[2] = match &event.kind {
+        DataKind::Trade(_) => ("", None),
+        DataKind::OrderBookL1(l1) => ("OrderBookL1.last_update_time", Some(l1.last_update_time)),
+        DataKind::OrderBook(book) => {
+            let book = match book {
+                barter_data::subscription::book::OrderBookEvent::Snapshot(b)
+                | barter_data::subscription::book::OrderBookEvent::Update(b) => b,
+            };
+            ("OrderBook.time_engine", book.time_engine())
+        }
+        DataKind::Candle(candle) => ("Candle.close_time", Some(candle.close_time)),
+        DataKind::Liquidation(liquidation) => ("Liquidation.time", Some(liquidation.time)),
+    };
+    times.iter().find_map(|(name, time)| {
+        let time = (*time)?;
+        checked_ns(time).is_none().then(|| {
+            format!(
+                "{name} {} is outside the range of i64 nanoseconds since the epoch \
+                 (1677-09-21T00:12:43.145224192Z to 2262-04-11T23:47:16.854775807Z)",
+                time.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+            )
+        })
+    })
+}
+
+/// Accumulates records in file order, with their counts.
+#[derive(Debug, Default)]
+pub(crate) struct Builder {
+    pub records: Vec<Record>,
+    pub first_ns: Option<i64>,
+    pub items: usize,
+    pub reconnects: usize,
+    pub skipped: usize,
+    pub max_instrument: usize,
 }
 
 impl Builder {
-    fn with_capacity(capacity: usize) -> Self {
-        Self {
-            records: Vec::with_capacity(capacity),
-            first_ns: None,
-            items: 0,
-            reconnects: 0,
-            skipped: 0,
-            max_instrument: 0,
-        }
+    pub fn with_capacity(capacity: usize) -> Self {
+        Self { records: Vec::with_capacity(capacity), ..Self::default() }
     }
 
-    fn item(&mut self, event: EventIn) {
-        let event = event.map_kind(DataKind::from);
+    /// Adds an item whose times were checked to fit i64 nanoseconds.
+    #[inline]
+    pub fn item(&mut self, event: MarketEvent<InstrumentIndex, DataKind>) {
         if self.first_ns.is_none() {
             self.first_ns = Some(to_ns(event.time_exchange));
         }
@@ -170,12 +133,34 @@ impl Builder {
         self.records.push(ReconnectEvent::Item(event));
     }
 
-    fn reconnect(&mut self, exchange: ExchangeId) {
+    #[inline]
+    pub fn reconnect(&mut self, exchange: barter_instrument::exchange::ExchangeId) {
         self.reconnects += 1;
         self.records.push(ReconnectEvent::Reconnecting(exchange));
     }
 
-    fn finish(self, source: &str) -> FfiResult<MarketData> {
+    /// Appends `other` (the records that follow in file order), emptying it.
+    pub fn append(&mut self, other: &mut Builder) {
+        if self.first_ns.is_none() {
+            self.first_ns = other.first_ns;
+        }
+        self.items += other.items;
+        self.reconnects += other.reconnects;
+        self.skipped += other.skipped;
+        self.max_instrument = self.max_instrument.max(other.max_instrument);
+        if self.records.is_empty() && self.records.capacity() < other.records.len() {
+            std::mem::swap(&mut self.records, &mut other.records);
+        } else {
+            self.records.append(&mut other.records);
+        }
+        other.first_ns = None;
+        other.items = 0;
+        other.reconnects = 0;
+        other.skipped = 0;
+        other.max_instrument = 0;
+    }
+
+    pub fn finish(self, source: &str) -> FfiResult<MarketData> {
         if self.records.is_empty() && self.skipped > 0 {
             return Err(FfiError::invalid(format!(
                 "{source}: no market events: all {} records were error items (skipped)",
@@ -206,68 +191,27 @@ impl Builder {
 
 /// Parses either shape barter uses: a JSON array of `{"Item":{"Ok":..}}` /
 /// `{"Reconnecting":..}` results, or JSON Lines of `{"Item":{..}}` / `{"Reconnecting":..}`.
-/// `source` names the input in error messages.
+/// `source` names the input in error messages. JSON Lines are parsed on
+/// `options.thread_count()` threads.
+pub fn parse_with(bytes: &[u8], source: &str, options: LoadOptions) -> FfiResult<MarketData> {
+    json::parse_slice(bytes, source, options)
+}
+
+/// [`parse_with`] with the default thread count.
 pub fn parse(bytes: &[u8], source: &str, skip_errors: bool) -> FfiResult<MarketData> {
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF".as_slice()).unwrap_or(bytes);
-    match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
-        None => Err(FfiError::invalid(format!("{source}: no market data records (input is empty)"))),
-        Some(b'[') => parse_array(bytes, source, skip_errors),
-        Some(_) => parse_lines(bytes, source),
-    }
+    parse_with(bytes, source, LoadOptions::new(skip_errors))
 }
 
-fn parse_array(bytes: &[u8], source: &str, skip_errors: bool) -> FfiResult<MarketData> {
-    let parsed: Vec<ResultRecord> = serde_json::from_slice(bytes).map_err(|e| {
-        FfiError::invalid(format!(
-            "{source}: line {} column {}: {}",
-            e.line(),
-            e.column(),
-            describe_serde_error(&e)
-        ))
-    })?;
-    let mut builder = Builder::with_capacity(parsed.len());
-    for (index, record) in parsed.into_iter().enumerate() {
-        match record {
-            ResultRecord::Item(Ok(event)) => builder.item(event),
-            ResultRecord::Item(Err(_)) if skip_errors => builder.skipped += 1,
-            ResultRecord::Item(Err(error)) => {
-                return Err(FfiError::invalid(format!(
-                    "{source}: record {index} is an error item: {error} (pass skip_errors=True to drop such records)"
-                )))
-            }
-            ResultRecord::Reconnecting(exchange) => builder.reconnect(exchange),
-        }
-    }
-    builder.finish(source)
+/// Reads and parses a market data file: plain, gzip or zstd (recognised by their magic
+/// bytes), either JSON shape. Only regular files are read.
+pub fn load_file_with(path: &str, options: LoadOptions) -> FfiResult<MarketData> {
+    let input = source::open_input(path)?;
+    json::parse_reader(input, path, options)
 }
 
-fn parse_lines(bytes: &[u8], source: &str) -> FfiResult<MarketData> {
-    let estimate = bytes.len() / 200 + 1;
-    let mut builder = Builder::with_capacity(estimate);
-    for (line_index, line) in bytes.split(|b| *b == b'\n').enumerate() {
-        if line.iter().all(|b| b.is_ascii_whitespace()) {
-            continue;
-        }
-        let record: LineRecord = serde_json::from_slice(line).map_err(|e| {
-            FfiError::invalid(format!(
-                "{source}: line {} column {}: {}",
-                line_index + 1,
-                e.column(),
-                describe_serde_error(&e)
-            ))
-        })?;
-        match record {
-            ReconnectEvent::Item(event) => builder.item(event),
-            ReconnectEvent::Reconnecting(exchange) => builder.reconnect(exchange),
-        }
-    }
-    builder.finish(source)
-}
-
-/// Reads and parses a market data file.
+/// [`load_file_with`] with the default thread count.
 pub fn load_file(path: &str, skip_errors: bool) -> FfiResult<MarketData> {
-    let bytes = std::fs::read(path).map_err(|e| FfiError::io(path, &e))?;
-    parse(&bytes, path, skip_errors)
+    load_file_with(path, LoadOptions::new(skip_errors))
 }
 
 impl MarketData {
@@ -295,7 +239,7 @@ impl MarketData {
         let mut out = Vec::with_capacity((stop - start) * 160 + 2);
         let mut serializer = serde_json::Serializer::new(&mut out);
         serde::Serializer::collect_seq(&mut serializer, rows)
-            .map_err(|e| FfiError::new(BarterStatus::Engine, format!("serialising events: {e}")))?;
+            .map_err(|e| FfiError::engine(format!("serialising events: {e}")))?;
         Ok(out)
     }
 }
