@@ -106,6 +106,68 @@ pub fn out_of_range_time(event: &MarketEvent<InstrumentIndex, DataKind>) -> Opti
     })
 }
 
+/// Builds `DateTime<Utc>`s from nanoseconds, reusing the calendar date of the previous
+/// call when the day is the same (market data comes in time order, so nearly always).
+/// Gives exactly what `DateTime::from_timestamp_nanos` gives.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct DayCache {
+    day: i64,
+    date: chrono::NaiveDate,
+}
+
+impl Default for DayCache {
+    fn default() -> Self {
+        Self { day: 0, date: chrono::NaiveDate::from_ymd_opt(1970, 1, 1).expect("the epoch") }
+    }
+}
+
+impl DayCache {
+    #[inline]
+    pub fn time(&mut self, ns: i64) -> DateTime<Utc> {
+        let seconds = ns.div_euclid(1_000_000_000);
+        let nanos = ns.rem_euclid(1_000_000_000) as u32;
+        let day = seconds.div_euclid(86_400);
+        let second_of_day = seconds.rem_euclid(86_400) as u32;
+        if day != self.day {
+            // Days since 0001-01-01 (CE) of the day `day` after 1970-01-01.
+            match i32::try_from(day + 719_163).ok().and_then(chrono::NaiveDate::from_num_days_from_ce_opt) {
+                Some(date) => {
+                    self.date = date;
+                    self.day = day;
+                }
+                None => return DateTime::from_timestamp_nanos(ns),
+            }
+        }
+        match chrono::NaiveTime::from_num_seconds_from_midnight_opt(second_of_day, nanos) {
+            Some(time) => chrono::NaiveDateTime::new(self.date, time).and_utc(),
+            None => DateTime::from_timestamp_nanos(ns),
+        }
+    }
+}
+
+/// Hints the kernel to back `len` bytes at `ptr` (a large allocation about to be
+/// filled) with transparent huge pages: far fewer page faults for the records of a big
+/// load. Only a hint; the memory's contents and ownership are unchanged.
+pub(crate) fn advise_huge_pages<T>(data: *const T, count: usize) {
+    #[cfg(target_os = "linux")]
+    {
+        const HUGE: usize = 2 << 20;
+        let len = count.saturating_mul(std::mem::size_of::<T>());
+        if len < 4 * HUGE {
+            return;
+        }
+        let start = (data as usize).div_ceil(HUGE) * HUGE;
+        let end = (data as usize + len) / HUGE * HUGE;
+        if end > start {
+            // SAFETY: madvise only advises on pages of this allocation (rounded inwards);
+            // MADV_HUGEPAGE does not change their contents. Failure is ignored.
+            unsafe { libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_HUGEPAGE) };
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = (data, count);
+}
+
 /// Accumulates records in file order, with their counts.
 #[derive(Debug, Default)]
 pub(crate) struct Builder {
@@ -148,11 +210,13 @@ impl Builder {
         self.reconnects += other.reconnects;
         self.skipped += other.skipped;
         self.max_instrument = self.max_instrument.max(other.max_instrument);
-        if self.records.is_empty() && self.records.capacity() < other.records.len() {
-            std::mem::swap(&mut self.records, &mut other.records);
-        } else {
-            self.records.append(&mut other.records);
+        let needed = self.records.len() + other.records.len();
+        if needed > self.records.capacity() {
+            // Grow by doubling, and back big record arrays with huge pages.
+            self.records.reserve(needed.max(self.records.capacity() * 2) - self.records.len());
+            advise_huge_pages(self.records.as_ptr(), self.records.capacity());
         }
+        self.records.append(&mut other.records);
         other.first_ns = None;
         other.items = 0;
         other.reconnects = 0;

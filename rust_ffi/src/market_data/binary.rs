@@ -41,7 +41,7 @@
 //! Times are i64 nanoseconds (deltas with wrapping arithmetic, so every i64 round-trips),
 //! floats their IEEE bits, decimals their exact bytes (scale included).
 
-use super::{Builder, MarketData, Record};
+use super::{advise_huge_pages, Builder, DayCache, MarketData, Record};
 use crate::error::{panic_message, FfiError, FfiResult};
 use barter_data::books::{Level, OrderBook};
 use barter_data::event::{DataKind, MarketEvent};
@@ -81,10 +81,6 @@ const TAG_LIQUIDATION_SELL: u8 = 10;
 
 fn ns(time: DateTime<Utc>) -> i64 {
     super::to_ns(time)
-}
-
-fn time(ns: i64) -> DateTime<Utc> {
-    DateTime::from_timestamp_nanos(ns)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -370,7 +366,7 @@ fn u64_to_string(mut v: u64) -> String {
             break;
         }
     }
-    digits[at..].iter().map(|d| *d as char).collect()
+    String::from(std::str::from_utf8(&digits[at..]).expect("ASCII digits"))
 }
 
 /// Counts of one decoded block.
@@ -397,7 +393,13 @@ impl Drop for Filled<'_> {
     }
 }
 
-fn decode_record(r: &mut Reader<'_>, exchanges: &[ExchangeId], previous: &mut i64) -> DecodeResult<Record> {
+fn decode_record(
+    r: &mut Reader<'_>,
+    exchanges: &[ExchangeId],
+    previous: &mut i64,
+    days: &mut DayCache,
+) -> DecodeResult<Record> {
+    let mut time = |ns: i64| days.time(ns);
     let tag = r.u8()?;
     let exchange = |index: u8| {
         exchanges
@@ -489,8 +491,9 @@ fn decode_block(
     let mut reader = Reader { bytes, at: 0 };
     let mut stats = BlockStats::default();
     let mut previous = 0i64;
+    let mut days = DayCache::default();
     while filled.len < filled.slots.len() {
-        let record = decode_record(&mut reader, exchanges, &mut previous)?;
+        let record = decode_record(&mut reader, exchanges, &mut previous, &mut days)?;
         match &record {
             ReconnectEvent::Item(event) => {
                 stats.items += 1;
@@ -627,6 +630,7 @@ pub fn decode(bytes: &[u8], source: &str, threads: usize) -> FfiResult<MarketDat
 
     let mut records: Vec<Record> = Vec::new();
     records.try_reserve_exact(total).map_err(|_| corrupt(source, "cannot allocate the records"))?;
+    advise_huge_pages(records.as_ptr(), records.capacity());
     let threads = match threads {
         0 => std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
         n => n,

@@ -19,10 +19,35 @@ use barter_data::subscription::trade::PublicTrade;
 use barter_instrument::{exchange::ExchangeId, instrument::InstrumentIndex, Side};
 use chrono::DateTime;
 
-/// Exchange names seen so far (raw bytes of the JSON string, quotes excluded).
+/// What one parser thread remembers between lines: exchange names seen so far (raw
+/// bytes of the JSON string, quotes excluded) and the last calendar date.
 #[derive(Default)]
 pub struct ExchangeCache {
     entries: Vec<(Box<[u8]>, ExchangeId)>,
+    dates: DateMemo,
+}
+
+/// The last (year, month, day) parsed and its `NaiveDate`.
+#[derive(Default)]
+pub(crate) struct DateMemo {
+    key: i64,
+    date: Option<chrono::NaiveDate>,
+}
+
+impl DateMemo {
+    #[inline(always)]
+    fn date(&mut self, year: i64, month: i64, day: i64) -> Option<chrono::NaiveDate> {
+        let key = (year * 16 + month) * 32 + day;
+        if key == self.key {
+            if let Some(date) = self.date {
+                return Some(date);
+            }
+        }
+        // chrono validates the day of the month.
+        let date = chrono::NaiveDate::from_ymd_opt(year as i32, month as u32, day as u32)?;
+        (self.key, self.date) = (key, Some(date));
+        Some(date)
+    }
 }
 
 impl ExchangeCache {
@@ -46,9 +71,10 @@ struct Cursor<'a> {
 }
 
 impl<'a> Cursor<'a> {
+    /// Skips whitespace within the line (a newline ends the line, so it is not skipped).
     #[inline(always)]
     fn ws(&mut self) {
-        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.bytes.get(self.at) {
+        while let Some(b' ' | b'\t' | b'\r') = self.bytes.get(self.at) {
             self.at += 1;
         }
     }
@@ -198,14 +224,14 @@ impl<'a> Cursor<'a> {
 
     /// An RFC 3339 UTC time in barter's form, parsed in place.
     #[inline(always)]
-    fn time(&mut self) -> Option<DateTime<chrono::Utc>> {
+    fn time(&mut self, dates: &mut DateMemo) -> Option<DateTime<chrono::Utc>> {
         if self.bytes.get(self.at) != Some(&b'"') {
             self.ws();
             if self.bytes.get(self.at) != Some(&b'"') {
                 return None;
             }
         }
-        let (time, used) = parse_time_prefix(&self.bytes[self.at + 1..])?;
+        let (time, used) = parse_time_prefix(&self.bytes[self.at + 1..], dates)?;
         let end = self.at + 1 + used;
         if self.bytes.get(end) != Some(&b'"') {
             return None;
@@ -214,11 +240,15 @@ impl<'a> Cursor<'a> {
         Some(time)
     }
 
-    /// Only whitespace is left.
+    /// Only whitespace is left on the line: the bytes taken, its newline included.
     #[inline(always)]
-    fn end(&mut self) -> Option<()> {
+    fn end(&mut self) -> Option<usize> {
         self.ws();
-        (self.at == self.bytes.len()).then_some(())
+        match self.bytes.get(self.at) {
+            None => Some(self.at),
+            Some(b'\n') => Some(self.at + 1),
+            Some(_) => None,
+        }
     }
 }
 
@@ -374,7 +404,7 @@ fn days_in_month(year: i64, month: i64) -> i64 {
 /// takes; `None` for anything else (left to chrono) or a time i64 nanoseconds cannot
 /// hold.
 #[inline(always)]
-pub(crate) fn parse_time_prefix(text: &[u8]) -> Option<(DateTime<chrono::Utc>, usize)> {
+pub(crate) fn parse_time_prefix(text: &[u8], dates: &mut DateMemo) -> Option<(DateTime<chrono::Utc>, usize)> {
     let t: &[u8; 20] = text.get(..20)?.try_into().ok()?;
     if t[4] != b'-' || t[7] != b'-' || t[10] != b'T' || t[13] != b':' || t[16] != b':' {
         return None;
@@ -416,24 +446,25 @@ pub(crate) fn parse_time_prefix(text: &[u8]) -> Option<(DateTime<chrono::Utc>, u
         let ns = i64::try_from(i128::from(seconds) * 1_000_000_000 + i128::from(nanos)).ok()?;
         return Some((DateTime::from_timestamp_nanos(ns), used));
     }
-    // chrono validates the day of the month.
-    let date = chrono::NaiveDate::from_ymd_opt(year as i32, month as u32, day as u32)?;
-    let time = date.and_hms_nano_opt(hour as u32, minute as u32, second as u32, nanos as u32)?;
-    Some((time.and_utc(), used))
+    let date = dates.date(year, month, day)?;
+    let time = chrono::NaiveTime::from_hms_nano_opt(hour as u32, minute as u32, second as u32, nanos as u32)?;
+    Some((chrono::NaiveDateTime::new(date, time).and_utc(), used))
 }
 
 /// `YYYY-MM-DDTHH:MM:SS[.f{1,9}]Z` as nanoseconds since the epoch (see
 /// [`parse_time_prefix`]).
 #[cfg(test)]
 pub(crate) fn parse_time_ns(text: &[u8]) -> Option<i64> {
-    match parse_time_prefix(text)? {
+    match parse_time_prefix(text, &mut DateMemo::default())? {
         (time, used) if used == text.len() => time.timestamp_nanos_opt(),
         _ => None,
     }
 }
 
-/// The record on `line`, if the fast path recognises it (see the module docs).
-pub fn parse_line(line: &[u8], cache: &mut ExchangeCache) -> Option<Record> {
+/// The record on the line `bytes` starts with (they may go on past its newline) and the
+/// bytes it takes up to and including its newline, if the fast path recognises it (see
+/// the module docs).
+pub fn parse_line(line: &[u8], cache: &mut ExchangeCache) -> Option<(Record, usize)> {
     let mut c = Cursor { bytes: line, at: 0 };
     c.byte(b'{')?;
     c.ws();
@@ -441,16 +472,16 @@ pub fn parse_line(line: &[u8], cache: &mut ExchangeCache) -> Option<Record> {
         c.key(b"\"Reconnecting\"")?;
         let exchange = cache.lookup(c.quoted()?)?;
         c.byte(b'}')?;
-        c.end()?;
-        return Some(ReconnectEvent::Reconnecting(exchange));
+        let used = c.end()?;
+        return Some((ReconnectEvent::Reconnecting(exchange), used));
     }
     c.key(b"\"Item\"")?;
     c.byte(b'{')?;
     c.key(b"\"time_exchange\"")?;
-    let time_exchange = c.time()?;
+    let time_exchange = c.time(&mut cache.dates)?;
     c.byte(b',')?;
     c.key(b"\"time_received\"")?;
-    let time_received = c.time()?;
+    let time_received = c.time(&mut cache.dates)?;
     c.byte(b',')?;
     c.key(b"\"exchange\"")?;
     let exchange = cache.lookup(c.quoted()?)?;
@@ -480,9 +511,12 @@ pub fn parse_line(line: &[u8], cache: &mut ExchangeCache) -> Option<Record> {
     for _ in 0..4 {
         c.byte(b'}')?;
     }
-    c.end()?;
+    let used = c.end()?;
     let kind = DataKind::Trade(PublicTrade { id: id.to_owned(), price, amount, side });
-    Some(ReconnectEvent::Item(MarketEvent { time_exchange, time_received, exchange, instrument, kind }))
+    Some((
+        ReconnectEvent::Item(MarketEvent { time_exchange, time_received, exchange, instrument, kind }),
+        used,
+    ))
 }
 
 #[cfg(test)]

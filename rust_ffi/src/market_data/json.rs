@@ -354,12 +354,27 @@ struct BlockOutput {
     error: Option<BlockError>,
 }
 
-fn parse_block(bytes: &[u8], cache: &mut ExchangeCache) -> BlockOutput {
-    let mut builder = Builder::with_capacity(bytes.len() / 180 + 1);
+/// Parses the lines of `bytes` into `builder`: returns the newlines seen and the first
+/// error (its record counted from the records `builder` had on entry).
+fn parse_block_into(
+    bytes: &[u8],
+    cache: &mut ExchangeCache,
+    builder: &mut Builder,
+) -> (usize, Option<BlockError>) {
+    let first_record = builder.records.len();
     let mut newlines = 0;
     let mut start = 0;
-    let mut error = None;
-    while start <= bytes.len() {
+    while start < bytes.len() {
+        // The fast path finds the end of its line itself.
+        if let Some((record, used)) = fast::parse_line(&bytes[start..], cache) {
+            match record {
+                ReconnectEvent::Item(event) => builder.item(event),
+                ReconnectEvent::Reconnecting(exchange) => builder.reconnect(exchange),
+            }
+            start += used;
+            newlines += usize::from(bytes[start - 1] == b'\n');
+            continue;
+        }
         let end = memchr::memchr(b'\n', &bytes[start..]).map_or(bytes.len(), |at| start + at);
         let line = &bytes[start..end];
         let line_index = newlines;
@@ -370,35 +385,30 @@ fn parse_block(bytes: &[u8], cache: &mut ExchangeCache) -> BlockOutput {
         if line.iter().all(|b| b.is_ascii_whitespace()) {
             continue;
         }
-        if let Some(record) = fast::parse_line(line, cache) {
-            match record {
-                ReconnectEvent::Item(event) => builder.item(event),
-                ReconnectEvent::Reconnecting(exchange) => builder.reconnect(exchange),
-            }
-            continue;
-        }
-        let record = builder.records.len();
+        let record = builder.records.len() - first_record;
         match serde_json::from_slice::<LineRecord>(line) {
             Ok(ReconnectEvent::Item(event)) => {
                 let event = event.map_kind(DataKind::from);
                 if let Some(problem) = out_of_range_time(&event) {
-                    error = Some(BlockError { line: line_index, record, column: None, message: problem });
-                    break;
+                    let error = BlockError { line: line_index, record, column: None, message: problem };
+                    return (newlines, Some(error));
                 }
                 builder.item(event)
             }
             Ok(ReconnectEvent::Reconnecting(exchange)) => builder.reconnect(exchange),
             Err(e) => {
-                error = Some(BlockError {
-                    line: line_index,
-                    record,
-                    column: Some(e.column()),
-                    message: describe_serde_error(&e),
-                });
-                break;
+                let message = describe_serde_error(&e);
+                let error = BlockError { line: line_index, record, column: Some(e.column()), message };
+                return (newlines, Some(error));
             }
         }
     }
+    (newlines, None)
+}
+
+fn parse_block(bytes: &[u8], cache: &mut ExchangeCache) -> BlockOutput {
+    let mut builder = Builder::with_capacity(bytes.len() / 180 + 1);
+    let (newlines, error) = parse_block_into(bytes, cache, &mut builder);
     BlockOutput { builder, newlines, error }
 }
 
@@ -411,18 +421,40 @@ struct Merger<'s> {
 }
 
 impl Merger<'_> {
+    /// The error of a block that starts after `self.lines` lines and `records_before`
+    /// records.
+    fn error(&self, error: BlockError, records_before: usize) -> FfiError {
+        let line = self.lines + error.line + 1;
+        let record = records_before + error.record;
+        let source = self.source;
+        FfiError::invalid(match error.column {
+            Some(column) => format!("{source}: line {line} column {column}: {}", error.message),
+            None => format!("{source}: line {line}: record {record}: {}", error.message),
+        })
+    }
+
     fn merge(&mut self, mut output: BlockOutput) -> FfiResult<()> {
         if let Some(error) = output.error {
-            let line = self.lines + error.line + 1;
-            let record = self.builder.records.len() + error.record;
-            let source = self.source;
-            return Err(FfiError::invalid(match error.column {
-                Some(column) => format!("{source}: line {line} column {column}: {}", error.message),
-                None => format!("{source}: line {line}: record {record}: {}", error.message),
-            }));
+            return Err(self.error(error, self.builder.records.len()));
         }
         self.builder.append(&mut output.builder);
         self.lines += output.newlines;
+        Ok(())
+    }
+
+    /// Parses a block straight into the merged records (one thread: nothing to reorder).
+    fn parse_in_place(&mut self, bytes: &[u8], cache: &mut ExchangeCache) -> FfiResult<()> {
+        let before = self.builder.records.len();
+        let needed = before + bytes.len() / 180 + 1;
+        if needed > self.builder.records.capacity() {
+            self.builder.records.reserve(needed.max(self.builder.records.capacity() * 2) - before);
+            super::advise_huge_pages(self.builder.records.as_ptr(), self.builder.records.capacity());
+        }
+        let (newlines, error) = parse_block_into(bytes, cache, &mut self.builder);
+        if let Some(error) = error {
+            return Err(self.error(error, before));
+        }
+        self.lines += newlines;
         Ok(())
     }
 }
@@ -433,7 +465,7 @@ fn parse_lines<'a, B: Blocks<'a>>(mut blocks: B, source: &str, threads: usize) -
         let mut cache = ExchangeCache::default();
         let mut spare = None;
         while let Some(block) = blocks.next_block(spare.take())? {
-            merger.merge(parse_block(block.bytes(), &mut cache))?;
+            merger.parse_in_place(block.bytes(), &mut cache)?;
             if let Block::Owned(buf, _) = block {
                 spare = Some(buf);
             }
