@@ -240,8 +240,9 @@ impl Builder {
                 self.records.len()
             )));
         };
-        let mut records = self.records;
-        records.shrink_to_fit();
+        // No shrink_to_fit: the spare capacity (sized from an estimate) was never touched,
+        // so it takes no memory, while shrinking may copy the whole array.
+        let records = self.records;
         Ok(MarketData {
             records: Arc::new(records),
             time_first_event_ns: first,

@@ -163,7 +163,7 @@ pub fn parse_slice(bytes: &[u8], source: &str, options: LoadOptions) -> FfiResul
         Shape::Empty => Err(empty_input(source)),
         Shape::Array => parse_array(bytes, source, options.skip_errors),
         Shape::Lines => {
-            let blocks = SliceBlocks { rest: bytes };
+            let blocks = SliceBlocks { rest: bytes, total: bytes.len() as u64 };
             parse_lines(blocks, source, options.thread_count())
         }
     }
@@ -213,7 +213,8 @@ pub fn parse_reader(mut input: Input, source: &str, options: LoadOptions) -> Ffi
             parse_array(&head, source, options.skip_errors)
         }
         Shape::Lines => {
-            let blocks = ReaderBlocks { input, carry: head, eof };
+            let produced = head.len() as u64;
+            let blocks = ReaderBlocks { input, carry: head, eof, produced };
             parse_lines(blocks, source, options.thread_count())
         }
     }
@@ -272,10 +273,14 @@ impl Block<'_> {
 /// Produces line-aligned blocks in input order. `spare` is a recycled buffer.
 trait Blocks<'a>: Send {
     fn next_block(&mut self, spare: Option<Vec<u8>>) -> FfiResult<Option<Block<'a>>>;
+    /// Estimated bytes of JSON in the whole input (decompressed), from what was read, and
+    /// whether it is exact (an uncompressed input).
+    fn total_hint(&self) -> (u64, bool);
 }
 
 struct SliceBlocks<'a> {
     rest: &'a [u8],
+    total: u64,
 }
 
 impl<'a> Blocks<'a> for SliceBlocks<'a> {
@@ -293,7 +298,12 @@ impl<'a> Blocks<'a> for SliceBlocks<'a> {
         };
         let (block, rest) = self.rest.split_at(cut);
         self.rest = rest;
+        self.total = self.total.max(block.len() as u64 + rest.len() as u64);
         Ok(Some(Block::Borrowed(block)))
+    }
+
+    fn total_hint(&self) -> (u64, bool) {
+        (self.total, true)
     }
 }
 
@@ -302,6 +312,8 @@ struct ReaderBlocks {
     /// Bytes read but not handed out yet (the start of an unfinished line).
     carry: Vec<u8>,
     eof: bool,
+    /// Decompressed bytes read so far.
+    produced: u64,
 }
 
 impl<'a> Blocks<'a> for ReaderBlocks {
@@ -331,8 +343,18 @@ impl<'a> Blocks<'a> for ReaderBlocks {
             let got = read_full(&mut self.input.reader, &mut buf[filled..filled + want])
                 .map_err(|e| self.input.read_error(&e))?;
             filled += got;
+            self.produced += got as u64;
             self.eof = got < want;
         }
+    }
+
+    fn total_hint(&self) -> (u64, bool) {
+        if self.input.compression == super::source::Compression::None {
+            return (self.input.file_size, true);
+        }
+        // The file's size times the compression ratio seen so far.
+        let consumed = self.input.file_bytes_read.load(Ordering::Relaxed).max(1);
+        ((self.input.file_size as f64 * self.produced as f64 / consumed as f64) as u64, false)
     }
 }
 
@@ -418,6 +440,10 @@ struct Merger<'s> {
     builder: Builder,
     /// Lines before the next block.
     lines: usize,
+    /// Whether the merged records were sized from an estimate, and what it was based on.
+    presized: bool,
+    merged_bytes: u64,
+    merged_records: u64,
 }
 
 impl Merger<'_> {
@@ -433,39 +459,78 @@ impl Merger<'_> {
         })
     }
 
-    fn merge(&mut self, mut output: BlockOutput) -> FfiResult<()> {
+    /// Sizes the merged records once, from the records per byte seen so far and the
+    /// input's estimated size (5 % spare, 15 % for a compressed input): a record array
+    /// that grows by reallocation may be copied, briefly holding it twice. An exact size
+    /// (a plain input) is used at the first block; a compressed input's ratio is trusted
+    /// after 64 MiB of JSON. Spare capacity is never touched, so it takes no memory.
+    fn presize(&mut self, block_bytes: usize, block_records: usize, (total, exact): (u64, bool)) {
+        self.merged_bytes += block_bytes as u64;
+        self.merged_records += block_records as u64;
+        if self.presized || self.merged_bytes == 0 || (!exact && self.merged_bytes < 64 << 20) {
+            return;
+        }
+        self.presized = true;
+        let per_byte = self.merged_records as f64 / self.merged_bytes as f64;
+        let spare = if exact { 1.05 } else { 1.15 };
+        let estimate = (total.max(self.merged_bytes) as f64 * per_byte * spare) as usize + 1024;
+        // Never more than the input could hold (a record takes at least 20 bytes of JSON).
+        let estimate = estimate.min(usize::try_from(total / 20).unwrap_or(usize::MAX) + 1024);
+        let records = &mut self.builder.records;
+        if estimate > records.capacity() && records.try_reserve_exact(estimate - records.len()).is_ok() {
+            super::advise_huge_pages(records.as_ptr(), records.capacity());
+        }
+    }
+
+    fn merge(
+        &mut self,
+        mut output: BlockOutput,
+        block_bytes: usize,
+        total_hint: (u64, bool),
+    ) -> FfiResult<()> {
         if let Some(error) = output.error {
             return Err(self.error(error, self.builder.records.len()));
         }
+        self.presize(block_bytes, output.builder.records.len(), total_hint);
         self.builder.append(&mut output.builder);
         self.lines += output.newlines;
         Ok(())
     }
 
     /// Parses a block straight into the merged records (one thread: nothing to reorder).
-    fn parse_in_place(&mut self, bytes: &[u8], cache: &mut ExchangeCache) -> FfiResult<()> {
+    fn parse_in_place(
+        &mut self,
+        bytes: &[u8],
+        cache: &mut ExchangeCache,
+        total_hint: (u64, bool),
+    ) -> FfiResult<()> {
         let before = self.builder.records.len();
-        let needed = before + bytes.len() / 180 + 1;
-        if needed > self.builder.records.capacity() {
-            self.builder.records.reserve(needed.max(self.builder.records.capacity() * 2) - before);
-            super::advise_huge_pages(self.builder.records.as_ptr(), self.builder.records.capacity());
-        }
         let (newlines, error) = parse_block_into(bytes, cache, &mut self.builder);
         if let Some(error) = error {
             return Err(self.error(error, before));
         }
+        let parsed = self.builder.records.len() - before;
+        self.presize(bytes.len(), parsed, total_hint);
         self.lines += newlines;
         Ok(())
     }
 }
 
 fn parse_lines<'a, B: Blocks<'a>>(mut blocks: B, source: &str, threads: usize) -> FfiResult<MarketData> {
-    let mut merger = Merger { source, builder: Builder::default(), lines: 0 };
+    let mut merger = Merger {
+        source,
+        builder: Builder::default(),
+        lines: 0,
+        presized: false,
+        merged_bytes: 0,
+        merged_records: 0,
+    };
     if threads <= 1 {
         let mut cache = ExchangeCache::default();
         let mut spare = None;
         while let Some(block) = blocks.next_block(spare.take())? {
-            merger.parse_in_place(block.bytes(), &mut cache)?;
+            let hint = blocks.total_hint();
+            merger.parse_in_place(block.bytes(), &mut cache, hint)?;
             if let Block::Owned(buf, _) = block {
                 spare = Some(buf);
             }
@@ -503,7 +568,7 @@ fn parse_lines<'a, B: Blocks<'a>>(mut blocks: B, source: &str, threads: usize) -
         let result = (|| {
             let max_in_flight = threads * 3;
             let (mut sent, mut merged, mut eof) = (0usize, 0usize, false);
-            let mut pending: BTreeMap<usize, BlockOutput> = BTreeMap::new();
+            let mut pending: BTreeMap<usize, (BlockOutput, usize)> = BTreeMap::new();
             let mut spares: Vec<Vec<u8>> = Vec::new();
             loop {
                 while !eof && sent - merged < max_in_flight {
@@ -522,6 +587,7 @@ fn parse_lines<'a, B: Blocks<'a>>(mut blocks: B, source: &str, threads: usize) -
                 }
                 let (seq, output, block) =
                     done_rx.recv().map_err(|_| FfiError::engine("parser threads stopped"))?;
+                let block_bytes = block.bytes().len();
                 if let Block::Owned(buf, _) = block {
                     spares.push(buf);
                 }
@@ -531,9 +597,9 @@ fn parse_lines<'a, B: Blocks<'a>>(mut blocks: B, source: &str, threads: usize) -
                         format!("parser thread panicked: {message}"),
                     )
                 })?;
-                pending.insert(seq, output);
-                while let Some(output) = pending.remove(&merged) {
-                    merger.merge(output)?;
+                pending.insert(seq, (output, block_bytes));
+                while let Some((output, block_bytes)) = pending.remove(&merged) {
+                    merger.merge(output, block_bytes, blocks.total_hint())?;
                     merged += 1;
                 }
             }

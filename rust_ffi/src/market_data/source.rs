@@ -5,6 +5,8 @@
 use crate::error::{BarterStatus, FfiError, FfiResult};
 use std::fs::File;
 use std::io::{self, Read};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 /// gzip (RFC 1952) and zstd frame magic numbers.
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
@@ -35,6 +37,22 @@ pub struct Input {
     pub file_size: u64,
     pub compression: Compression,
     pub path: String,
+    /// Bytes of the file read so far (compressed bytes for a compressed file).
+    pub file_bytes_read: Arc<AtomicU64>,
+}
+
+/// Counts the bytes read through it.
+struct Counting<R> {
+    inner: R,
+    count: Arc<AtomicU64>,
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.count.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
 }
 
 impl Input {
@@ -146,7 +164,8 @@ pub fn open_input(path: &str) -> FfiResult<Input> {
     } else {
         Compression::None
     };
-    let raw = head.chain(file);
+    let file_bytes_read = Arc::new(AtomicU64::new(0));
+    let raw = Counting { inner: head.chain(file), count: Arc::clone(&file_bytes_read) };
     let reader: Box<dyn Read + Send> = match compression {
         Compression::None => Box::new(raw),
         Compression::Gzip => {
@@ -162,5 +181,5 @@ pub fn open_input(path: &str) -> FfiResult<Input> {
             Box::new(decoder)
         }
     };
-    Ok(Input { reader, file_size, compression, path: path.to_owned() })
+    Ok(Input { reader, file_size, compression, path: path.to_owned(), file_bytes_read })
 }
