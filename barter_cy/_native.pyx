@@ -108,14 +108,70 @@ cdef class MarketDataHandle:
         return handle
 
     @staticmethod
-    def from_file(path, bint skip_errors=False):
+    def from_file(path, bint skip_errors=False, size_t threads=0):
+        """JSON market data from a plain, gzip or zstd file; ``threads`` parser threads
+        for JSON Lines (0: one per core)."""
+        cdef bytes raw = _path_bytes(path)
+        cdef const char *c_path = raw
+        cdef BarterLoadOptions options
+        options.skip_errors = skip_errors
+        options.threads = threads
+        cdef BarterMarketData *out = NULL
+        cdef BarterError *err = NULL
+        cdef BarterStatus status
+        with nogil:
+            status = barter_market_data_from_json_file_with(c_path, &options, &out, &err)
+        _check(status, err)
+        return MarketDataHandle.wrap(out)
+
+    @staticmethod
+    def from_binary(const uint8_t[::1] data, str source, size_t threads=0):
+        """Market data from its binary form (``to_binary``)."""
+        cdef bytes raw_source = _cstr(source, "source")
+        cdef const char *c_source = raw_source
+        cdef const uint8_t *ptr = &data[0] if data.shape[0] else NULL
+        cdef size_t length = data.shape[0]
+        cdef BarterMarketData *out = NULL
+        cdef BarterError *err = NULL
+        cdef BarterStatus status
+        with nogil:
+            status = barter_market_data_from_bytes(ptr, length, c_source, threads, &out, &err)
+        _check(status, err)
+        return MarketDataHandle.wrap(out)
+
+    def to_binary(self):
+        """The binary form (versioned header, checksum, every record exact) as bytes."""
+        cdef BarterMarketData *src = self.get()
+        cdef uint8_t *ptr = NULL
+        cdef size_t length = 0
+        cdef BarterError *err = NULL
+        cdef BarterStatus status
+        with nogil:
+            status = barter_market_data_to_bytes(src, &ptr, &length, &err)
+        _check(status, err)
+        return _take_bytes(ptr, length)
+
+    def save(self, path):
+        """Writes the binary form to ``path``."""
+        cdef BarterMarketData *src = self.get()
+        cdef bytes raw = _path_bytes(path)
+        cdef const char *c_path = raw
+        cdef BarterError *err = NULL
+        cdef BarterStatus status
+        with nogil:
+            status = barter_market_data_save(src, c_path, &err)
+        _check(status, err)
+
+    @staticmethod
+    def load(path, size_t threads=0):
+        """Reads a file written by ``save``."""
         cdef bytes raw = _path_bytes(path)
         cdef const char *c_path = raw
         cdef BarterMarketData *out = NULL
         cdef BarterError *err = NULL
         cdef BarterStatus status
         with nogil:
-            status = barter_market_data_from_json_file(c_path, skip_errors, &out, &err)
+            status = barter_market_data_load(c_path, threads, &out, &err)
         _check(status, err)
         return MarketDataHandle.wrap(out)
 

@@ -10,6 +10,16 @@
 #include <stdint.h>
 
 /*
+ Largest config file read (a config is a few kilobytes; this only stops a wrong path
+ from being read into memory).
+ */
+#define MAX_CONFIG_BYTES (64 << 20)
+
+#define VERSION 1
+
+#define HEADER_LEN 64
+
+/*
  Outcome of every fallible exported function.
  */
 typedef enum {
@@ -193,6 +203,20 @@ typedef struct {
    */
   uint8_t trade_side;
 } BarterRecordView;
+
+/*
+ Options for `barter_market_data_from_json_file_with`.
+ */
+typedef struct {
+  /*
+   Drop `{"Item":{"Err":...}}` records (array shape) and count them instead of failing.
+   */
+  bool skip_errors;
+  /*
+   Parser threads for JSON Lines; 0 means one per available core.
+   */
+  size_t threads;
+} BarterLoadOptions;
 
 /*
  Counts and first-event time of a market data handle.
@@ -566,6 +590,75 @@ BarterStatus barter_market_data_from_json_bytes(const uint8_t *data,
                                                 bool skip_errors,
                                                 BarterMarketData **out,
                                                 BarterError **err);
+
+/*
+ Loads market data from a file with options (NULL `options`: the defaults). The file
+ may be plain, gzip or zstd (recognised by magic bytes); JSON Lines are parsed on
+ `options.threads` threads. Only regular files are read: a FIFO, device or directory
+ is `Io`, a missing file `NotFound`.
+ # Safety
+ Every pointer argument must be NULL or valid as the C ABI contract in `ffi` states:
+ handles live and made by this library, strings NUL-terminated, buffers readable for
+ their length, out-parameters writable.
+ */
+BarterStatus barter_market_data_from_json_file_with(const char *path,
+                                                    const BarterLoadOptions *options,
+                                                    BarterMarketData **out,
+                                                    BarterError **err);
+
+/*
+ The binary form of the market data (see `market_data::binary`: versioned header,
+ checksum, every record exact); free the buffer with `barter_bytes_free`.
+ # Safety
+ Every pointer argument must be NULL or valid as the C ABI contract in `ffi` states:
+ handles live and made by this library, strings NUL-terminated, buffers readable for
+ their length, out-parameters writable.
+ */
+BarterStatus barter_market_data_to_bytes(const BarterMarketData *handle,
+                                         uint8_t **out_ptr,
+                                         size_t *out_len,
+                                         BarterError **err);
+
+/*
+ Market data from its binary form (`barter_market_data_to_bytes`), decoded on
+ `threads` threads (0: one per core). A truncated, corrupted or other-version buffer
+ is `InvalidInput`; `source` (may be NULL) names it in error messages.
+ # Safety
+ Every pointer argument must be NULL or valid as the C ABI contract in `ffi` states:
+ handles live and made by this library, strings NUL-terminated, buffers readable for
+ their length, out-parameters writable.
+ */
+BarterStatus barter_market_data_from_bytes(const uint8_t *data,
+                                           size_t len,
+                                           const char *source,
+                                           size_t threads,
+                                           BarterMarketData **out,
+                                           BarterError **err);
+
+/*
+ Writes the binary form to `path` (a temporary file renamed into place).
+ # Safety
+ Every pointer argument must be NULL or valid as the C ABI contract in `ffi` states:
+ handles live and made by this library, strings NUL-terminated, buffers readable for
+ their length, out-parameters writable.
+ */
+BarterStatus barter_market_data_save(const BarterMarketData *handle,
+                                     const char *path,
+                                     BarterError **err);
+
+/*
+ Reads a file written by `barter_market_data_save`, decoded on `threads` threads (0:
+ one per core). A missing file is `NotFound`, a non-regular file `Io`, a truncated,
+ corrupted or other-version file `InvalidInput`.
+ # Safety
+ Every pointer argument must be NULL or valid as the C ABI contract in `ffi` states:
+ handles live and made by this library, strings NUL-terminated, buffers readable for
+ their length, out-parameters writable.
+ */
+BarterStatus barter_market_data_load(const char *path,
+                                     size_t threads,
+                                     BarterMarketData **out,
+                                     BarterError **err);
 
 /*
  A second handle sharing the same records (no parsing, no copy).

@@ -1,12 +1,14 @@
-//! Native baseline for `bench/bench_load.py`: times `barter_ffi::market_data::load_file`
-//! (read + serde parse into barter's `MarketStreamEvent`s), the same function the
-//! Python `MarketDataInMemory.from_json_file` reaches through the C ABI.
+//! Native baseline for `bench/bench_load.py`: times `barter_ffi::market_data::load_file_with`
+//! (read, decompress, parse into barter's `MarketStreamEvent`s on `--threads` threads, 0 =
+//! one per core), the same function the Python `MarketDataInMemory.from_json_file`
+//! reaches through the C ABI; with `--binary`, `market_data::binary::load` of a cache
+//! written by `md.save` instead.
 //!
 //! Build and run:
 //!
 //! ```text
 //! cargo build --release --example bench_load --manifest-path rust_ffi/Cargo.toml
-//! rust_ffi/target/release/examples/bench_load PATH [--repeat N] [--warmup W]
+//! rust_ffi/target/release/examples/bench_load PATH [--repeat N] [--warmup W] [--threads T] [--binary]
 //! ```
 //!
 //! `--warmup W` untimed loads come first (default 0). Prints one JSON object on stdout:
@@ -23,10 +25,12 @@ struct Options {
     path: String,
     repeat: usize,
     warmup: usize,
+    threads: usize,
+    binary: bool,
 }
 
 fn usage() -> ! {
-    eprintln!("usage: bench_load PATH [--repeat N] [--warmup W]");
+    eprintln!("usage: bench_load PATH [--repeat N] [--warmup W] [--threads T] [--binary]");
     std::process::exit(2)
 }
 
@@ -34,6 +38,8 @@ fn parse_options() -> Options {
     let mut path = None;
     let mut repeat = 3usize;
     let mut warmup = 0usize;
+    let mut threads = 0usize;
+    let mut binary = false;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -42,12 +48,14 @@ fn parse_options() -> Options {
                     args.next().and_then(|v| v.parse().ok()).filter(|n| *n > 0).unwrap_or_else(|| usage())
             }
             "--warmup" => warmup = args.next().and_then(|v| v.parse().ok()).unwrap_or_else(|| usage()),
+            "--threads" => threads = args.next().and_then(|v| v.parse().ok()).unwrap_or_else(|| usage()),
+            "--binary" => binary = true,
             "-h" | "--help" => usage(),
             _ if path.is_none() && !arg.starts_with("--") => path = Some(arg),
             _ => usage(),
         }
     }
-    Options { path: path.unwrap_or_else(|| usage()), repeat, warmup }
+    Options { path: path.unwrap_or_else(|| usage()), repeat, warmup, threads, binary }
 }
 
 fn median(samples: &[f64]) -> f64 {
@@ -69,16 +77,23 @@ fn main() {
     let mut info = None;
     for round in 0..options.warmup + options.repeat {
         let timed = round >= options.warmup;
-        let cpu_start = cpu_time_s(true);
+        let cpu_start = cpu_time_s(false);
         let start = Instant::now();
-        let data = match barter_ffi::market_data::load_file(&options.path, false) {
+        let loaded = if options.binary {
+            barter_ffi::market_data::binary::load(&options.path, options.threads)
+        } else {
+            let load_options =
+                barter_ffi::market_data::LoadOptions { skip_errors: false, threads: options.threads };
+            barter_ffi::market_data::load_file_with(&options.path, load_options)
+        };
+        let data = match loaded {
             Ok(data) => data,
             Err(error) => {
                 eprintln!("bench_load: {}", error.message);
                 std::process::exit(1)
             }
         };
-        let (wall, cpu) = (start.elapsed().as_secs_f64(), cpu_time_s(true) - cpu_start);
+        let (wall, cpu) = (start.elapsed().as_secs_f64(), cpu_time_s(false) - cpu_start);
         info = Some((data.records.len(), data.item_count, data.reconnect_count));
         let start = Instant::now();
         drop(data);

@@ -30,6 +30,8 @@ fn located(source: &str, e: &serde_json::Error) -> FfiError {
 
 /// Parses a config in either shape. `source` names the input in error messages.
 pub fn parse(bytes: &[u8], source: &str) -> FfiResult<Config> {
+    // A UTF-8 BOM is accepted, as in market data files.
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF".as_slice()).unwrap_or(bytes);
     // Look at the top-level keys first (syntax errors surface here with their location).
     let keys: BTreeMap<String, serde::de::IgnoredAny> =
         serde_json::from_slice(bytes).map_err(|e| located(source, &e))?;
@@ -72,9 +74,28 @@ impl Config {
     }
 }
 
-/// Reads and parses a config file. A missing file is `NotFound`.
+/// Largest config file read (a config is a few kilobytes; this only stops a wrong path
+/// from being read into memory).
+pub const MAX_CONFIG_BYTES: u64 = 64 << 20;
+
+/// Reads and parses a config file. A missing file is `NotFound`; only regular files are
+/// read (a FIFO, device or directory is an error naming the path), at most
+/// [`MAX_CONFIG_BYTES`].
 pub fn load_file(path: &str) -> FfiResult<Config> {
-    let bytes = std::fs::read(path).map_err(|e| FfiError::io(path, &e))?;
+    use std::io::Read;
+    let (file, size) = crate::market_data::source::open_regular(path)?;
+    if size > MAX_CONFIG_BYTES {
+        return Err(FfiError::invalid(format!(
+            "{path}: {size} bytes is too large for a system config (at most {MAX_CONFIG_BYTES})"
+        )));
+    }
+    let mut bytes = Vec::with_capacity(size as usize);
+    file.take(MAX_CONFIG_BYTES + 1).read_to_end(&mut bytes).map_err(|e| FfiError::io(path, &e))?;
+    if bytes.len() as u64 > MAX_CONFIG_BYTES {
+        return Err(FfiError::invalid(format!(
+            "{path}: too large for a system config (at most {MAX_CONFIG_BYTES})"
+        )));
+    }
     parse(&bytes, path)
 }
 

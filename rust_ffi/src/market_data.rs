@@ -1,23 +1,28 @@
-//! Market data: barter's JSON market data parsed by serde into the events barter's
+//! Market data: barter's JSON market data parsed into the events barter's
 //! `MarketDataInMemory<DataKind>` replays, behind an immutable, shareable handle.
+//!
+//! - [`json`]: the two JSON shapes (serde types, error messages) and the parallel JSON
+//!   Lines pipeline, with [`fast`] as its per-line fast path for trades and reconnects.
+//! - [`source`]: opening files (regular files only, size check), gzip / zstd detection
+//!   by magic bytes, streaming decompression.
+//! - [`binary`]: the versioned, checksummed binary form (`save` / `load`, pickling).
 
-use crate::error::{BarterStatus, FfiError, FfiResult};
+use crate::error::{FfiError, FfiResult};
 use barter::backtest::market_data::MarketDataInMemory;
 use barter_data::streams::reconnect::Event as ReconnectEvent;
 use barter_data::{
-    books::{Level, OrderBook},
     event::{DataKind, MarketEvent},
     streams::consumer::MarketStreamEvent,
-    subscription::{
-        book::{OrderBookEvent, OrderBookL1},
-        candle::Candle,
-        liquidation::Liquidation,
-        trade::PublicTrade,
-    },
 };
-use barter_instrument::{exchange::ExchangeId, instrument::InstrumentIndex};
-use serde::Deserialize;
+use barter_instrument::instrument::InstrumentIndex;
+use chrono::{DateTime, Utc};
 use std::sync::Arc;
+
+pub mod binary;
+#[doc(hidden)]
+pub mod fast;
+pub mod json;
+pub mod source;
 
 /// One market data record as the engine sees it: an item or a reconnect marker.
 pub type Record = MarketStreamEvent<InstrumentIndex, DataKind>;
@@ -34,134 +39,154 @@ pub struct MarketData {
     pub max_instrument: usize,
 }
 
-/// barter's `DataKind` as read from JSON. Identical to barter's own `Deserialize` except
-/// for order books: barter serialises `OrderBookSide` without its `side` tag but requires
-/// the tag when deserialising, so barter cannot read back the order books it writes.
-/// Here the sides are plain `{"levels": [...]}`, as barter writes them.
-#[derive(Deserialize)]
-#[serde(rename = "DataKind")]
-enum DataKindIn {
-    Trade(PublicTrade),
-    OrderBookL1(OrderBookL1),
-    OrderBook(OrderBookEventIn),
-    Candle(Candle),
-    Liquidation(Liquidation),
+/// How to load JSON market data.
+#[derive(Debug, Copy, Clone, Default, PartialEq, Eq)]
+pub struct LoadOptions {
+    /// Drop `{"Item":{"Err":...}}` records (array shape) and count them instead of failing.
+    pub skip_errors: bool,
+    /// Parser threads for JSON Lines; 0 means one per available core.
+    pub threads: usize,
 }
 
-#[derive(Deserialize)]
-#[serde(rename = "OrderBookEvent")]
-enum OrderBookEventIn {
-    Snapshot(OrderBookIn),
-    Update(OrderBookIn),
-}
-
-#[derive(Deserialize)]
-struct OrderBookIn {
-    sequence: u64,
-    time_engine: Option<chrono::DateTime<chrono::Utc>>,
-    bids: OrderBookSideIn,
-    asks: OrderBookSideIn,
-}
-
-#[derive(Deserialize)]
-struct OrderBookSideIn {
-    levels: Vec<Level>,
-}
-
-impl OrderBookIn {
-    fn into_barter(self) -> OrderBook {
-        OrderBook::new(self.sequence, self.time_engine, self.bids.levels, self.asks.levels)
+impl LoadOptions {
+    pub fn new(skip_errors: bool) -> Self {
+        Self { skip_errors, threads: 0 }
     }
-}
 
-impl From<DataKindIn> for DataKind {
-    fn from(kind: DataKindIn) -> Self {
-        match kind {
-            DataKindIn::Trade(trade) => DataKind::Trade(trade),
-            DataKindIn::OrderBookL1(l1) => DataKind::OrderBookL1(l1),
-            DataKindIn::OrderBook(OrderBookEventIn::Snapshot(book)) => {
-                DataKind::OrderBook(OrderBookEvent::Snapshot(book.into_barter()))
-            }
-            DataKindIn::OrderBook(OrderBookEventIn::Update(book)) => {
-                DataKind::OrderBook(OrderBookEvent::Update(book.into_barter()))
-            }
-            DataKindIn::Candle(candle) => DataKind::Candle(candle),
-            DataKindIn::Liquidation(liquidation) => DataKind::Liquidation(liquidation),
+    /// The number of parser threads to use (at least 1).
+    pub fn thread_count(&self) -> usize {
+        match self.threads {
+            0 => std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+            n => n,
         }
     }
 }
 
-type EventIn = MarketEvent<InstrumentIndex, DataKindIn>;
-
-/// Array shape: barter's recorded stream results.
-#[derive(Deserialize)]
-enum ResultRecord {
-    Item(Result<EventIn, serde_json::Value>),
-    Reconnecting(ExchangeId),
-}
-
-/// JSON Lines shape: one `MarketStreamEvent` per line.
-type LineRecord = ReconnectEvent<ExchangeId, EventIn>;
-
-/// Nanoseconds since the epoch; barter's times all fit in i64 nanoseconds.
-pub fn to_ns(time: chrono::DateTime<chrono::Utc>) -> i64 {
+/// Nanoseconds since the epoch. Market data times are checked to fit when loaded
+/// ([`checked_ns`]), so for them this never clamps; engine times derive from them.
+pub fn to_ns(time: DateTime<Utc>) -> i64 {
     time.timestamp_nanos_opt().unwrap_or(if time.timestamp() < 0 { i64::MIN } else { i64::MAX })
 }
 
-/// Shortens serde's "unknown variant" messages, which list every exchange barter knows,
-/// and says which kind of name was not recognised.
-fn describe_serde_error(error: &serde_json::Error) -> String {
-    let text = error.to_string();
-    if let Some(start) = text.find("unknown variant `") {
-        let rest = &text[start + "unknown variant `".len()..];
-        if let Some(end) = rest.find('`') {
-            let name = &rest[..end];
-            let what = if text.contains("`Trade`") {
-                "unknown DataKind"
-            } else if text.contains("`binance_spot`") {
-                "unknown exchange"
-            } else if text.contains("`Snapshot`") {
-                "unknown order book event"
-            } else if text.contains("`Buy`") {
-                "unknown side"
-            } else if text.contains("`Item`") {
-                "unknown record type"
-            } else {
-                "unknown variant"
+/// Nanoseconds since the epoch, or `None` outside what i64 nanoseconds hold
+/// (1677-09-21T00:12:43.145224192Z ..= 2262-04-11T23:47:16.854775807Z).
+pub fn checked_ns(time: DateTime<Utc>) -> Option<i64> {
+    time.timestamp_nanos_opt()
+}
+
+/// The first time of an event (in field order) that i64 nanoseconds cannot hold, named.
+pub fn out_of_range_time(event: &MarketEvent<InstrumentIndex, DataKind>) -> Option<String> {
+    let mut times: [(&str, Option<DateTime<Utc>>); 3] = [
+        ("time_exchange", Some(event.time_exchange)),
+        ("time_received", Some(event.time_received)),
+        ("", None),
+    ];
+    times[2] = match &event.kind {
+        DataKind::Trade(_) => ("", None),
+        DataKind::OrderBookL1(l1) => ("OrderBookL1.last_update_time", Some(l1.last_update_time)),
+        DataKind::OrderBook(book) => {
+            let book = match book {
+                barter_data::subscription::book::OrderBookEvent::Snapshot(b)
+                | barter_data::subscription::book::OrderBookEvent::Update(b) => b,
             };
-            return format!("{what} `{name}`");
+            ("OrderBook.time_engine", book.time_engine())
         }
-    }
-    // serde_json appends " at line L column C"; the callers add their own location.
-    match text.rfind(" at line ") {
-        Some(at) => text[..at].to_owned(),
-        None => text,
+        DataKind::Candle(candle) => ("Candle.close_time", Some(candle.close_time)),
+        DataKind::Liquidation(liquidation) => ("Liquidation.time", Some(liquidation.time)),
+    };
+    times.iter().find_map(|(name, time)| {
+        let time = (*time)?;
+        checked_ns(time).is_none().then(|| {
+            format!(
+                "{name} {} is outside the range of i64 nanoseconds since the epoch \
+                 (1677-09-21T00:12:43.145224192Z to 2262-04-11T23:47:16.854775807Z)",
+                time.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+            )
+        })
+    })
+}
+
+/// Builds `DateTime<Utc>`s from nanoseconds, reusing the calendar date of the previous
+/// call when the day is the same (market data comes in time order, so nearly always).
+/// Gives exactly what `DateTime::from_timestamp_nanos` gives.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct DayCache {
+    day: i64,
+    date: chrono::NaiveDate,
+}
+
+impl Default for DayCache {
+    fn default() -> Self {
+        Self { day: 0, date: chrono::NaiveDate::from_ymd_opt(1970, 1, 1).expect("the epoch") }
     }
 }
 
-struct Builder {
-    records: Vec<Record>,
-    first_ns: Option<i64>,
-    items: usize,
-    reconnects: usize,
-    skipped: usize,
-    max_instrument: usize,
+impl DayCache {
+    #[inline]
+    pub fn time(&mut self, ns: i64) -> DateTime<Utc> {
+        let seconds = ns.div_euclid(1_000_000_000);
+        let nanos = ns.rem_euclid(1_000_000_000) as u32;
+        let day = seconds.div_euclid(86_400);
+        let second_of_day = seconds.rem_euclid(86_400) as u32;
+        if day != self.day {
+            // Days since 0001-01-01 (CE) of the day `day` after 1970-01-01.
+            match i32::try_from(day + 719_163).ok().and_then(chrono::NaiveDate::from_num_days_from_ce_opt) {
+                Some(date) => {
+                    self.date = date;
+                    self.day = day;
+                }
+                None => return DateTime::from_timestamp_nanos(ns),
+            }
+        }
+        match chrono::NaiveTime::from_num_seconds_from_midnight_opt(second_of_day, nanos) {
+            Some(time) => chrono::NaiveDateTime::new(self.date, time).and_utc(),
+            None => DateTime::from_timestamp_nanos(ns),
+        }
+    }
+}
+
+/// Hints the kernel to back `len` bytes at `ptr` (a large allocation about to be
+/// filled) with transparent huge pages: far fewer page faults for the records of a big
+/// load. Only a hint; the memory's contents and ownership are unchanged.
+pub(crate) fn advise_huge_pages<T>(data: *const T, count: usize) {
+    #[cfg(target_os = "linux")]
+    {
+        const HUGE: usize = 2 << 20;
+        let len = count.saturating_mul(std::mem::size_of::<T>());
+        if len < 4 * HUGE {
+            return;
+        }
+        let start = (data as usize).div_ceil(HUGE) * HUGE;
+        let end = (data as usize + len) / HUGE * HUGE;
+        if end > start {
+            // SAFETY: madvise only advises on pages of this allocation (rounded inwards);
+            // MADV_HUGEPAGE does not change their contents. Failure is ignored.
+            unsafe { libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_HUGEPAGE) };
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = (data, count);
+}
+
+/// Accumulates records in file order, with their counts.
+#[derive(Debug, Default)]
+pub(crate) struct Builder {
+    pub records: Vec<Record>,
+    pub first_ns: Option<i64>,
+    pub items: usize,
+    pub reconnects: usize,
+    pub skipped: usize,
+    pub max_instrument: usize,
 }
 
 impl Builder {
-    fn with_capacity(capacity: usize) -> Self {
-        Self {
-            records: Vec::with_capacity(capacity),
-            first_ns: None,
-            items: 0,
-            reconnects: 0,
-            skipped: 0,
-            max_instrument: 0,
-        }
+    pub fn with_capacity(capacity: usize) -> Self {
+        Self { records: Vec::with_capacity(capacity), ..Self::default() }
     }
 
-    fn item(&mut self, event: EventIn) {
-        let event = event.map_kind(DataKind::from);
+    /// Adds an item whose times were checked to fit i64 nanoseconds.
+    #[inline]
+    pub fn item(&mut self, event: MarketEvent<InstrumentIndex, DataKind>) {
         if self.first_ns.is_none() {
             self.first_ns = Some(to_ns(event.time_exchange));
         }
@@ -170,12 +195,36 @@ impl Builder {
         self.records.push(ReconnectEvent::Item(event));
     }
 
-    fn reconnect(&mut self, exchange: ExchangeId) {
+    #[inline]
+    pub fn reconnect(&mut self, exchange: barter_instrument::exchange::ExchangeId) {
         self.reconnects += 1;
         self.records.push(ReconnectEvent::Reconnecting(exchange));
     }
 
-    fn finish(self, source: &str) -> FfiResult<MarketData> {
+    /// Appends `other` (the records that follow in file order), emptying it.
+    pub fn append(&mut self, other: &mut Builder) {
+        if self.first_ns.is_none() {
+            self.first_ns = other.first_ns;
+        }
+        self.items += other.items;
+        self.reconnects += other.reconnects;
+        self.skipped += other.skipped;
+        self.max_instrument = self.max_instrument.max(other.max_instrument);
+        let needed = self.records.len() + other.records.len();
+        if needed > self.records.capacity() {
+            // Grow by doubling, and back big record arrays with huge pages.
+            self.records.reserve(needed.max(self.records.capacity() * 2) - self.records.len());
+            advise_huge_pages(self.records.as_ptr(), self.records.capacity());
+        }
+        self.records.append(&mut other.records);
+        other.first_ns = None;
+        other.items = 0;
+        other.reconnects = 0;
+        other.skipped = 0;
+        other.max_instrument = 0;
+    }
+
+    pub fn finish(self, source: &str) -> FfiResult<MarketData> {
         if self.records.is_empty() && self.skipped > 0 {
             return Err(FfiError::invalid(format!(
                 "{source}: no market events: all {} records were error items (skipped)",
@@ -191,8 +240,9 @@ impl Builder {
                 self.records.len()
             )));
         };
-        let mut records = self.records;
-        records.shrink_to_fit();
+        // No shrink_to_fit: the spare capacity (sized from an estimate) was never touched,
+        // so it takes no memory, while shrinking may copy the whole array.
+        let records = self.records;
         Ok(MarketData {
             records: Arc::new(records),
             time_first_event_ns: first,
@@ -206,68 +256,27 @@ impl Builder {
 
 /// Parses either shape barter uses: a JSON array of `{"Item":{"Ok":..}}` /
 /// `{"Reconnecting":..}` results, or JSON Lines of `{"Item":{..}}` / `{"Reconnecting":..}`.
-/// `source` names the input in error messages.
+/// `source` names the input in error messages. JSON Lines are parsed on
+/// `options.thread_count()` threads.
+pub fn parse_with(bytes: &[u8], source: &str, options: LoadOptions) -> FfiResult<MarketData> {
+    json::parse_slice(bytes, source, options)
+}
+
+/// [`parse_with`] with the default thread count.
 pub fn parse(bytes: &[u8], source: &str, skip_errors: bool) -> FfiResult<MarketData> {
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF".as_slice()).unwrap_or(bytes);
-    match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
-        None => Err(FfiError::invalid(format!("{source}: no market data records (input is empty)"))),
-        Some(b'[') => parse_array(bytes, source, skip_errors),
-        Some(_) => parse_lines(bytes, source),
-    }
+    parse_with(bytes, source, LoadOptions::new(skip_errors))
 }
 
-fn parse_array(bytes: &[u8], source: &str, skip_errors: bool) -> FfiResult<MarketData> {
-    let parsed: Vec<ResultRecord> = serde_json::from_slice(bytes).map_err(|e| {
-        FfiError::invalid(format!(
-            "{source}: line {} column {}: {}",
-            e.line(),
-            e.column(),
-            describe_serde_error(&e)
-        ))
-    })?;
-    let mut builder = Builder::with_capacity(parsed.len());
-    for (index, record) in parsed.into_iter().enumerate() {
-        match record {
-            ResultRecord::Item(Ok(event)) => builder.item(event),
-            ResultRecord::Item(Err(_)) if skip_errors => builder.skipped += 1,
-            ResultRecord::Item(Err(error)) => {
-                return Err(FfiError::invalid(format!(
-                    "{source}: record {index} is an error item: {error} (pass skip_errors=True to drop such records)"
-                )))
-            }
-            ResultRecord::Reconnecting(exchange) => builder.reconnect(exchange),
-        }
-    }
-    builder.finish(source)
+/// Reads and parses a market data file: plain, gzip or zstd (recognised by their magic
+/// bytes), either JSON shape. Only regular files are read.
+pub fn load_file_with(path: &str, options: LoadOptions) -> FfiResult<MarketData> {
+    let input = source::open_input(path)?;
+    json::parse_reader(input, path, options)
 }
 
-fn parse_lines(bytes: &[u8], source: &str) -> FfiResult<MarketData> {
-    let estimate = bytes.len() / 200 + 1;
-    let mut builder = Builder::with_capacity(estimate);
-    for (line_index, line) in bytes.split(|b| *b == b'\n').enumerate() {
-        if line.iter().all(|b| b.is_ascii_whitespace()) {
-            continue;
-        }
-        let record: LineRecord = serde_json::from_slice(line).map_err(|e| {
-            FfiError::invalid(format!(
-                "{source}: line {} column {}: {}",
-                line_index + 1,
-                e.column(),
-                describe_serde_error(&e)
-            ))
-        })?;
-        match record {
-            ReconnectEvent::Item(event) => builder.item(event),
-            ReconnectEvent::Reconnecting(exchange) => builder.reconnect(exchange),
-        }
-    }
-    builder.finish(source)
-}
-
-/// Reads and parses a market data file.
+/// [`load_file_with`] with the default thread count.
 pub fn load_file(path: &str, skip_errors: bool) -> FfiResult<MarketData> {
-    let bytes = std::fs::read(path).map_err(|e| FfiError::io(path, &e))?;
-    parse(&bytes, path, skip_errors)
+    load_file_with(path, LoadOptions::new(skip_errors))
 }
 
 impl MarketData {
@@ -295,7 +304,7 @@ impl MarketData {
         let mut out = Vec::with_capacity((stop - start) * 160 + 2);
         let mut serializer = serde_json::Serializer::new(&mut out);
         serde::Serializer::collect_seq(&mut serializer, rows)
-            .map_err(|e| FfiError::new(BarterStatus::Engine, format!("serialising events: {e}")))?;
+            .map_err(|e| FfiError::engine(format!("serialising events: {e}")))?;
         Ok(out)
     }
 }

@@ -1,11 +1,11 @@
 //! The market data exports: load from a file or bytes, clone, counts, record views,
-//! event rows as JSON, free.
+//! event rows as JSON, the binary form (to/from bytes, save/load), free.
 
 use super::{
     bytes_arg, ffi_call, free_handle, handle_ref, opt_str_arg, str_arg, write_bytes, write_handle, write_out,
     BarterError, BarterStatus, FfiError,
 };
-use crate::market_data::{load_file, parse, to_ns, MarketData};
+use crate::market_data::{binary, load_file, load_file_with, parse, to_ns, LoadOptions, MarketData};
 use barter_data::event::DataKind;
 use barter_data::streams::reconnect::Event as ReconnectEvent;
 use std::ffi::c_char;
@@ -42,6 +42,16 @@ impl From<&MarketData> for BarterMarketDataInfo {
             max_instrument: data.max_instrument,
         }
     }
+}
+
+/// Options for `barter_market_data_from_json_file_with`.
+#[repr(C)]
+#[derive(Debug, Copy, Clone, Default, PartialEq, Eq)]
+pub struct BarterLoadOptions {
+    /// Drop `{"Item":{"Err":...}}` records (array shape) and count them instead of failing.
+    pub skip_errors: bool,
+    /// Parser threads for JSON Lines; 0 means one per available core.
+    pub threads: usize,
 }
 
 /// What one record is, for `barter_market_data_record_view`.
@@ -189,6 +199,111 @@ pub unsafe extern "C" fn barter_market_data_from_json_bytes(
         let bytes = bytes_arg(data, len, "data")?;
         let source = opt_str_arg(source, "source")?.unwrap_or("<json>");
         let inner = parse(bytes, source, skip_errors)?;
+        write_handle(out, BarterMarketData { inner }, "out")
+    })
+}
+
+/// Loads market data from a file with options (NULL `options`: the defaults). The file
+/// may be plain, gzip or zstd (recognised by magic bytes); JSON Lines are parsed on
+/// `options.threads` threads. Only regular files are read: a FIFO, device or directory
+/// is `Io`, a missing file `NotFound`.
+/// # Safety
+/// Every pointer argument must be NULL or valid as the C ABI contract in `ffi` states:
+/// handles live and made by this library, strings NUL-terminated, buffers readable for
+/// their length, out-parameters writable.
+#[no_mangle]
+pub unsafe extern "C" fn barter_market_data_from_json_file_with(
+    path: *const c_char,
+    options: *const BarterLoadOptions,
+    out: *mut *mut BarterMarketData,
+    err: *mut *mut BarterError,
+) -> BarterStatus {
+    ffi_call(err, || {
+        let path = str_arg(path, "path")?;
+        // SAFETY: NULL or a readable options struct, by contract.
+        let options = unsafe { options.as_ref() }.copied().unwrap_or_default();
+        let options = LoadOptions { skip_errors: options.skip_errors, threads: options.threads };
+        let inner = load_file_with(path, options)?;
+        write_handle(out, BarterMarketData { inner }, "out")
+    })
+}
+
+/// The binary form of the market data (see `market_data::binary`: versioned header,
+/// checksum, every record exact); free the buffer with `barter_bytes_free`.
+/// # Safety
+/// Every pointer argument must be NULL or valid as the C ABI contract in `ffi` states:
+/// handles live and made by this library, strings NUL-terminated, buffers readable for
+/// their length, out-parameters writable.
+#[no_mangle]
+pub unsafe extern "C" fn barter_market_data_to_bytes(
+    handle: *const BarterMarketData,
+    out_ptr: *mut *mut u8,
+    out_len: *mut usize,
+    err: *mut *mut BarterError,
+) -> BarterStatus {
+    ffi_call(err, || {
+        let bytes = binary::encode(&handle_ref(handle, "market data handle")?.inner)?;
+        write_bytes(bytes, out_ptr, out_len)
+    })
+}
+
+/// Market data from its binary form (`barter_market_data_to_bytes`), decoded on
+/// `threads` threads (0: one per core). A truncated, corrupted or other-version buffer
+/// is `InvalidInput`; `source` (may be NULL) names it in error messages.
+/// # Safety
+/// Every pointer argument must be NULL or valid as the C ABI contract in `ffi` states:
+/// handles live and made by this library, strings NUL-terminated, buffers readable for
+/// their length, out-parameters writable.
+#[no_mangle]
+pub unsafe extern "C" fn barter_market_data_from_bytes(
+    data: *const u8,
+    len: usize,
+    source: *const c_char,
+    threads: usize,
+    out: *mut *mut BarterMarketData,
+    err: *mut *mut BarterError,
+) -> BarterStatus {
+    ffi_call(err, || {
+        let bytes = bytes_arg(data, len, "data")?;
+        let source = opt_str_arg(source, "source")?.unwrap_or("<bytes>");
+        let inner = binary::decode(bytes, source, threads)?;
+        write_handle(out, BarterMarketData { inner }, "out")
+    })
+}
+
+/// Writes the binary form to `path` (a temporary file renamed into place).
+/// # Safety
+/// Every pointer argument must be NULL or valid as the C ABI contract in `ffi` states:
+/// handles live and made by this library, strings NUL-terminated, buffers readable for
+/// their length, out-parameters writable.
+#[no_mangle]
+pub unsafe extern "C" fn barter_market_data_save(
+    handle: *const BarterMarketData,
+    path: *const c_char,
+    err: *mut *mut BarterError,
+) -> BarterStatus {
+    ffi_call(err, || {
+        let data = &handle_ref(handle, "market data handle")?.inner;
+        binary::save(data, str_arg(path, "path")?)
+    })
+}
+
+/// Reads a file written by `barter_market_data_save`, decoded on `threads` threads (0:
+/// one per core). A missing file is `NotFound`, a non-regular file `Io`, a truncated,
+/// corrupted or other-version file `InvalidInput`.
+/// # Safety
+/// Every pointer argument must be NULL or valid as the C ABI contract in `ffi` states:
+/// handles live and made by this library, strings NUL-terminated, buffers readable for
+/// their length, out-parameters writable.
+#[no_mangle]
+pub unsafe extern "C" fn barter_market_data_load(
+    path: *const c_char,
+    threads: usize,
+    out: *mut *mut BarterMarketData,
+    err: *mut *mut BarterError,
+) -> BarterStatus {
+    ffi_call(err, || {
+        let inner = binary::load(str_arg(path, "path")?, threads)?;
         write_handle(out, BarterMarketData { inner }, "out")
     })
 }
