@@ -113,7 +113,7 @@ class MarketDataInMemory:
         """The loaded records in barter_cy's compact binary form: a versioned header with
         checksums, then every record exactly (times to the nanosecond, floats bit for
         bit, decimals with their scale, exchanges, reconnect markers, skipped-error
-        count). About 40 bytes per trade. Read back with :meth:`from_bytes`; the same
+        count). About 32 bytes per trade. Read back with :meth:`from_bytes`; the same
         form is what :meth:`save` writes and what pickling carries."""
         return self._handle.to_binary()
 

@@ -610,3 +610,39 @@ fn binary_through_the_c_abi() {
         barter_market_data_free(handle);
     }
 }
+
+#[test]
+fn arrays_take_the_fast_path_and_equal_json_lines() {
+    let lines = trades_jsonl(5000, 0);
+    let reference = parse_with(lines.as_bytes(), "x", opts(1)).unwrap();
+    let as_results = |separator: &str, spaced: bool| {
+        let items: Vec<String> = lines
+            .lines()
+            .map(|line| match line.strip_prefix("{\"Item\":") {
+                Some(rest) if spaced => {
+                    format!("{{ \"Item\" : {{ \"Ok\" :\n  {}\n}}", &rest[..rest.len() - 1]) + " }"
+                }
+                Some(rest) => format!("{{\"Item\":{{\"Ok\":{}}}", &rest[..rest.len() - 1]) + "}",
+                None => line.to_owned(),
+            })
+            .collect();
+        format!("[{}]", items.join(separator))
+    };
+    for (separator, spaced) in [(",", false), (",\n", false), (" ,\n  ", true)] {
+        let array = as_results(separator, spaced);
+        same(&parse_with(array.as_bytes(), "arr", opts(1)).unwrap(), &reference);
+    }
+    // An error item sends the whole array to serde: skipped and counted, or named.
+    let mut with_error = as_results(",", false);
+    with_error.insert_str(1, "{\"Item\":{\"Err\":\"socket closed\"}},");
+    let data =
+        parse_with(with_error.as_bytes(), "arr", LoadOptions { skip_errors: true, threads: 1 }).unwrap();
+    assert_eq!((data.skipped_error_count, data.item_count), (1, 5000));
+    assert_eq!(data.records, reference.records);
+    let error = parse_with(with_error.as_bytes(), "arr", opts(1)).unwrap_err();
+    assert!(error.message.starts_with("arr: record 0 is an error item"), "{}", error.message);
+    // Broken syntax late in an array is still located by serde.
+    let broken = as_results(",", false).replacen("\"side\":\"Buy\"", "\"side\":Buy", 1);
+    let error = parse_with(broken.as_bytes(), "arr", opts(1)).unwrap_err();
+    assert!(error.message.starts_with("arr: line 1 column "), "{}", error.message);
+}

@@ -68,14 +68,21 @@ impl ExchangeCache {
 struct Cursor<'a> {
     bytes: &'a [u8],
     at: usize,
+    /// Whether a newline is whitespace (inside a JSON array) or the end of the record
+    /// (JSON Lines).
+    newline_is_space: bool,
 }
 
 impl<'a> Cursor<'a> {
-    /// Skips whitespace within the line (a newline ends the line, so it is not skipped).
+    /// Skips whitespace (in JSON Lines a newline ends the line, so it is not skipped).
     #[inline(always)]
     fn ws(&mut self) {
-        while let Some(b' ' | b'\t' | b'\r') = self.bytes.get(self.at) {
-            self.at += 1;
+        while let Some(&byte) = self.bytes.get(self.at) {
+            match byte {
+                b' ' | b'\t' | b'\r' => self.at += 1,
+                b'\n' if self.newline_is_space => self.at += 1,
+                _ => break,
+            }
         }
     }
 
@@ -461,21 +468,12 @@ pub(crate) fn parse_time_ns(text: &[u8]) -> Option<i64> {
     }
 }
 
-/// The record on the line `bytes` starts with (they may go on past its newline) and the
-/// bytes it takes up to and including its newline, if the fast path recognises it (see
-/// the module docs).
-pub fn parse_line(line: &[u8], cache: &mut ExchangeCache) -> Option<(Record, usize)> {
-    let mut c = Cursor { bytes: line, at: 0 };
-    c.byte(b'{')?;
-    c.ws();
-    if c.bytes[c.at..].starts_with(b"\"Reconnecting\"") {
-        c.key(b"\"Reconnecting\"")?;
-        let exchange = cache.lookup(c.quoted()?)?;
-        c.byte(b'}')?;
-        let used = c.end()?;
-        return Some((ReconnectEvent::Reconnecting(exchange), used));
-    }
-    c.key(b"\"Item\"")?;
+/// A trade event object `{"time_exchange":..,"kind":{"Trade":{..}}}` in barter's key order.
+#[inline(always)]
+fn trade_event(
+    c: &mut Cursor<'_>,
+    cache: &mut ExchangeCache,
+) -> Option<MarketEvent<InstrumentIndex, DataKind>> {
     c.byte(b'{')?;
     c.key(b"\"time_exchange\"")?;
     let time_exchange = c.time(&mut cache.dates)?;
@@ -508,15 +506,77 @@ pub fn parse_line(line: &[u8], cache: &mut ExchangeCache) -> Option<(Record, usi
         b"\"Sell\"" => Side::Sell,
         _ => return None,
     };
-    for _ in 0..4 {
+    for _ in 0..3 {
         c.byte(b'}')?;
     }
-    let used = c.end()?;
     let kind = DataKind::Trade(PublicTrade { id: id.to_owned(), price, amount, side });
-    Some((
-        ReconnectEvent::Item(MarketEvent { time_exchange, time_received, exchange, instrument, kind }),
-        used,
-    ))
+    Some(MarketEvent { time_exchange, time_received, exchange, instrument, kind })
+}
+
+/// `{"Reconnecting":"<exchange>"}` once its opening brace is consumed, if it is one.
+#[inline(always)]
+fn reconnecting(c: &mut Cursor<'_>, cache: &mut ExchangeCache) -> Option<Option<ExchangeId>> {
+    c.ws();
+    if !c.bytes[c.at..].starts_with(b"\"Reconnecting\"") {
+        return Some(None);
+    }
+    c.key(b"\"Reconnecting\"")?;
+    let exchange = cache.lookup(c.quoted()?)?;
+    c.byte(b'}')?;
+    Some(Some(exchange))
+}
+
+/// The record on the line `bytes` starts with (they may go on past its newline) and the
+/// bytes it takes up to and including its newline, if the fast path recognises it (see
+/// the module docs).
+pub fn parse_line(line: &[u8], cache: &mut ExchangeCache) -> Option<(Record, usize)> {
+    let mut c = Cursor { bytes: line, at: 0, newline_is_space: false };
+    c.byte(b'{')?;
+    if let Some(exchange) = reconnecting(&mut c, cache)? {
+        let used = c.end()?;
+        return Some((ReconnectEvent::Reconnecting(exchange), used));
+    }
+    c.key(b"\"Item\"")?;
+    let event = trade_event(&mut c, cache)?;
+    c.byte(b'}')?;
+    let used = c.end()?;
+    Some((ReconnectEvent::Item(event), used))
+}
+
+/// A whole JSON array of `{"Item":{"Ok":<trade>}}` / `{"Reconnecting":..}` results, if
+/// the fast path recognises every element (and there is at least one); `None` otherwise,
+/// and the caller parses the array with serde, which then decides every value and error
+/// (including `Err` items and `skip_errors`).
+pub(crate) fn parse_array(bytes: &[u8], cache: &mut ExchangeCache) -> Option<super::Builder> {
+    let mut c = Cursor { bytes, at: 0, newline_is_space: true };
+    c.byte(b'[')?;
+    let mut builder = super::Builder::with_capacity(bytes.len() / 200 + 1);
+    loop {
+        c.byte(b'{')?;
+        match reconnecting(&mut c, cache)? {
+            Some(exchange) => builder.reconnect(exchange),
+            None => {
+                c.key(b"\"Item\"")?;
+                c.byte(b'{')?;
+                c.key(b"\"Ok\"")?;
+                let event = trade_event(&mut c, cache)?;
+                c.byte(b'}')?;
+                c.byte(b'}')?;
+                builder.item(event);
+            }
+        }
+        c.ws();
+        match c.bytes.get(c.at) {
+            Some(b',') => c.at += 1,
+            Some(b']') => {
+                c.at += 1;
+                break;
+            }
+            _ => return None,
+        }
+    }
+    c.ws();
+    (c.at == c.bytes.len()).then_some(builder)
 }
 
 #[cfg(test)]
@@ -584,7 +644,7 @@ mod tests {
             });
         }
         for text in cases {
-            let mut c = Cursor { bytes: text.as_bytes(), at: 0 };
+            let mut c = Cursor { bytes: text.as_bytes(), at: 0, newline_is_space: false };
             let fast = c.f64();
             let reference: f64 = text.parse().unwrap();
             if reference.is_finite() {

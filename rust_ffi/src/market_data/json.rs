@@ -221,6 +221,10 @@ pub fn parse_reader(mut input: Input, source: &str, options: LoadOptions) -> Ffi
 }
 
 fn parse_array(bytes: &[u8], source: &str, skip_errors: bool) -> FfiResult<MarketData> {
+    // Arrays of plain trades and reconnects take the fast path; anything else is serde's.
+    if let Some(builder) = fast::parse_array(bytes, &mut ExchangeCache::default()) {
+        return builder.finish(source);
+    }
     let parsed: Vec<ResultRecord> = serde_json::from_slice(bytes).map_err(|e| {
         FfiError::invalid(format!(
             "{source}: line {} column {}: {}",
