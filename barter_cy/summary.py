@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -45,6 +45,7 @@ __all__ = [
     "TearSheetAsset",
     "TradingSummary",
     "Position",
+    "Positions",
     "StrategyInfo",
     "Equity",
     "BacktestSummary",
@@ -247,7 +248,7 @@ def _loads(s: str | bytes | bytearray, cls_name: str) -> Mapping[str, Any]:
 
 
 def _to_wire(v: Any) -> Any:
-    if isinstance(v, _Model):
+    if isinstance(v, (_Model, Positions)):
         return v._wire()
     if isinstance(v, Decimal):
         return str(v)
@@ -269,7 +270,7 @@ def _to_py(name: str, v: Any) -> tuple[str, Any]:
         return name, v.to_dict()
     if isinstance(v, dict):
         return name, {k: (item.to_dict() if isinstance(item, _Model) else item) for k, item in v.items()}
-    if isinstance(v, tuple):
+    if isinstance(v, (tuple, Positions)):
         return name, [item.to_dict() if isinstance(item, _Model) else item for item in v]
     return name, v
 
@@ -784,6 +785,62 @@ class Equity(_Model):
         return {"time_ns": self.time_ns, "value": self.value}
 
 
+class Positions(Sequence):
+    """The closed positions of a backtest: a read-only sequence of :class:`Position`.
+    A summary can hold hundreds of thousands, so they are kept as read from the wire
+    and become ``Position`` objects the first time one is read."""
+
+    __slots__ = ("_raw", "_items", "_path")
+
+    def __init__(self, positions: Iterable[Position] = ()) -> None:
+        items = tuple(positions)
+        for index, item in enumerate(items):
+            if not isinstance(item, Position):
+                raise TypeError(f"positions[{index}]: expected Position, got {type(item).__name__}")
+        self._raw: list | None = None
+        self._items: tuple[Position, ...] | None = items
+        self._path = "positions"
+
+    @classmethod
+    def _from_wire(cls, v: Any, path: str) -> "Positions":
+        if not isinstance(v, list):
+            raise ValueError(f"{path}: expected array, got {type(v).__name__}")
+        self = cls.__new__(cls)
+        self._raw, self._items, self._path = v, None, path
+        return self
+
+    def _all(self) -> tuple[Position, ...]:
+        if self._items is None:
+            self._items = tuple(Position._from_wire(item, f"{self._path}[{i}]") for i, item in enumerate(self._raw))
+        return self._items
+
+    def __len__(self) -> int:
+        return len(self._raw) if self._items is None else len(self._items)
+
+    def __getitem__(self, index):  # type: ignore[override]
+        return self._all()[index]
+
+    def __iter__(self) -> Iterator[Position]:
+        return iter(self._all())
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Positions):
+            if self._items is None and other._items is None:
+                return self._raw == other._raw
+            return self._all() == other._all()
+        if isinstance(other, (tuple, list)):
+            return self._all() == tuple(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def _wire(self) -> list:
+        return self._raw if self._items is None else [item._wire() for item in self._items]
+
+    def __repr__(self) -> str:
+        return f"Positions(len={len(self)})"
+
+
 _DEFAULT_STRATEGY = StrategyInfo("default", {})
 _EMPTY_EQUITY = Equity(np.zeros(0, "int64"), np.zeros(0, "float64"))
 
@@ -801,7 +858,7 @@ class BacktestSummary(_Model):
     fill: str = "next"
     close_at_end: bool = True
     rejected_orders: int = 0
-    positions: tuple[Position, ...] = ()
+    positions: Positions = field(default_factory=Positions)
     equity: Equity = field(default_factory=lambda: _EMPTY_EQUITY)
 
     _FIELDS = {
@@ -812,7 +869,7 @@ class BacktestSummary(_Model):
         "fill": _opt(_str),
         "close_at_end": _opt(_bool),
         "rejected_orders": _opt(_int),
-        "positions": _opt(_list_of(_model(Position))),
+        "positions": _opt(lambda v, path: Positions._from_wire(v, path)),
         "equity": _opt(_model(Equity)),
     }
 
@@ -822,7 +879,8 @@ class BacktestSummary(_Model):
         object.__setattr__(
             self, "risk_free_return", _to_rust_decimal(self.risk_free_return, "BacktestSummary.risk_free_return")
         )
-        object.__setattr__(self, "positions", tuple(self.positions))
+        if not isinstance(self.positions, Positions):
+            object.__setattr__(self, "positions", Positions(self.positions))
 
     @property
     def pnl(self) -> Decimal:
