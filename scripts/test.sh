@@ -4,6 +4,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# valgrind's memcheck runs the C embedding test (tests/test_embedding.py); Debian's package.
+if ! command -v valgrind >/dev/null; then
+    (apt-get update -q && apt-get install -y -q valgrind) >/dev/null
+fi
+
 python -m pip install --upgrade pip >/dev/null
 python -m pip install -e ".[test]"
 
