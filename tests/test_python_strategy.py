@@ -229,7 +229,7 @@ def test_params_must_be_json_and_strategies_must_be_strategies():
 def test_another_thread_runs_while_a_python_strategy_runs():
     class Busy(Strategy):
         def on_event(self, ctx):
-            sum(range(50))
+            sum(range(500))  # a few µs of Python per event: a run of ~0.1-0.3 s
 
     args = args_for(trades(random_walk(30_000)))
     ticks = []
