@@ -1,8 +1,13 @@
 # cython: language_level=3
-"""Thin owners of the Rust handles. Every call into Rust releases the GIL; every error
-comes back as a status plus an owned message and is raised here as a Python exception.
-Handles are immutable and thread-safe on the Rust side, so these objects can be shared
-across threads; each frees its handle exactly once, in ``__dealloc__``."""
+"""The public classes over the Rust handles, as Cython extension types:
+``MarketDataInMemory``, ``SystemConfig``, ``BacktestArgsConstant``,
+``BacktestArgsDynamic`` (re-exported by barter_cy's modules), plus the strategy handles
+and the Python-strategy callback. A trivial call (``len(md)``, a count, a cached time) is
+one C-level hop. Every call into Rust that does work releases the GIL; every error comes
+back as a status plus an owned message and is raised here as a Python exception. The
+objects are immutable and thread-safe on the Rust side, so they can be shared across
+threads; each frees its handle exactly once, in ``__dealloc__``. Their C-level interface
+for other Cython extensions is declared in ``_native.pxd``."""
 
 from libc.stdint cimport uint8_t, int64_t
 from libc.stdlib cimport malloc, free
@@ -12,6 +17,12 @@ from cpython.ref cimport PyObject
 from cpython.unicode cimport PyUnicode_DecodeUTF8
 from barter_cy._ffi cimport *
 
+import copy
+import json
+import os
+from decimal import Decimal
+
+from barter_cy import data as _data
 from barter_cy import errors as _errors
 
 
@@ -87,60 +98,193 @@ def trigger_panic(str message):
     _check(status, err)
 
 
-cdef class MarketDataHandle:
-    """Owns a ``BarterMarketData*``."""
-    cdef BarterMarketData *ptr
+# ---------------------------------------------------------------------------
+# MarketDataInMemory
+# ---------------------------------------------------------------------------
+
+#: Records converted per call into Rust when iterating lazily.
+CHUNK_RECORDS = 65_536
+
+#: Upper bound of the ``threads`` arguments.
+MAX_THREADS = 1024
+
+
+_PyBool = type(True)
+
+
+cdef size_t _threads(object threads) except? 0:
+    """``threads`` for the native calls: 0 means one per core."""
+    if threads is None:
+        return 0
+    if isinstance(threads, _PyBool) or not isinstance(threads, int):
+        raise TypeError(f"threads must be an int or None, got {type(threads).__name__}")
+    if not 1 <= threads <= MAX_THREADS:
+        raise ValueError(f"threads must be between 1 and {MAX_THREADS}, got {threads}")
+    return threads
+
+
+cdef object _check_path(object path):
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"path must be str or os.PathLike, got {type(path).__name__}")
+    return path
+
+
+cdef object _byte_view(object data):
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise TypeError(f"data must be bytes-like, got {type(data).__name__}")
+    return memoryview(data).cast("B") if isinstance(data, memoryview) else data
+
+
+cdef MarketDataInMemory _market_data(type cls, BarterMarketData *ptr):
+    """A new object of ``cls`` owning ``ptr`` (freed if anything fails)."""
+    cdef MarketDataInMemory md
+    try:
+        md = cls.__new__(cls)
+    except BaseException:
+        barter_market_data_free(ptr)
+        raise
+    md._adopt(ptr)
+    return md
+
+
+cdef BarterMarketData *_parse_json(const uint8_t[::1] data, bytes source, bint skip_errors) except NULL:
+    cdef const char *c_source = source
+    cdef const uint8_t *ptr = &data[0] if data.shape[0] else NULL
+    cdef size_t length = data.shape[0]
+    cdef BarterMarketData *out = NULL
+    cdef BarterError *err = NULL
+    cdef BarterStatus status
+    with nogil:
+        status = barter_market_data_from_json_bytes(ptr, length, c_source, skip_errors, &out, &err)
+    _check(status, err)
+    return out
+
+
+cdef class MarketDataInMemory:
+    """In-memory market data for backtests (barter's ``MarketDataInMemory<DataKind>``).
+
+    Build it with :meth:`from_json_file`, :meth:`from_json_str`, :meth:`from_json_bytes`,
+    :meth:`load` / :meth:`from_bytes` (the binary form), or from a list of
+    :class:`~barter_cy.data.MarketEvent` (and :class:`~barter_cy.data.Reconnecting`
+    markers). Two JSON shapes are accepted: a JSON array of stream results
+    (``{"Item":{"Ok":{...}}}`` / ``{"Reconnecting":"binance_spot"}``, as barter records
+    them) and JSON Lines of ``{"Item":{...}}`` / ``{"Reconnecting":...}`` records.
+
+    The records live once, in Rust, behind an immutable ``Arc``: this object owns a
+    handle to them, so it is safe to share between threads. Loading runs with the GIL
+    released. Events become Python objects only when asked for (``events()``,
+    iteration, ``stream()``), a chunk at a time when iterating. From Cython, ``cimport``
+    it (``barter_cy.native``) for GIL-free access to the records."""
+
+    def __init__(self, events):
+        if isinstance(events, (str, bytes, bytearray, os.PathLike)):
+            raise TypeError(
+                "MarketDataInMemory(events) takes a list of MarketEvent/Reconnecting; "
+                "use from_json_file / from_json_str / from_json_bytes for JSON"
+            )
+        if self.ptr != NULL:
+            raise TypeError("MarketDataInMemory is immutable; __init__ runs once")
+        self._adopt(_parse_json(_data.events_to_jsonl(events), b"<events>", False))
 
     def __dealloc__(self):
         if self.ptr != NULL:
             barter_market_data_free(self.ptr)
             self.ptr = NULL
 
+    cdef int _adopt(self, BarterMarketData *ptr) except -1:
+        cdef BarterMarketDataInfo info
+        cdef BarterError *err = NULL
+        self.ptr = ptr
+        _check(barter_market_data_info(ptr, &info, &err), err)
+        self._records = info.records
+        self._items = info.items
+        self._reconnects = info.reconnects
+        self._skipped_errors = info.skipped_errors
+        self._first_ns = info.time_first_event_ns
+        self._max_instrument = info.max_instrument
+        return 0
+
     cdef BarterMarketData *get(self) except NULL:
         if self.ptr == NULL:
             raise ValueError("market data handle is closed or was never opened")
         return self.ptr
 
-    @staticmethod
-    cdef MarketDataHandle wrap(BarterMarketData *ptr):
-        cdef MarketDataHandle handle = MarketDataHandle.__new__(MarketDataHandle)
-        handle.ptr = ptr
-        return handle
+    # -- the C-level interface (see _native.pxd) ---------------------------------
+    cdef size_t record_count(self) noexcept nogil:
+        return self._records
 
-    @staticmethod
-    def from_file(path, bint skip_errors=False, size_t threads=0):
-        """JSON market data from a plain, gzip or zstd file; ``threads`` parser threads
-        for JSON Lines (0: one per core)."""
-        cdef bytes raw = _path_bytes(path)
+    cdef int64_t first_event_time_ns(self) noexcept nogil:
+        return self._first_ns
+
+    cdef int record_at(self, size_t index, BarterRecordView *out) noexcept nogil:
+        cdef BarterError *err = NULL
+        if self.ptr == NULL or index >= self._records:
+            return -1
+        if barter_market_data_record_view(self.ptr, index, out, &err) != BARTER_STATUS_OK:
+            barter_error_free(err)
+            return -1
+        return 0
+
+    cdef int trade_at(self, size_t index, int64_t *time_ns, double *price, double *amount,
+                      int *side) noexcept nogil:
+        cdef BarterRecordView view
+        if self.record_at(index, &view) != 0:
+            return -1
+        if view.kind != BARTER_RECORD_KIND_TRADE:
+            return 1
+        time_ns[0] = view.time_exchange_ns
+        price[0] = view.trade_price
+        amount[0] = view.trade_amount
+        side[0] = 1 if view.trade_side == 0 else -1
+        return 0
+
+    # -- loading ---------------------------------------------------------------------
+    @classmethod
+    def from_json_file(cls, path, *, skip_errors=False, threads=None):
+        """Load a market data file (either shape), plain or compressed with gzip or zstd
+        (recognised by their magic bytes, whatever the file name; decompressed while
+        parsing, never to disk). The file is read and parsed in Rust with the GIL
+        released; JSON Lines are parsed on ``threads`` threads (default: one per core),
+        a JSON array on one.
+
+        ``FileNotFoundError`` if it does not exist, ``OSError`` naming the path if it is
+        not a regular file (directory, FIFO, device), ``ValueError`` (naming the file,
+        line and column of the first bad record, or the record index) if it is malformed,
+        including times outside what i64 nanoseconds hold (years before 1677 or after
+        2262). ``skip_errors=True`` drops ``{"Item":{"Err":...}}`` records and counts them
+        (``skipped_error_count``) instead of raising."""
+        cdef bytes raw = _path_bytes(_check_path(path))
         cdef const char *c_path = raw
         cdef BarterLoadOptions options
-        options.skip_errors = skip_errors
-        options.threads = threads
+        options.skip_errors = True if skip_errors else False
+        options.threads = _threads(threads)
         cdef BarterMarketData *out = NULL
         cdef BarterError *err = NULL
         cdef BarterStatus status
         with nogil:
             status = barter_market_data_from_json_file_with(c_path, &options, &out, &err)
         _check(status, err)
-        return MarketDataHandle.wrap(out)
+        return _market_data(cls, out)
 
-    @staticmethod
-    def from_binary(const uint8_t[::1] data, str source, size_t threads=0):
-        """Market data from its binary form (``to_binary``)."""
-        cdef bytes raw_source = _cstr(source, "source")
-        cdef const char *c_source = raw_source
-        cdef const uint8_t *ptr = &data[0] if data.shape[0] else NULL
-        cdef size_t length = data.shape[0]
-        cdef BarterMarketData *out = NULL
-        cdef BarterError *err = NULL
-        cdef BarterStatus status
-        with nogil:
-            status = barter_market_data_from_bytes(ptr, length, c_source, threads, &out, &err)
-        _check(status, err)
-        return MarketDataHandle.wrap(out)
+    @classmethod
+    def from_json_str(cls, text, *, skip_errors=False):
+        """Parse market data from a JSON string (either shape)."""
+        if not isinstance(text, str):
+            raise TypeError(f"text must be str, got {type(text).__name__}")
+        return _market_data(cls, _parse_json(text.encode("utf-8"), b"<json>", True if skip_errors else False))
 
-    def to_binary(self):
-        """The binary form (versioned header, checksum, every record exact) as bytes."""
+    @classmethod
+    def from_json_bytes(cls, data, *, skip_errors=False):
+        """Parse market data from UTF-8 JSON bytes (either shape); no copy is made."""
+        return _market_data(cls, _parse_json(_byte_view(data), b"<json>", True if skip_errors else False))
+
+    # -- binary form: bytes, files, pickling -----------------------------------------
+    def to_bytes(self):
+        """The loaded records in barter_cy's compact binary form: a versioned header with
+        checksums, then every record exactly (times to the nanosecond, floats bit for
+        bit, decimals with their scale, exchanges, reconnect markers, skipped-error
+        count). About 32 bytes per trade. Read back with :meth:`from_bytes`; the same
+        form is what :meth:`save` writes and what pickling carries."""
         cdef BarterMarketData *src = self.get()
         cdef uint8_t *ptr = NULL
         cdef size_t length = 0
@@ -151,10 +295,28 @@ cdef class MarketDataHandle:
         _check(status, err)
         return _take_bytes(ptr, length)
 
+    @classmethod
+    def from_bytes(cls, data, *, threads=None):
+        """Market data from :meth:`to_bytes` output, decoded in Rust with the GIL
+        released (on ``threads`` threads, default one per core). ``ValueError`` for
+        truncated or corrupted data (checksums) or another format version."""
+        cdef const uint8_t[::1] view = _byte_view(data)
+        cdef size_t c_threads = _threads(threads)
+        cdef const uint8_t *ptr = &view[0] if view.shape[0] else NULL
+        cdef size_t length = view.shape[0]
+        cdef BarterMarketData *out = NULL
+        cdef BarterError *err = NULL
+        cdef BarterStatus status
+        with nogil:
+            status = barter_market_data_from_bytes(ptr, length, b"<bytes>", c_threads, &out, &err)
+        _check(status, err)
+        return _market_data(cls, out)
+
     def save(self, path):
-        """Writes the binary form to ``path``."""
+        """Write the binary form (:meth:`to_bytes`) to ``path``, through a temporary
+        file renamed into place. Reload it with :meth:`load`, much faster than JSON."""
         cdef BarterMarketData *src = self.get()
-        cdef bytes raw = _path_bytes(path)
+        cdef bytes raw = _path_bytes(_check_path(path))
         cdef const char *c_path = raw
         cdef BarterError *err = NULL
         cdef BarterStatus status
@@ -162,85 +324,107 @@ cdef class MarketDataHandle:
             status = barter_market_data_save(src, c_path, &err)
         _check(status, err)
 
-    @staticmethod
-    def load(path, size_t threads=0):
-        """Reads a file written by ``save``."""
-        cdef bytes raw = _path_bytes(path)
+    @classmethod
+    def load(cls, path, *, threads=None):
+        """Read a file written by :meth:`save`, with the GIL released.
+        ``FileNotFoundError`` if it does not exist, ``OSError`` if it is not a regular
+        file, ``ValueError`` naming the path if it is truncated, corrupted (checksums),
+        not such a file or from another format version."""
+        cdef bytes raw = _path_bytes(_check_path(path))
         cdef const char *c_path = raw
+        cdef size_t c_threads = _threads(threads)
         cdef BarterMarketData *out = NULL
         cdef BarterError *err = NULL
         cdef BarterStatus status
         with nogil:
-            status = barter_market_data_load(c_path, threads, &out, &err)
+            status = barter_market_data_load(c_path, c_threads, &out, &err)
         _check(status, err)
-        return MarketDataHandle.wrap(out)
+        return _market_data(cls, out)
 
-    @staticmethod
-    def from_bytes(const uint8_t[::1] data, str source, bint skip_errors=False):
-        cdef bytes raw_source = _cstr(source, "source")
-        cdef const char *c_source = raw_source
-        cdef const uint8_t *ptr = &data[0] if data.shape[0] else NULL
-        cdef size_t length = data.shape[0]
-        cdef BarterMarketData *out = NULL
-        cdef BarterError *err = NULL
-        cdef BarterStatus status
-        with nogil:
-            status = barter_market_data_from_json_bytes(ptr, length, c_source, skip_errors, &out, &err)
-        _check(status, err)
-        return MarketDataHandle.wrap(out)
+    def __reduce__(self):
+        # Pickles as the compact binary form made in Rust (not JSON, not Python objects).
+        return (_market_data_from_pickle, (type(self), self.to_bytes()))
 
-    def clone(self):
-        cdef BarterMarketData *src = self.get()
-        cdef BarterMarketData *out = NULL
-        cdef BarterError *err = NULL
-        cdef BarterStatus status
-        with nogil:
-            status = barter_market_data_clone(src, &out, &err)
-        _check(status, err)
-        return MarketDataHandle.wrap(out)
+    # -- counts ------------------------------------------------------------------------
+    def __len__(self):
+        """All records, reconnect markers included."""
+        return self._records
 
-    def info(self):
-        """(records, items, reconnects, skipped_errors, time_first_event_ns, max_instrument)"""
-        cdef BarterMarketData *src = self.get()
-        cdef BarterMarketDataInfo info
-        cdef BarterError *err = NULL
-        cdef BarterStatus status
-        with nogil:
-            status = barter_market_data_info(src, &info, &err)
-        _check(status, err)
-        return (info.records, info.items, info.reconnects, info.skipped_errors,
-                info.time_first_event_ns, info.max_instrument)
+    @property
+    def item_count(self):
+        """Market events (items)."""
+        return self._items
 
-    def build_events(self, size_t start, size_t stop):
+    @property
+    def reconnect_count(self):
+        """``Reconnecting`` markers (they stay in the stream the engine sees)."""
+        return self._reconnects
+
+    @property
+    def skipped_error_count(self):
+        """``{"Item":{"Err":...}}`` records dropped by ``skip_errors=True``."""
+        return self._skipped_errors
+
+    @property
+    def time_first_event_ns(self):
+        """``time_exchange`` of the first item, in nanoseconds since the epoch (UTC)."""
+        return self._first_ns
+
+    @property
+    def time_first_event(self):
+        """``time_exchange`` of the first item, a tz-aware UTC datetime (µs precision;
+        see ``time_first_event_ns`` for nanoseconds). Made once, on first read."""
+        if self._first_event is None:
+            self._first_event = _data.ns_to_datetime(self._first_ns)
+        return self._first_event
+
+    @property
+    def max_instrument_index(self):
+        """Highest instrument index referenced by an item."""
+        return self._max_instrument
+
+    # -- events ------------------------------------------------------------------------
+    def events(self):
+        """All items as :class:`MarketEvent` objects, in file order (reconnect markers
+        are skipped). A new list on each call."""
+        return self._build_events(0, self._records)
+
+    def __iter__(self):
+        """Iterates the items lazily, converting a chunk at a time."""
+        cdef size_t start
+        for start in range(0, self._records, CHUNK_RECORDS):
+            yield from self._build_events(start, start + CHUNK_RECORDS)
+
+    def stream(self):
+        """Async iterator over the items, yielding control to the event loop between
+        chunks."""
+        from barter_cy.market_data import _stream
+        return _stream(self._build_events, self._records, CHUNK_RECORDS)
+
+    def _build_events(self, size_t start, size_t stop):
         """MarketEvent objects for the items among records start..stop (clamped).
 
         Trades (the bulk of market data) are read straight from Rust's memory through
         ``barter_market_data_record_view`` (no JSON, no intermediate copy) and built here;
         the other kinds go through their JSON rows."""
-        from barter_cy import data
         cdef BarterMarketData *src = self.get()
-        cdef BarterMarketDataInfo info
         cdef BarterRecordView view
         cdef BarterError *err = NULL
-        cdef BarterStatus status
         cdef size_t index
-        status = barter_market_data_info(src, &info, &err)
-        _check(status, err)
-        if stop > info.records:
-            stop = info.records
+        if stop > self._records:
+            stop = self._records
         new = object.__new__
-        MarketEvent, DataKind, PublicTrade = data.MarketEvent, data.DataKind, data.PublicTrade
-        buy, sell = data.Side.BUY, data.Side.SELL
+        MarketEvent, DataKind, PublicTrade = _data.MarketEvent, _data.DataKind, _data.PublicTrade
+        buy, sell = _data.Side.BUY, _data.Side.SELL
         exchanges = {}
         out = []
-        with data._gc_paused():
+        with _data._gc_paused():
             for index in range(start, stop):
-                status = barter_market_data_record_view(src, index, &view, &err)
-                _check(status, err)
+                _check(barter_market_data_record_view(src, index, &view, &err), err)
                 if view.kind == BARTER_RECORD_KIND_RECONNECTING:
                     continue
                 if view.kind != BARTER_RECORD_KIND_TRADE:
-                    out.extend(data.events_from_wire_json(self.events_json(index, index + 1)))
+                    out.extend(_data.events_from_wire_json(self._events_json(index, index + 1)))
                     continue
                 exchange = exchanges.get(<size_t>view.exchange)
                 if exchange is None:
@@ -263,7 +447,7 @@ cdef class MarketDataHandle:
                 out.append(event)
         return out
 
-    def events_json(self, size_t start, size_t stop):
+    def _events_json(self, size_t start, size_t stop):
         """JSON rows of the items among records start..stop."""
         cdef BarterMarketData *src = self.get()
         cdef uint8_t *ptr = NULL
@@ -275,10 +459,84 @@ cdef class MarketDataHandle:
         _check(status, err)
         return _take_bytes(ptr, length)
 
+    # -- copies and repr ---------------------------------------------------------------
+    def copy(self):
+        """Another object sharing the same Rust data (no parsing, no copy)."""
+        cdef BarterMarketData *src = self.get()
+        cdef BarterMarketData *out = NULL
+        cdef BarterError *err = NULL
+        _check(barter_market_data_clone(src, &out, &err), err)
+        return _market_data(type(self), out)
 
-cdef class SystemConfigHandle:
-    """Owns a ``BarterSystemConfig*``."""
-    cdef BarterSystemConfig *ptr
+    def __copy__(self):
+        return self.copy()
+
+    def __deepcopy__(self, memo):
+        # The data is immutable, so sharing it is a faithful deep copy.
+        return self.copy()
+
+    def __repr__(self):
+        return (
+            f"MarketDataInMemory(records={self._records}, items={self._items}, "
+            f"reconnects={self._reconnects}, skipped_errors={self._skipped_errors}, "
+            f"time_first_event={self.time_first_event.isoformat()})"
+        )
+
+
+def _market_data_from_pickle(cls, data):
+    return cls.from_bytes(data)
+
+
+# ---------------------------------------------------------------------------
+# SystemConfig
+# ---------------------------------------------------------------------------
+
+cdef SystemConfig _system_config(type cls, const uint8_t[::1] data, bytes source):
+    cdef const char *c_source = source
+    cdef const uint8_t *ptr = &data[0] if data.shape[0] else NULL
+    cdef size_t length = data.shape[0]
+    cdef BarterSystemConfig *out = NULL
+    cdef BarterError *err = NULL
+    cdef BarterStatus status
+    with nogil:
+        status = barter_system_config_from_json_bytes(ptr, length, c_source, &out, &err)
+    _check(status, err)
+    return _adopt_config(cls, out)
+
+
+cdef SystemConfig _adopt_config(type cls, BarterSystemConfig *ptr):
+    cdef SystemConfig config
+    cdef BarterSystemConfigInfo info
+    cdef BarterError *err = NULL
+    try:
+        config = cls.__new__(cls)
+    except BaseException:
+        barter_system_config_free(ptr)
+        raise
+    config.ptr = ptr
+    _check(barter_system_config_info(ptr, &info, &err), err)
+    config._instruments = info.instruments
+    config._executions = info.executions
+    return config
+
+
+def _config_json_default(value):
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise ValueError(f"non-finite decimal in config: {value}")
+        return format(value, "f")
+    raise TypeError(f"cannot put {type(value).__name__} into a system config")
+
+
+cdef class SystemConfig:
+    """barter's ``SystemConfig``. Accepts the plain shape
+    (``{"instruments": [...], "executions": [...]}``) and the shape under a ``"system"``
+    key, as in barter's backtest example (whose ``risk_free_return`` is kept in
+    :attr:`risk_free_return`). Invalid input raises ``ValueError`` with serde's line and
+    column. Immutable, parsed by barter's own serde types in Rust."""
+
+    def __init__(self, *args, **kwargs):
+        raise TypeError("use SystemConfig.from_json(path), from_json_str(text) or from_dict(dict)")
 
     def __dealloc__(self):
         if self.ptr != NULL:
@@ -290,15 +548,25 @@ cdef class SystemConfigHandle:
             raise ValueError("system config handle is closed or was never opened")
         return self.ptr
 
-    @staticmethod
-    cdef SystemConfigHandle wrap(BarterSystemConfig *ptr):
-        cdef SystemConfigHandle handle = SystemConfigHandle.__new__(SystemConfigHandle)
-        handle.ptr = ptr
-        return handle
+    def _export(self):
+        # The config is immutable: export it from Rust once, on first use.
+        cdef BarterSystemConfig *src
+        cdef uint8_t *ptr = NULL
+        cdef size_t length = 0
+        cdef BarterError *err = NULL
+        cdef BarterStatus status
+        if self._exported is None:
+            src = self.get()
+            with nogil:
+                status = barter_system_config_to_json(src, &ptr, &length, &err)
+            _check(status, err)
+            self._exported = json.loads(_take_bytes(ptr, length))
+        return self._exported
 
-    @staticmethod
-    def from_file(path):
-        cdef bytes raw = _path_bytes(path)
+    @classmethod
+    def from_json(cls, path):
+        """Read a config file (with the GIL released)."""
+        cdef bytes raw = _path_bytes(_check_path(path))
         cdef const char *c_path = raw
         cdef BarterSystemConfig *out = NULL
         cdef BarterError *err = NULL
@@ -306,142 +574,87 @@ cdef class SystemConfigHandle:
         with nogil:
             status = barter_system_config_from_json_file(c_path, &out, &err)
         _check(status, err)
-        return SystemConfigHandle.wrap(out)
+        return _adopt_config(cls, out)
 
-    @staticmethod
-    def from_bytes(const uint8_t[::1] data, str source):
-        cdef bytes raw_source = _cstr(source, "source")
-        cdef const char *c_source = raw_source
-        cdef const uint8_t *ptr = &data[0] if data.shape[0] else NULL
-        cdef size_t length = data.shape[0]
-        cdef BarterSystemConfig *out = NULL
-        cdef BarterError *err = NULL
-        cdef BarterStatus status
-        with nogil:
-            status = barter_system_config_from_json_bytes(ptr, length, c_source, &out, &err)
-        _check(status, err)
-        return SystemConfigHandle.wrap(out)
+    @classmethod
+    def from_json_file(cls, path):
+        """Same as :meth:`from_json`."""
+        return cls.from_json(path)
 
-    def info(self):
-        """(instruments, executions, exchanges, assets, has_risk_free_return)"""
-        cdef BarterSystemConfig *src = self.get()
-        cdef BarterSystemConfigInfo info
-        cdef BarterError *err = NULL
-        cdef BarterStatus status
-        with nogil:
-            status = barter_system_config_info(src, &info, &err)
-        _check(status, err)
-        return (info.instruments, info.executions, info.exchanges, info.assets,
-                True if info.has_risk_free_return else False)
+    @classmethod
+    def from_json_str(cls, text):
+        """Parse a config from a JSON string."""
+        if not isinstance(text, str):
+            raise TypeError(f"text must be str, got {type(text).__name__}")
+        return _system_config(cls, text.encode("utf-8"), b"<json>")
 
-    def to_json(self):
-        cdef BarterSystemConfig *src = self.get()
-        cdef uint8_t *ptr = NULL
-        cdef size_t length = 0
-        cdef BarterError *err = NULL
-        cdef BarterStatus status
-        with nogil:
-            status = barter_system_config_to_json(src, &ptr, &length, &err)
-        _check(status, err)
-        return _take_bytes(ptr, length)
+    @classmethod
+    def from_dict(cls, data):
+        """Build a config from a dict of either shape (Decimals may be given as
+        ``Decimal``, str, int or float)."""
+        if not isinstance(data, dict):
+            raise TypeError(f"data must be dict, got {type(data).__name__}")
+        text = json.dumps(data, default=_config_json_default, allow_nan=False)
+        return _system_config(cls, text.encode("utf-8"), b"<dict>")
+
+    def to_dict(self):
+        """The config in the plain shape as barter serialises it (decimals as strings,
+        times as RFC 3339 strings); ``SystemConfig.from_dict(c.to_dict())`` gives back an
+        equal config."""
+        return copy.deepcopy(self._export()["system"])
+
+    def to_json(self, indent=None):
+        """:meth:`to_dict` as a JSON string."""
+        return json.dumps(self.to_dict(), indent=indent)
+
+    @property
+    def instrument_count(self):
+        return self._instruments
+
+    @property
+    def execution_count(self):
+        return self._executions
+
+    @property
+    def instrument_names(self):
+        """barter's internal instrument names in index order (the order the
+        ``instrument`` field of market data refers to)."""
+        return list(self._export()["instrument_names"])
+
+    @property
+    def risk_free_return(self):
+        """``risk_free_return`` given next to ``"system"``, if any."""
+        value = self._export()["risk_free_return"]
+        return None if value is None else Decimal(value)
+
+    def _instrument_assets(self):
+        """(instrument names, [(base, quote) per instrument]) in index order."""
+        exported = self._export()
+        return list(exported["instrument_names"]), [tuple(pair) for pair in exported["instrument_assets"]]
+
+    def __reduce__(self):
+        exported = self._export()
+        return (_config_from_pickle, (type(self), exported["system"], exported["risk_free_return"]))
+
+    def __eq__(self, other):
+        if not isinstance(other, SystemConfig):
+            return NotImplemented
+        return self.to_dict() == other.to_dict()
+
+    __hash__ = None
+
+    def __repr__(self):
+        return (
+            f"SystemConfig(instruments={self._instruments}, executions={self._executions}, "
+            f"names={self.instrument_names})"
+        )
 
 
-cdef class ArgsConstantHandle:
-    """Owns a ``BarterBacktestArgsConstant*``."""
-    cdef BarterBacktestArgsConstant *ptr
-
-    def __dealloc__(self):
-        if self.ptr != NULL:
-            barter_backtest_args_constant_free(self.ptr)
-            self.ptr = NULL
-
-    cdef BarterBacktestArgsConstant *get(self) except NULL:
-        if self.ptr == NULL:
-            raise ValueError("backtest arguments handle is closed or was never opened")
-        return self.ptr
-
-    @staticmethod
-    def new(SystemConfigHandle config not None, MarketDataHandle market_data not None,
-            str summary_interval, initial_balances_json):
-        cdef BarterSystemConfig *c_config = config.get()
-        cdef BarterMarketData *c_market = market_data.get()
-        cdef bytes raw_interval = _cstr(summary_interval, "summary_interval")
-        cdef const char *c_interval = raw_interval
-        cdef bytes raw_balances = None
-        cdef const char *c_balances = NULL
-        if initial_balances_json is not None:
-            raw_balances = _cstr(initial_balances_json, "initial_balances")
-            c_balances = raw_balances
-        cdef BarterBacktestArgsConstant *out = NULL
-        cdef BarterError *err = NULL
-        cdef BarterStatus status
-        with nogil:
-            status = barter_backtest_args_constant_new(c_config, c_market, c_interval, c_balances, &out, &err)
-        _check(status, err)
-        cdef ArgsConstantHandle handle = ArgsConstantHandle.__new__(ArgsConstantHandle)
-        handle.ptr = out
-        return handle
-
-    def info(self):
-        """(instruments, executions, summary_interval index)"""
-        cdef BarterBacktestArgsConstant *src = self.get()
-        cdef BarterBacktestArgsConstantInfo info
-        cdef BarterError *err = NULL
-        cdef BarterStatus status
-        with nogil:
-            status = barter_backtest_args_constant_info(src, &info, &err)
-        _check(status, err)
-        return (info.instruments, info.executions, info.summary_interval)
-
-    def market_data(self):
-        cdef BarterBacktestArgsConstant *src = self.get()
-        cdef BarterMarketData *out = NULL
-        cdef BarterError *err = NULL
-        cdef BarterStatus status
-        with nogil:
-            status = barter_backtest_args_constant_market_data(src, &out, &err)
-        _check(status, err)
-        return MarketDataHandle.wrap(out)
-
-    def run(self, ArgsDynamicHandle dynamic not None, CancelToken cancel=None):
-        """One backtest; returns the BacktestSummary JSON bytes."""
-        cdef BarterBacktestArgsConstant *src = self.get()
-        cdef BarterBacktestArgsDynamic *c_dynamic = dynamic.get()
-        cdef const BarterCancel *c_cancel = NULL if cancel is None else cancel.ptr
-        cdef uint8_t *ptr = NULL
-        cdef size_t length = 0
-        cdef BarterError *err = NULL
-        cdef BarterStatus status
-        with nogil:
-            status = barter_backtest_run(src, c_dynamic, c_cancel, &ptr, &length, &err)
-        _check(status, err)
-        return _take_bytes(ptr, length)
-
-    def run_many(self, list dynamics, size_t max_concurrent=0, CancelToken cancel=None):
-        """Backtests on Rust threads (0: one per core); returns the
-        MultiBacktestSummary JSON bytes."""
-        cdef BarterBacktestArgsConstant *src = self.get()
-        cdef size_t count = len(dynamics)
-        cdef const BarterBacktestArgsDynamic **array = NULL
-        cdef const BarterCancel *c_cancel = NULL if cancel is None else cancel.ptr
-        cdef size_t index
-        cdef uint8_t *ptr = NULL
-        cdef size_t length = 0
-        cdef BarterError *err = NULL
-        cdef BarterStatus status
-        if count:
-            array = <const BarterBacktestArgsDynamic **>malloc(count * sizeof(void *))
-            if array == NULL:
-                raise MemoryError()
-        try:
-            for index in range(count):
-                array[index] = (<ArgsDynamicHandle?>dynamics[index]).get()
-            with nogil:
-                status = barter_backtest_run_many(src, array, count, max_concurrent, c_cancel, &ptr, &length, &err)
-        finally:
-            free(array)
-        _check(status, err)
-        return _take_bytes(ptr, length)
+def _config_from_pickle(cls, system, risk_free_return):
+    """Unpickling: the exported plain shape, under "system" when it had a risk-free return."""
+    if risk_free_return is None:
+        return cls.from_dict(system)
+    return cls.from_dict({"system": system, "risk_free_return": risk_free_return})
 
 
 cdef class CancelToken:
@@ -519,10 +732,294 @@ cdef class StrategyHandle:
         return _take_bytes(ptr, length)
 
 
-cdef class ArgsDynamicHandle:
-    """Owns a ``BarterBacktestArgsDynamic*``."""
-    cdef BarterBacktestArgsDynamic *ptr
-    cdef object strategy  # the StrategyHandle, kept alive with the arguments that use it
+# ---------------------------------------------------------------------------
+# BacktestArgsConstant, BacktestArgsDynamic, runs
+# ---------------------------------------------------------------------------
+
+#: Valid ``summary_interval`` values, in the order of the Rust enum.
+SUMMARY_INTERVALS = ("daily", "annual_252", "annual_365")
+
+#: Fill rules: at the next event of the instrument, or at the signal's own price.
+FILLS = ("next", "signal")
+
+#: rust_decimal's Decimal::MAX; larger magnitudes cannot cross into barter.
+RUST_DECIMAL_MAX = Decimal("79228162514264337593543950335")
+
+
+cdef class BacktestArgsConstant:
+    """The inputs shared by every backtest of a batch: instruments and executions from
+    the config, the market data, the summary interval (``daily``, ``annual_252`` or
+    ``annual_365``) and the initial engine state (trading enabled, starting at the first
+    event, balances from the executions' initial state with ``initial_balances``
+    overriding matching entries in both: a list of ``{"exchange", "asset", "total",
+    "free"}`` dicts).
+
+    Every ``instrument`` index in the market data must exist in the config (barter sorts
+    instruments by exchange, then internal name); this is checked here."""
+
+    def __init__(self, system_config, market_data, summary_interval="daily", initial_balances=None):
+        if not isinstance(system_config, SystemConfig):
+            raise TypeError(f"system_config must be SystemConfig, got {type(system_config).__name__}")
+        if not isinstance(market_data, MarketDataInMemory):
+            raise TypeError(f"market_data must be MarketDataInMemory, got {type(market_data).__name__}")
+        if not isinstance(summary_interval, str):
+            raise TypeError(f"summary_interval must be str, got {type(summary_interval).__name__}")
+        if self.ptr != NULL:
+            raise TypeError("BacktestArgsConstant is immutable; __init__ runs once")
+        cdef object balances_json = None
+        if initial_balances is not None:
+            from barter_cy.backtest import _balances_json
+            balances_json = _balances_json(initial_balances)
+        cdef BarterSystemConfig *c_config = (<SystemConfig>system_config).get()
+        cdef BarterMarketData *c_market = (<MarketDataInMemory>market_data).get()
+        cdef bytes raw_interval = _cstr(summary_interval, "summary_interval")
+        cdef const char *c_interval = raw_interval
+        cdef bytes raw_balances = None
+        cdef const char *c_balances = NULL
+        if balances_json is not None:
+            raw_balances = _cstr(balances_json, "initial_balances")
+            c_balances = raw_balances
+        cdef BarterBacktestArgsConstant *out = NULL
+        cdef BarterBacktestArgsConstantInfo info
+        cdef BarterError *err = NULL
+        cdef BarterStatus status
+        with nogil:
+            status = barter_backtest_args_constant_new(c_config, c_market, c_interval, c_balances, &out, &err)
+        _check(status, err)
+        self.ptr = out
+        _check(barter_backtest_args_constant_info(out, &info, &err), err)
+        self._instruments = info.instruments
+        self._executions = info.executions
+        self._interval = SUMMARY_INTERVALS[info.summary_interval]
+        self._balances = None if balances_json is None else json.loads(balances_json)
+        self._system_config = system_config
+        self._market_data = market_data
+
+    def __dealloc__(self):
+        if self.ptr != NULL:
+            barter_backtest_args_constant_free(self.ptr)
+            self.ptr = NULL
+
+    cdef BarterBacktestArgsConstant *get(self) except NULL:
+        if self.ptr == NULL:
+            raise ValueError("backtest arguments handle is closed or was never opened")
+        return self.ptr
+
+    @property
+    def instrument_count(self):
+        return self._instruments
+
+    @property
+    def execution_count(self):
+        return self._executions
+
+    @property
+    def summary_interval(self):
+        """``daily``, ``annual_252`` or ``annual_365``."""
+        return self._interval
+
+    @property
+    def market_data(self):
+        return self._market_data
+
+    @property
+    def system_config(self):
+        return self._system_config
+
+    def __reduce__(self):
+        return (type(self), (self._system_config, self._market_data, self._interval, self._balances))
+
+    def __repr__(self):
+        return (
+            f"BacktestArgsConstant(instruments={self._instruments}, executions={self._executions}, "
+            f"summary_interval={self._interval!r}, market_data={self._market_data!r})"
+        )
+
+    # -- runs (barter_cy.backtest calls these; they return the wire JSON) ------------
+    def _run(self, BacktestArgsDynamic dynamic not None, CancelToken cancel=None):
+        """One backtest; returns the BacktestSummary JSON bytes."""
+        cdef BarterBacktestArgsConstant *src = self.get()
+        cdef BarterBacktestArgsDynamic *c_dynamic = dynamic.get()
+        cdef const BarterCancel *c_cancel = NULL if cancel is None else cancel.ptr
+        cdef uint8_t *ptr = NULL
+        cdef size_t length = 0
+        cdef BarterError *err = NULL
+        cdef BarterStatus status
+        with nogil:
+            status = barter_backtest_run(src, c_dynamic, c_cancel, &ptr, &length, &err)
+        _check(status, err)
+        return _take_bytes(ptr, length)
+
+    def _run_many(self, list dynamics, size_t max_concurrent=0, CancelToken cancel=None):
+        """Backtests on Rust threads (0: one per core); returns the
+        MultiBacktestSummary JSON bytes."""
+        cdef BarterBacktestArgsConstant *src = self.get()
+        cdef size_t count = len(dynamics)
+        cdef const BarterBacktestArgsDynamic **array = NULL
+        cdef const BarterCancel *c_cancel = NULL if cancel is None else cancel.ptr
+        cdef size_t index
+        cdef uint8_t *ptr = NULL
+        cdef size_t length = 0
+        cdef BarterError *err = NULL
+        cdef BarterStatus status
+        if count:
+            array = <const BarterBacktestArgsDynamic **>malloc(count * sizeof(void *))
+            if array == NULL:
+                raise MemoryError()
+        try:
+            for index in range(count):
+                array[index] = (<BacktestArgsDynamic?>dynamics[index]).get()
+            with nogil:
+                status = barter_backtest_run_many(src, array, count, max_concurrent, c_cancel, &ptr, &length, &err)
+        finally:
+            free(array)
+        _check(status, err)
+        return _take_bytes(ptr, length)
+
+    # -- the C-level interface (see _native.pxd) ---------------------------------
+    cdef void run_nogil(self, BacktestArgsDynamic dynamic, BacktestRun *out) noexcept nogil:
+        out.summary_json = NULL
+        out.summary_len = 0
+        out.error = NULL
+        out.message = NULL
+        if self.ptr == NULL or dynamic is None or dynamic.ptr == NULL:
+            out.status = BARTER_STATUS_NULL_POINTER
+            out.message = b"run_nogil: a handle is NULL (closed, never opened, or None)"
+            return
+        if dynamic._python_strategy:
+            out.status = BARTER_STATUS_INVALID_INPUT
+            out.message = b"run_nogil: a Strategy written in Python needs the GIL; use barter_cy.backtest.backtest"
+            return
+        out.status = barter_backtest_run(self.ptr, dynamic.ptr, NULL, &out.summary_json, &out.summary_len, &out.error)
+
+
+cdef object backtest_run_summary(BacktestRun *run):
+    cdef BarterStatus status = run.status
+    cdef BarterError *err = run.error
+    cdef const char *message = run.message
+    run.error = NULL
+    if status != BARTER_STATUS_OK:
+        backtest_run_free(run)
+        if err == NULL and message != NULL:
+            raise _exception_for(status, (<bytes>message).decode("utf-8", "replace"))
+        _check(status, err)
+    from barter_cy.summary import BacktestSummary
+    raw = _take_bytes(run.summary_json, run.summary_len)
+    run.summary_json = NULL
+    run.summary_len = 0
+    return BacktestSummary._from_wire(json.loads(raw))
+
+
+cdef void backtest_run_free(BacktestRun *run) noexcept nogil:
+    if run.summary_json != NULL:
+        barter_bytes_free(run.summary_json, run.summary_len)
+        run.summary_json = NULL
+        run.summary_len = 0
+    if run.error != NULL:
+        barter_error_free(run.error)
+        run.error = NULL
+
+
+cdef object _BuiltinStrategy = None
+cdef object _PythonStrategy = None
+
+
+cdef _load_strategy_types():
+    global _BuiltinStrategy, _PythonStrategy
+    from barter_cy.strategy import BuiltinStrategy, Strategy
+    _BuiltinStrategy, _PythonStrategy = BuiltinStrategy, Strategy
+
+
+cdef object _risk_free_decimal(object value):
+    """``risk_free_return`` as a finite Decimal within rust_decimal's range."""
+    cdef object d
+    if type(value) is Decimal:
+        d = value
+        if not d.is_finite():
+            raise ValueError(f"risk_free_return must be a finite decimal, got {d!r}")
+    else:
+        d = _data._decimal(value, "risk_free_return")
+    if d.copy_abs() > RUST_DECIMAL_MAX:
+        raise ValueError(f"risk_free_return is out of range for barter's Decimal (|x| <= {RUST_DECIMAL_MAX}): {d}")
+    return d
+
+
+cdef class BacktestArgsDynamic:
+    """The inputs of one backtest of a batch.
+
+    - ``id``: unique within a batch;
+    - ``risk_free_return``: Decimal, int, str (scientific notation too) or float (taken
+      through its repr, so ``0.05`` is ``Decimal("0.05")``);
+    - ``strategy``: a built-in strategy from :mod:`barter_cy.strategy`, a
+      :class:`~barter_cy.strategy.Strategy` written in Python, or None for barter's
+      ``DefaultStrategy`` (which sends no orders);
+    - ``fill``: ``"next"`` (default) fills a Market order at the next event of that
+      instrument (the next trade's price, or the next candle's open); ``"signal"`` at
+      the price of the event that produced it (the trade price, or the candle's close);
+    - ``close_at_end``: close open positions at the last price when the data ends.
+
+    ``risk`` must be None: barter's default risk manager is used."""
+
+    def __init__(self, id, risk_free_return, strategy=None, risk=None, fill="next", close_at_end=True):
+        if risk is not None:
+            raise NotImplementedError("custom risk managers are not supported; pass risk=None")
+        if self.ptr != NULL:
+            raise TypeError("BacktestArgsDynamic is immutable; __init__ runs once")
+        if _BuiltinStrategy is None:
+            _load_strategy_types()
+        cdef object handle = None
+        cdef bint python_strategy = False
+        if strategy is not None:
+            if isinstance(strategy, _BuiltinStrategy):
+                handle = strategy._handle
+            elif isinstance(strategy, _PythonStrategy):
+                strategy._describe()  # name and params are checked now, not at run time
+                python_strategy = True
+            else:
+                raise TypeError(
+                    "strategy must be a barter_cy.strategy strategy (BuyAndHold, SmaCross, "
+                    "BollingerReversion, Breakout, TargetPositions, or a Strategy subclass) or None, "
+                    f"got {type(strategy).__name__}"
+                )
+        if type(id) is not str:
+            if not isinstance(id, str):
+                raise TypeError(f"id must be str, got {type(id).__name__}")
+            id = str(id)
+        if type(fill) is not str:
+            raise TypeError(f"fill must be str, got {type(fill).__name__}")
+        if fill != "next" and fill != "signal":
+            raise ValueError(f"fill must be one of {', '.join(FILLS)}, got {fill!r}")
+        if type(close_at_end) is not _PyBool:
+            raise TypeError(f"close_at_end must be bool, got {type(close_at_end).__name__}")
+        cdef str trimmed = id.strip()
+        if not trimmed:
+            raise ValueError("id must not be empty")
+        value = _risk_free_decimal(risk_free_return)
+        self._id = trimmed
+        self._risk_free_return = value
+        self._strategy = strategy
+        self._fill = fill
+        self._close_at_end = close_at_end
+        self._python_strategy = python_strategy
+        # A Python strategy gets its handle per run (see _python_run); the arguments are
+        # checked by Rust now either way.
+        self._set_handle(handle)
+
+    cdef int _set_handle(self, object strategy_handle) except -1:
+        cdef StrategyHandle strategy = strategy_handle
+        cdef bytes raw_id = _cstr(self._id, "id")
+        cdef bytes raw_rfr = _data._dec_str(self._risk_free_return).encode()
+        cdef const char *c_id = raw_id
+        cdef const char *c_rfr = raw_rfr
+        cdef const BarterStrategy *c_strategy = NULL if strategy is None else strategy.get()
+        cdef BarterFill fill = BARTER_FILL_SIGNAL if self._fill == "signal" else BARTER_FILL_NEXT
+        cdef bint close_at_end = self._close_at_end
+        cdef BarterError *err = NULL
+        cdef BarterStatus status
+        status = barter_backtest_args_dynamic_new(c_id, c_rfr, c_strategy, fill, close_at_end, &self.ptr, &err)
+        _check(status, err)
+        self._strategy_handle = strategy
+        return 0
 
     def __dealloc__(self):
         if self.ptr != NULL:
@@ -534,24 +1031,69 @@ cdef class ArgsDynamicHandle:
             raise ValueError("backtest dynamic arguments handle is closed or was never opened")
         return self.ptr
 
-    @staticmethod
-    def new(str id, str risk_free_return, StrategyHandle strategy, bint fill_signal, bint close_at_end):
-        cdef bytes raw_id = _cstr(id, "id")
-        cdef bytes raw_rfr = _cstr(risk_free_return, "risk_free_return")
-        cdef const char *c_id = raw_id
-        cdef const char *c_rfr = raw_rfr
-        cdef const BarterStrategy *c_strategy = NULL if strategy is None else strategy.get()
-        cdef BarterFill fill = BARTER_FILL_SIGNAL if fill_signal else BARTER_FILL_NEXT
-        cdef BarterBacktestArgsDynamic *out = NULL
-        cdef BarterError *err = NULL
-        cdef BarterStatus status
-        with nogil:
-            status = barter_backtest_args_dynamic_new(c_id, c_rfr, c_strategy, fill, close_at_end, &out, &err)
-        _check(status, err)
-        cdef ArgsDynamicHandle handle = ArgsDynamicHandle.__new__(ArgsDynamicHandle)
-        handle.ptr = out
-        handle.strategy = strategy
-        return handle
+    def _python_run(self, BacktestArgsConstant args_constant not None):
+        """For a Python strategy: a fresh run (its own copy of the strategy) and the
+        dynamic arguments calling back into it. Keep the run alive while they are used."""
+        name, params = self._strategy._describe()
+        run = PythonStrategyRun(
+            self._strategy._fresh(), args_constant._market_data, *args_constant._system_config._instrument_assets()
+        )
+        cdef BacktestArgsDynamic per_run = BacktestArgsDynamic.__new__(BacktestArgsDynamic)
+        per_run._id = self._id
+        per_run._risk_free_return = self._risk_free_return
+        per_run._strategy = self._strategy
+        per_run._fill = self._fill
+        per_run._close_at_end = self._close_at_end
+        per_run._set_handle(run.handle(name, params))
+        return run, per_run
+
+    @property
+    def id(self):
+        return self._id
+
+    @property
+    def risk_free_return(self):
+        return self._risk_free_return
+
+    @property
+    def strategy(self):
+        return self._strategy
+
+    @property
+    def risk(self):
+        return None
+
+    @property
+    def fill(self):
+        return self._fill
+
+    @property
+    def close_at_end(self):
+        return self._close_at_end
+
+    def _key(self):
+        return (self._id, self._risk_free_return, self._strategy, self._fill, self._close_at_end)
+
+    def __eq__(self, other):
+        if not isinstance(other, BacktestArgsDynamic):
+            return NotImplemented
+        return self._key() == (<BacktestArgsDynamic>other)._key()
+
+    def __hash__(self):
+        return hash(self._key())
+
+    def __reduce__(self):
+        return (type(self), (self._id, self._risk_free_return, self._strategy, None, self._fill, self._close_at_end))
+
+    def __repr__(self):
+        extra = ""
+        if self._strategy is not None:
+            extra += f", strategy={self._strategy!r}"
+        if self._fill != "next":
+            extra += f", fill={self._fill!r}"
+        if not self._close_at_end:
+            extra += ", close_at_end=False"
+        return f"BacktestArgsDynamic(id={self._id!r}, risk_free_return={self._risk_free_return!r}{extra})"
 
 
 # ---------------------------------------------------------------------------
@@ -575,7 +1117,7 @@ cdef class StrategyContext:
     cdef double _target
     cdef object _names
     cdef object _assets
-    cdef MarketDataHandle _market_data
+    cdef MarketDataInMemory _market_data
     cdef object _event
 
     @property
@@ -598,7 +1140,7 @@ cdef class StrategyContext:
     def event(self):
         """The :class:`~barter_cy.data.MarketEvent` just processed (built when read)."""
         if self._event is None:
-            events = self._market_data.build_events(self.record, self.record + 1)
+            events = self._market_data._build_events(self.record, self.record + 1)
             self._event = events[0] if events else None
         return self._event
 
@@ -647,7 +1189,7 @@ cdef class PythonStrategyRun:
     cdef public object error
     cdef unsigned int calls
 
-    def __init__(self, strategy, MarketDataHandle market_data not None, list names, list assets):
+    def __init__(self, strategy, MarketDataInMemory market_data not None, list names, list assets):
         self.strategy = strategy
         self.on_event = strategy.on_event
         self.ctx = StrategyContext.__new__(StrategyContext)

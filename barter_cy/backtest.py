@@ -15,15 +15,15 @@ import json
 import pickle
 import threading
 import time
-from decimal import Decimal
 from typing import Any, Iterable, Mapping
 
 from barter_cy import _native
+from barter_cy._native import FILLS, SUMMARY_INTERVALS, BacktestArgsConstant, BacktestArgsDynamic
 from barter_cy.config import SystemConfig
 from barter_cy.data import _dec_str, _decimal
 from barter_cy.errors import BacktestsFailed, BarterError
 from barter_cy.market_data import MarketDataInMemory
-from barter_cy.strategy import BuiltinStrategy, Strategy
+from barter_cy.strategy import Strategy
 from barter_cy.summary import BacktestSummary, MultiBacktestSummary
 
 __all__ = [
@@ -39,13 +39,7 @@ __all__ = [
     "run_backtests",
 ]
 
-#: Valid ``summary_interval`` values, in the order of the Rust enum.
-SUMMARY_INTERVALS = ("daily", "annual_252", "annual_365")
-
 _BALANCE_KEYS = ("exchange", "asset", "total", "free")
-
-#: rust_decimal's Decimal::MAX; larger magnitudes cannot cross into barter.
-_RUST_DECIMAL_MAX = Decimal("79228162514264337593543950335")
 
 
 def _balances_json(initial_balances: Any) -> str | None:
@@ -81,201 +75,6 @@ def _balances_json(initial_balances: Any) -> str | None:
             }
         )
     return json.dumps(entries)
-
-
-class BacktestArgsConstant:
-    """The inputs shared by every backtest of a batch: instruments and executions from
-    the config, the market data, the summary interval and the initial engine state
-    (trading enabled, starting at the first event, balances from the executions'
-    initial state with ``initial_balances`` overriding matching entries in both).
-
-    Every ``instrument`` index in the market data must exist in the config (barter sorts
-    instruments by exchange, then internal name); this is checked here."""
-
-    __slots__ = ("_handle", "_system_config", "_market_data", "_interval", "_balances", "__weakref__")
-
-    def __init__(
-        self,
-        system_config: SystemConfig,
-        market_data: MarketDataInMemory,
-        summary_interval: str = "daily",
-        initial_balances: Iterable[Mapping[str, Any]] | None = None,
-    ) -> None:
-        if not isinstance(system_config, SystemConfig):
-            raise TypeError(f"system_config must be SystemConfig, got {type(system_config).__name__}")
-        if not isinstance(market_data, MarketDataInMemory):
-            raise TypeError(f"market_data must be MarketDataInMemory, got {type(market_data).__name__}")
-        if not isinstance(summary_interval, str):
-            raise TypeError(f"summary_interval must be str, got {type(summary_interval).__name__}")
-        balances_json = _balances_json(initial_balances)
-        self._handle = _native.ArgsConstantHandle.new(
-            system_config._handle, market_data._handle, summary_interval, balances_json
-        )
-        self._balances = None if balances_json is None else json.loads(balances_json)
-        self._system_config = system_config
-        self._market_data = market_data
-        self._interval = SUMMARY_INTERVALS[self._handle.info()[2]]
-
-    @property
-    def instrument_count(self) -> int:
-        return self._handle.info()[0]
-
-    @property
-    def execution_count(self) -> int:
-        return self._handle.info()[1]
-
-    @property
-    def summary_interval(self) -> str:
-        """``daily``, ``annual_252`` or ``annual_365``."""
-        return self._interval
-
-    @property
-    def market_data(self) -> MarketDataInMemory:
-        return self._market_data
-
-    def __reduce__(self) -> tuple:
-        return (BacktestArgsConstant, (self._system_config, self._market_data, self._interval, self._balances))
-
-    def _instrument_assets(self) -> tuple[list[str], list[tuple[str, str]]]:
-        exported = self._system_config._export()
-        return list(exported["instrument_names"]), [tuple(pair) for pair in exported["instrument_assets"]]
-
-    @property
-    def system_config(self) -> SystemConfig:
-        return self._system_config
-
-    def __repr__(self) -> str:
-        return (
-            f"BacktestArgsConstant(instruments={self.instrument_count}, executions={self.execution_count}, "
-            f"summary_interval={self._interval!r}, market_data={self._market_data!r})"
-        )
-
-
-#: Fill rules: at the next event of the instrument, or at the signal's own price.
-FILLS = ("next", "signal")
-
-
-class BacktestArgsDynamic:
-    """The inputs of one backtest of a batch.
-
-    - ``id``: unique within a batch;
-    - ``risk_free_return``: Decimal, int, str (scientific notation too) or float (taken
-      through its repr, so ``0.05`` is ``Decimal("0.05")``);
-    - ``strategy``: a built-in strategy from :mod:`barter_cy.strategy`, a
-      :class:`~barter_cy.strategy.Strategy` written in Python, or None for barter's
-      ``DefaultStrategy`` (which sends no orders);
-    - ``fill``: ``"next"`` (default) fills a Market order at the next event of that
-      instrument (the next trade's price, or the next candle's open); ``"signal"`` at
-      the price of the event that produced it (the trade price, or the candle's close);
-    - ``close_at_end``: close open positions at the last price when the data ends.
-
-    ``risk`` must be None: barter's default risk manager is used."""
-
-    __slots__ = ("_id", "_risk_free_return", "_strategy", "_fill", "_close_at_end", "_handle")
-
-    def __init__(
-        self,
-        id: str,
-        risk_free_return: Any,
-        strategy: BuiltinStrategy | Strategy | None = None,
-        risk: Any = None,
-        fill: str = "next",
-        close_at_end: bool = True,
-    ) -> None:
-        if risk is not None:
-            raise NotImplementedError("custom risk managers are not supported; pass risk=None")
-        if strategy is not None and not isinstance(strategy, (BuiltinStrategy, Strategy)):
-            raise TypeError(
-                "strategy must be a barter_cy.strategy strategy (BuyAndHold, SmaCross, "
-                "BollingerReversion, Breakout, TargetPositions, or a Strategy subclass) or None, "
-                f"got {type(strategy).__name__}"
-            )
-        if isinstance(strategy, Strategy):
-            strategy._describe()  # name and params are checked now, not at run time
-        if not isinstance(id, str):
-            raise TypeError(f"id must be str, got {type(id).__name__}")
-        if not isinstance(fill, str):
-            raise TypeError(f"fill must be str, got {type(fill).__name__}")
-        if fill not in FILLS:
-            raise ValueError(f"fill must be one of {', '.join(FILLS)}, got {fill!r}")
-        if not isinstance(close_at_end, bool):
-            raise TypeError(f"close_at_end must be bool, got {type(close_at_end).__name__}")
-        trimmed = id.strip()
-        if not trimmed:
-            raise ValueError("id must not be empty")
-        value = _decimal(risk_free_return, "risk_free_return")
-        if value.copy_abs() > _RUST_DECIMAL_MAX:
-            raise ValueError(f"risk_free_return is out of range for barter's Decimal (|x| <= {_RUST_DECIMAL_MAX}): {value}")
-        self._id = trimmed
-        self._risk_free_return = value
-        self._strategy = strategy
-        self._fill = fill
-        self._close_at_end = close_at_end
-        # A Python strategy gets its handle per run (see _run_handle); the arguments are
-        # checked by Rust now either way.
-        builtin = strategy._handle if isinstance(strategy, BuiltinStrategy) else None
-        self._handle = _native.ArgsDynamicHandle.new(trimmed, _dec_str(value), builtin, fill == "signal", close_at_end)
-
-    def _python_run(self, args_constant: "BacktestArgsConstant") -> tuple[Any, Any]:
-        """For a Python strategy: a fresh run (its own copy of the strategy) and the
-        dynamic-arguments handle calling back into it. Keep the run alive while the
-        handle is used."""
-        name, params = self._strategy._describe()
-        run = _native.PythonStrategyRun(
-            self._strategy._fresh(), args_constant._market_data._handle, *args_constant._instrument_assets()
-        )
-        handle = _native.ArgsDynamicHandle.new(
-            self._id, _dec_str(self._risk_free_return), run.handle(name, params), self._fill == "signal", self._close_at_end
-        )
-        return run, handle
-
-    @property
-    def id(self) -> str:
-        return self._id
-
-    @property
-    def risk_free_return(self) -> Decimal:
-        return self._risk_free_return
-
-    @property
-    def strategy(self) -> BuiltinStrategy | None:
-        return self._strategy
-
-    @property
-    def risk(self) -> None:
-        return None
-
-    @property
-    def fill(self) -> str:
-        return self._fill
-
-    @property
-    def close_at_end(self) -> bool:
-        return self._close_at_end
-
-    def _key(self) -> tuple:
-        return (self._id, self._risk_free_return, self._strategy, self._fill, self._close_at_end)
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, BacktestArgsDynamic):
-            return NotImplemented
-        return self._key() == other._key()
-
-    def __hash__(self) -> int:
-        return hash(self._key())
-
-    def __reduce__(self) -> tuple:
-        return (BacktestArgsDynamic, (self._id, self._risk_free_return, self._strategy, None, self._fill, self._close_at_end))
-
-    def __repr__(self) -> str:
-        extra = ""
-        if self._strategy is not None:
-            extra += f", strategy={self._strategy!r}"
-        if self._fill != "next":
-            extra += f", fill={self._fill!r}"
-        if not self._close_at_end:
-            extra += ", close_at_end=False"
-        return f"BacktestArgsDynamic(id={self._id!r}, risk_free_return={self._risk_free_return!r}{extra})"
 
 
 def _interruptible(call: Any, *args: Any) -> Any:
@@ -333,10 +132,10 @@ def backtest(args_constant: BacktestArgsConstant, args_dynamic: BacktestArgsDyna
     if not isinstance(args_dynamic, BacktestArgsDynamic):
         raise TypeError(f"args_dynamic must be BacktestArgsDynamic, got {type(args_dynamic).__name__}")
     if not isinstance(args_dynamic.strategy, Strategy):
-        return BacktestSummary._from_wire(json.loads(_interruptible(args_constant._handle.run, args_dynamic._handle)))
-    run, handle = args_dynamic._python_run(args_constant)
+        return BacktestSummary._from_wire(json.loads(_interruptible(args_constant._run, args_dynamic)))
+    run, per_run = args_dynamic._python_run(args_constant)
     try:
-        raw = _interruptible(args_constant._handle.run, handle)
+        raw = _interruptible(args_constant._run, per_run)
     except BarterError:
         if run.error is not None:
             raise run.error from None
@@ -396,7 +195,7 @@ def run_backtests(
             return _run_in_processes(args_constant, variants, processes, max_concurrent, fail_fast)
     python = [i for i, args in enumerate(variants) if isinstance(args.strategy, Strategy)]
     if not python:
-        raw = _interruptible(args_constant._handle.run_many, [args._handle for args in variants], max_concurrent)
+        raw = _interruptible(args_constant._run_many, variants, max_concurrent)
         return MultiBacktestSummary._from_wire(json.loads(raw))
 
     # Mixed: built-ins on Rust threads, then the Python ones here. Ids are checked over
@@ -409,7 +208,7 @@ def run_backtests(
     results: list[BacktestSummary | None] = [None] * len(variants)
     builtin = [i for i in range(len(variants)) if i not in set(python)]
     if builtin:
-        raw = _interruptible(args_constant._handle.run_many, [variants[i]._handle for i in builtin], max_concurrent)
+        raw = _interruptible(args_constant._run_many, [variants[i] for i in builtin], max_concurrent)
         for i, summary in zip(builtin, MultiBacktestSummary._from_wire(json.loads(raw))):
             results[i] = summary
     errors: dict[str, BaseException] = {}

@@ -584,7 +584,6 @@ def test_copy_shares_data(example_md):
     for c in (example_md.copy(), copy.copy(example_md), copy.deepcopy(example_md)):
         assert type(c) is MarketDataInMemory
         assert c is not example_md
-        assert c._handle is not example_md._handle
         assert len(c) == len(example_md)
         assert c.item_count == example_md.item_count
         assert c.time_first_event_ns == example_md.time_first_event_ns
@@ -760,16 +759,19 @@ def test_panic_message_with_nul_is_rejected_before_rust():
 
 
 def test_null_handle_raises_never_crashes():
-    handle = _native.MarketDataHandle.__new__(_native.MarketDataHandle)
+    # An object made without a constructor owns no Rust data: every call that would
+    # reach Rust raises, none crashes.
+    empty = MarketDataInMemory.__new__(MarketDataInMemory)
+    assert len(empty) == 0
+    for call in (empty.to_bytes, empty.events, empty.copy, lambda: empty.save("x.bin")):
+        with pytest.raises(ValueError, match="market data handle is closed or was never opened"):
+            call()
+    config = barter_cy.SystemConfig.__new__(barter_cy.SystemConfig)
+    with pytest.raises(ValueError, match="system config handle is closed or was never opened"):
+        config.to_dict()
     with pytest.raises(ValueError, match="market data handle is closed or was never opened"):
-        handle.info()
-    with pytest.raises(ValueError, match="closed or was never opened"):
-        handle.clone()
-    with pytest.raises(ValueError, match="closed or was never opened"):
-        handle.events_json(0, 10)
-    with pytest.raises(ValueError, match="closed or was never opened"):
-        MarketDataInMemory._from_handle(handle)
-    del handle
+        barter_cy.BacktestArgsConstant(barter_cy.SystemConfig.from_json(barter_cy.example_path("system_config")), empty)
+    del empty, config
     gc.collect()
 
 
