@@ -57,9 +57,11 @@ def example_path(name: str) -> str:
 
 
 def get_include() -> str:
-    """The directory holding ``barter_ffi.h``, the C header of the Rust library, for C
-    code and for Cython extensions that ``cimport`` barter_cy (the ``.pxd`` files are
-    found through ``sys.path`` like any package's)."""
+    """The directory holding ``barter_ffi.h``, the C header of the Rust library: the
+    include directory for C code and for Cython extensions that
+    ``from barter_cy.native cimport ...`` (see README, "From Cython"). The ``.pxd``
+    files themselves are part of the package and found through ``sys.path`` like any
+    package's."""
     return str(_resources.files("barter_cy") / "include")
 
 

@@ -67,7 +67,6 @@ cdef bytes _take_bytes(uint8_t *ptr, size_t length):
 
 
 cdef bytes _path_bytes(object path):
-    import os
     value = os.fspath(path)
     if isinstance(value, bytes):
         value = os.fsdecode(value)
@@ -932,16 +931,24 @@ cdef _load_strategy_types():
 
 cdef object _risk_free_decimal(object value):
     """``risk_free_return`` as a finite Decimal within rust_decimal's range."""
-    cdef object d
-    if type(value) is Decimal:
-        d = value
-        if not d.is_finite():
-            raise ValueError(f"risk_free_return must be a finite decimal, got {d!r}")
-    else:
-        d = _data._decimal(value, "risk_free_return")
-    if d.copy_abs() > RUST_DECIMAL_MAX:
+    cdef object d = value if type(value) is Decimal else _data._decimal(value, "risk_free_return")
+    cdef str text = str(d)
+    cdef Py_UCS4 last = text[len(text) - 1]
+    # A finite Decimal's str ends with a digit ("0.05", "1E+3"); NaN and Infinity do not.
+    if not (u'0' <= last <= u'9') and not d.is_finite():
+        raise ValueError(f"risk_free_return must be a finite decimal, got {d!r}")
+    # rust_decimal holds at most 29 digits: only long texts can be out of its range.
+    if len(text) > 28 and d.copy_abs() > RUST_DECIMAL_MAX:
         raise ValueError(f"risk_free_return is out of range for barter's Decimal (|x| <= {RUST_DECIMAL_MAX}): {d}")
     return d
+
+
+cdef bytes _decimal_text(object d):
+    """A finite Decimal in the plain notation rust_decimal parses (no "1E+3")."""
+    cdef str text = str(d)
+    if "E" in text:
+        text = format(d, "f")
+    return text.encode("ascii")
 
 
 cdef class BacktestArgsDynamic:
@@ -1008,7 +1015,7 @@ cdef class BacktestArgsDynamic:
     cdef int _set_handle(self, object strategy_handle) except -1:
         cdef StrategyHandle strategy = strategy_handle
         cdef bytes raw_id = _cstr(self._id, "id")
-        cdef bytes raw_rfr = _data._dec_str(self._risk_free_return).encode()
+        cdef bytes raw_rfr = _decimal_text(self._risk_free_return)
         cdef const char *c_id = raw_id
         cdef const char *c_rfr = raw_rfr
         cdef const BarterStrategy *c_strategy = NULL if strategy is None else strategy.get()
