@@ -94,6 +94,7 @@ cdef class BacktestArgsDynamic:
     cdef BarterBacktestArgsDynamic *ptr
     cdef str _id
     cdef object _risk_free_return
+    cdef bytes _risk_free_text
     cdef object _strategy
     cdef str _fill
     cdef bint _close_at_end

@@ -98,6 +98,87 @@ def trigger_panic(str message):
 
 
 # ---------------------------------------------------------------------------
+# The storage of the hot event classes (barter_cy.data builds on these)
+# ---------------------------------------------------------------------------
+
+cdef class _PublicTradeFields:
+    """C storage and accessors of :class:`barter_cy.data.PublicTrade` (its base)."""
+    cdef public str _id
+    cdef public double _price
+    cdef public double _amount
+    cdef public object _side
+
+    @property
+    def id(self):
+        """Exchange trade id (str)."""
+        return self._id
+
+    @property
+    def price(self):
+        """Trade price (float / f64)."""
+        return self._price
+
+    @property
+    def amount(self):
+        """Trade amount (float / f64)."""
+        return self._amount
+
+    @property
+    def side(self):
+        """Aggressor side."""
+        return self._side
+
+
+cdef class _DataKindFields:
+    """C storage and accessors of :class:`barter_cy.data.DataKind` (its base)."""
+    cdef public str _kind_name
+    cdef public object _value
+
+    @property
+    def kind_name(self):
+        """barter kind name."""
+        return self._kind_name
+
+    @property
+    def value(self):
+        """The payload object."""
+        return self._value
+
+
+cdef class _MarketEventFields:
+    """C storage and accessors of :class:`barter_cy.data.MarketEvent` (its base): times
+    as i64 nanoseconds, turned into ``datetime`` only when read."""
+    cdef public int64_t _time_exchange
+    cdef public int64_t _time_received
+    cdef public str _exchange
+    cdef public size_t _instrument
+    cdef public object _kind
+
+    @property
+    def time_exchange_ns(self):
+        return self._time_exchange
+
+    @property
+    def time_received_ns(self):
+        return self._time_received
+
+    @property
+    def exchange(self):
+        """barter ExchangeId string."""
+        return self._exchange
+
+    @property
+    def instrument(self):
+        """InstrumentIndex."""
+        return self._instrument
+
+    @property
+    def kind(self):
+        """DataKind payload wrapper."""
+        return self._kind
+
+
+# ---------------------------------------------------------------------------
 # MarketDataInMemory
 # ---------------------------------------------------------------------------
 
@@ -412,7 +493,9 @@ cdef class MarketDataInMemory:
         cdef size_t index
         if stop > self._records:
             stop = self._records
-        new = object.__new__
+        cdef _PublicTradeFields trade
+        cdef _DataKindFields kind
+        cdef _MarketEventFields event
         MarketEvent, DataKind, PublicTrade = _data.MarketEvent, _data.DataKind, _data.PublicTrade
         buy, sell = _data.Side.BUY, _data.Side.SELL
         exchanges = {}
@@ -429,15 +512,15 @@ cdef class MarketDataInMemory:
                 if exchange is None:
                     exchange = PyUnicode_DecodeUTF8(<const char *>view.exchange, view.exchange_len, NULL)
                     exchanges[<size_t>view.exchange] = exchange
-                trade = new(PublicTrade)
+                trade = _PublicTradeFields.__new__(PublicTrade)
                 trade._id = PyUnicode_DecodeUTF8(<const char *>view.trade_id, view.trade_id_len, NULL)
                 trade._price = view.trade_price
                 trade._amount = view.trade_amount
                 trade._side = buy if view.trade_side == 0 else sell
-                kind = new(DataKind)
+                kind = _DataKindFields.__new__(DataKind)
                 kind._kind_name = "public_trade"
                 kind._value = trade
-                event = new(MarketEvent)
+                event = _MarketEventFields.__new__(MarketEvent)
                 event._time_exchange = view.time_exchange_ns
                 event._time_received = view.time_received_ns
                 event._exchange = exchange
@@ -929,25 +1012,19 @@ cdef _load_strategy_types():
     _BuiltinStrategy, _PythonStrategy = BuiltinStrategy, Strategy
 
 
-cdef object _risk_free_decimal(object value):
-    """``risk_free_return`` as a finite Decimal within rust_decimal's range."""
-    cdef object d = value if type(value) is Decimal else _data._decimal(value, "risk_free_return")
+cdef bytes _risk_free_text(object d):
+    """``risk_free_return`` (a Decimal) checked finite and within rust_decimal's range,
+    as the plain-notation text rust_decimal parses (no "1E+3")."""
     cdef str text = str(d)
     cdef Py_UCS4 last = text[len(text) - 1]
     # A finite Decimal's str ends with a digit ("0.05", "1E+3"); NaN and Infinity do not.
     if not (u'0' <= last <= u'9') and not d.is_finite():
         raise ValueError(f"risk_free_return must be a finite decimal, got {d!r}")
+    if "E" in text:
+        text = format(d, "f")
     # rust_decimal holds at most 29 digits: only long texts can be out of its range.
     if len(text) > 28 and d.copy_abs() > RUST_DECIMAL_MAX:
         raise ValueError(f"risk_free_return is out of range for barter's Decimal (|x| <= {RUST_DECIMAL_MAX}): {d}")
-    return d
-
-
-cdef bytes _decimal_text(object d):
-    """A finite Decimal in the plain notation rust_decimal parses (no "1E+3")."""
-    cdef str text = str(d)
-    if "E" in text:
-        text = format(d, "f")
     return text.encode("ascii")
 
 
@@ -1001,7 +1078,8 @@ cdef class BacktestArgsDynamic:
         cdef str trimmed = id.strip()
         if not trimmed:
             raise ValueError("id must not be empty")
-        value = _risk_free_decimal(risk_free_return)
+        value = risk_free_return if type(risk_free_return) is Decimal else _data._decimal(risk_free_return, "risk_free_return")
+        self._risk_free_text = _risk_free_text(value)
         self._id = trimmed
         self._risk_free_return = value
         self._strategy = strategy
@@ -1015,9 +1093,8 @@ cdef class BacktestArgsDynamic:
     cdef int _set_handle(self, object strategy_handle) except -1:
         cdef StrategyHandle strategy = strategy_handle
         cdef bytes raw_id = _cstr(self._id, "id")
-        cdef bytes raw_rfr = _decimal_text(self._risk_free_return)
         cdef const char *c_id = raw_id
-        cdef const char *c_rfr = raw_rfr
+        cdef const char *c_rfr = self._risk_free_text
         cdef const BarterStrategy *c_strategy = NULL if strategy is None else strategy.get()
         cdef BarterFill fill = BARTER_FILL_SIGNAL if self._fill == "signal" else BARTER_FILL_NEXT
         cdef bint close_at_end = self._close_at_end
@@ -1048,6 +1125,7 @@ cdef class BacktestArgsDynamic:
         cdef BacktestArgsDynamic per_run = BacktestArgsDynamic.__new__(BacktestArgsDynamic)
         per_run._id = self._id
         per_run._risk_free_return = self._risk_free_return
+        per_run._risk_free_text = self._risk_free_text
         per_run._strategy = self._strategy
         per_run._fill = self._fill
         per_run._close_at_end = self._close_at_end

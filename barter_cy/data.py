@@ -44,6 +44,8 @@ from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any, Iterable
 
+from barter_cy._native import _DataKindFields, _MarketEventFields, _PublicTradeFields
+
 __all__ = [
     "Side",
     "Level",
@@ -408,14 +410,15 @@ def _opt_level(value: Any, field: str) -> Level | None:
     return None if value is None else _level_arg(value, field)
 
 
-class PublicTrade(_Value):
+class PublicTrade(_PublicTradeFields, _Value):
     """barter ``PublicTrade { id: String, price: f64, amount: f64, side: Side }``.
 
     ``price`` and ``amount`` are Python floats, i.e. exactly the same binary64
-    values as barter's ``f64`` (no decimal conversion is applied).
+    values as barter's ``f64`` (no decimal conversion is applied). The fields and
+    their accessors (``id``, ``price``, ``amount``, ``side``) live in the C base.
     """
 
-    __slots__ = ("_id", "_price", "_amount", "_side")
+    __slots__ = ()
 
     def __init__(self, id: str, price: float, amount: float, side: Side | str) -> None:
         self._id = _str_field(id, "PublicTrade.id", allow_empty=True)
@@ -423,13 +426,11 @@ class PublicTrade(_Value):
         self._amount = _f64(amount, "PublicTrade.amount")
         self._side = _side(side, "PublicTrade.side")
 
-    id = property(lambda self: self._id, doc="Exchange trade id (str).")
-    price = property(lambda self: self._price, doc="Trade price (float / f64).")
-    amount = property(lambda self: self._amount, doc="Trade amount (float / f64).")
-    side = property(lambda self: self._side, doc="Aggressor side.")
-
     def _key(self) -> tuple:
         return (self._id, self._price, self._amount, self._side)
+
+    def __reduce__(self) -> tuple:
+        return (PublicTrade, self._key())
 
     def __repr__(self) -> str:
         return (
@@ -779,14 +780,15 @@ _KIND_INFO = {
 _KIND_BY_TYPE = {info[0]: name for name, info in _KIND_INFO.items()}
 
 
-class DataKind:
+class DataKind(_DataKindFields):
     """barter ``DataKind``: exactly one market data payload.
 
     ``kind_name`` is barter's kind name (``"public_trade"``, ``"l1"``, ``"l2"``,
-    ``"candle"``, ``"liquidation"``) and ``value`` the payload object.
+    ``"candle"``, ``"liquidation"``) and ``value`` the payload object (fields and
+    accessors in the C base).
     """
 
-    __slots__ = ("_kind_name", "_value")
+    __slots__ = ()
 
     def __init__(self, kind_name: str, value: Any) -> None:
         info = _KIND_INFO.get(kind_name) if isinstance(kind_name, str) else None
@@ -804,7 +806,7 @@ class DataKind:
 
     @classmethod
     def _make(cls, kind_name: str, value: Any) -> "DataKind":
-        dk = _new(cls)
+        dk = _DataKindFields.__new__(cls)
         dk._kind_name = kind_name
         dk._value = value
         return dk
@@ -840,8 +842,8 @@ class DataKind:
             )
         return cls._make(name, payload)
 
-    kind_name = property(lambda self: self._kind_name, doc="barter kind name.")
-    value = property(lambda self: self._value, doc="The payload object.")
+    def __reduce__(self) -> tuple:
+        return (DataKind, (self._kind_name, self._value))
 
     def __eq__(self, other: object) -> bool:
         if type(other) is not DataKind:
@@ -874,14 +876,15 @@ class DataKind:
 # --------------------------------------------------------------------------- #
 # MarketEvent / Reconnecting
 # --------------------------------------------------------------------------- #
-class MarketEvent(_Value):
+class MarketEvent(_MarketEventFields, _Value):
     """barter ``MarketEvent<InstrumentIndex, DataKind>``.
 
     ``kind`` may be a :class:`DataKind` or a bare payload (wrapped with
-    :meth:`DataKind.of`).
+    :meth:`DataKind.of`). Fields and their plain accessors (``time_exchange_ns``,
+    ``time_received_ns``, ``exchange``, ``instrument``, ``kind``) live in the C base.
     """
 
-    __slots__ = ("_time_exchange", "_time_received", "_exchange", "_instrument", "_kind")
+    __slots__ = ()
 
     def __init__(
         self,
@@ -910,7 +913,7 @@ class MarketEvent(_Value):
         kind: DataKind,
     ) -> "MarketEvent":
         """Unvalidated fast constructor (internal)."""
-        ev = _new(cls)
+        ev = _MarketEventFields.__new__(cls)
         ev._time_exchange = time_exchange
         ev._time_received = time_received
         ev._exchange = exchange
@@ -923,20 +926,11 @@ class MarketEvent(_Value):
         return ns_to_datetime(self._time_exchange)
 
     @property
-    def time_exchange_ns(self) -> int:
-        return self._time_exchange
-
-    @property
     def time_received(self) -> datetime:
         return ns_to_datetime(self._time_received)
 
-    @property
-    def time_received_ns(self) -> int:
-        return self._time_received
-
-    exchange = property(lambda self: self._exchange, doc="barter ExchangeId string.")
-    instrument = property(lambda self: self._instrument, doc="InstrumentIndex.")
-    kind = property(lambda self: self._kind, doc="DataKind payload wrapper.")
+    def __reduce__(self) -> tuple:
+        return (MarketEvent, (self._time_exchange, self._time_received, self._exchange, self._instrument, self._kind))
 
     def _key(self) -> tuple:
         return (
@@ -1117,14 +1111,14 @@ def _wire_opt_level(d: Any) -> Level | None:
 
 
 def _wire_trade(d: dict) -> DataKind:
-    t = _new(PublicTrade)
+    t = _PublicTradeFields.__new__(PublicTrade)
     p = d["price"]
     a = d["amount"]
     t._id = d["id"]
     t._price = p if type(p) is float else _wire_float(p)
     t._amount = a if type(a) is float else _wire_float(a)
     t._side = _wire_side(d["side"])
-    dk = _new(DataKind)
+    dk = _DataKindFields.__new__(DataKind)
     dk._kind_name = "public_trade"
     dk._value = t
     return dk
@@ -1233,16 +1227,15 @@ def events_from_wire_json(raw: bytes | str) -> list[MarketEvent]:
 
 
 def _build_events(rows: list, out: list) -> None:
-    new = _new
-    ME = MarketEvent
-    DK = DataKind
-    PT = PublicTrade
+    new_event, ME = _MarketEventFields.__new__, MarketEvent
+    new_kind, DK = _DataKindFields.__new__, DataKind
+    new_trade, PT = _PublicTradeFields.__new__, PublicTrade
     wire_kind = _WIRE_KIND
     sides = _SIDE_WIRE
     append = out.append
     try:
         for te, tr, ex, inst, kind in rows:
-            ev = new(ME)
+            ev = new_event(ME)
             ev._time_exchange = te
             ev._time_received = tr
             ev._exchange = ex
@@ -1250,7 +1243,7 @@ def _build_events(rows: list, out: list) -> None:
             d = kind.get("Trade")
             if d is not None:
                 # Inlined trade fast path.
-                t = new(PT)
+                t = new_trade(PT)
                 p = d["price"]
                 a = d["amount"]
                 t._id = d["id"]
@@ -1258,7 +1251,7 @@ def _build_events(rows: list, out: list) -> None:
                 t._amount = a if a.__class__ is float else _wire_float(a)
                 s = sides.get(d["side"])
                 t._side = s if s is not None else Side.parse(d["side"])
-                dk = new(DK)
+                dk = new_kind(DK)
                 dk._kind_name = "public_trade"
                 dk._value = t
                 ev._kind = dk
