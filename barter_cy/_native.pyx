@@ -14,8 +14,12 @@ from libc.stdlib cimport malloc, free
 from libc.math cimport isnan
 from cpython.exc cimport PyErr_CheckSignals
 from cpython.ref cimport PyObject
+from cpython.object cimport PyTypeObject, newfunc
 from cpython.unicode cimport PyUnicode_DecodeUTF8
 from barter_cy._ffi cimport *
+
+cdef extern from "Python.h":
+    void PyObject_GC_UnTrack(void *op)
 
 import copy
 import json
@@ -100,6 +104,10 @@ def trigger_panic(str message):
 # ---------------------------------------------------------------------------
 # The storage of the hot event classes (barter_cy.data builds on these)
 # ---------------------------------------------------------------------------
+# Value objects: they hold strings, floats, enums and each other, never a container,
+# so they cannot form reference cycles; the ones built from Rust records are untracked
+# by the cyclic GC (as CPython does for tuples of atoms), so a million events cost no
+# GC traversal.
 
 cdef class _PublicTradeFields:
     """C storage and accessors of :class:`barter_cy.data.PublicTrade` (its base)."""
@@ -184,6 +192,10 @@ cdef class _MarketEventFields:
 
 #: Records converted per call into Rust when iterating lazily.
 CHUNK_RECORDS = 65_536
+
+cdef enum:
+    # Record views fetched from Rust per call while building events.
+    VIEWS_PER_CALL = 256
 
 #: Upper bound of the ``threads`` arguments.
 MAX_THREADS = 1024
@@ -496,37 +508,62 @@ cdef class MarketDataInMemory:
         cdef _PublicTradeFields trade
         cdef _DataKindFields kind
         cdef _MarketEventFields event
-        MarketEvent, DataKind, PublicTrade = _data.MarketEvent, _data.DataKind, _data.PublicTrade
+        cdef type MarketEvent = _data.MarketEvent
+        cdef type DataKind = _data.DataKind
+        cdef type PublicTrade = _data.PublicTrade
+        # Their tp_new (inherited from the C bases: allocate, fields None/0), called
+        # directly: no __new__ lookup, no argument tuple per object.
+        cdef newfunc new_event = (<PyTypeObject *>MarketEvent).tp_new
+        cdef newfunc new_kind = (<PyTypeObject *>DataKind).tp_new
+        cdef newfunc new_trade = (<PyTypeObject *>PublicTrade).tp_new
+        cdef PyObject *no_args = <PyObject *>()
         buy, sell = _data.Side.BUY, _data.Side.SELL
-        exchanges = {}
-        out = []
+        cdef dict exchanges = {}
+        cdef const uint8_t *last_exchange = NULL
+        exchange = None
+        cdef list out = []
+        cdef BarterRecordView views[VIEWS_PER_CALL]
+        cdef size_t base = start, count = 0, offset
         with _data._gc_paused():
-            for index in range(start, stop):
-                _check(barter_market_data_record_view(src, index, &view, &err), err)
-                if view.kind == BARTER_RECORD_KIND_RECONNECTING:
-                    continue
-                if view.kind != BARTER_RECORD_KIND_TRADE:
-                    out.extend(_data.events_from_wire_json(self._events_json(index, index + 1)))
-                    continue
-                exchange = exchanges.get(<size_t>view.exchange)
-                if exchange is None:
-                    exchange = PyUnicode_DecodeUTF8(<const char *>view.exchange, view.exchange_len, NULL)
-                    exchanges[<size_t>view.exchange] = exchange
-                trade = _PublicTradeFields.__new__(PublicTrade)
-                trade._id = PyUnicode_DecodeUTF8(<const char *>view.trade_id, view.trade_id_len, NULL)
-                trade._price = view.trade_price
-                trade._amount = view.trade_amount
-                trade._side = buy if view.trade_side == 0 else sell
-                kind = _DataKindFields.__new__(DataKind)
-                kind._kind_name = "public_trade"
-                kind._value = trade
-                event = _MarketEventFields.__new__(MarketEvent)
-                event._time_exchange = view.time_exchange_ns
-                event._time_received = view.time_received_ns
-                event._exchange = exchange
-                event._instrument = view.instrument
-                event._kind = kind
-                out.append(event)
+            while base < stop:
+                _check(barter_market_data_record_views(src, base, views, min(VIEWS_PER_CALL, stop - base), &count, &err), err)
+                if count == 0:
+                    break
+                for offset in range(count):
+                    view = views[offset]
+                    index = base + offset
+                    if view.kind == BARTER_RECORD_KIND_RECONNECTING:
+                        continue
+                    if view.kind != BARTER_RECORD_KIND_TRADE:
+                        out.extend(_data.events_from_wire_json(self._events_json(index, index + 1)))
+                        continue
+                    # One str per exchange (the names are static in Rust): the last one is
+                    # reused without a lookup, the others come from the dict.
+                    if view.exchange != last_exchange:
+                        exchange = exchanges.get(<size_t>view.exchange)
+                        if exchange is None:
+                            exchange = PyUnicode_DecodeUTF8(<const char *>view.exchange, view.exchange_len, NULL)
+                            exchanges[<size_t>view.exchange] = exchange
+                        last_exchange = view.exchange
+                    trade = new_trade(PublicTrade, no_args, NULL)
+                    trade._id = PyUnicode_DecodeUTF8(<const char *>view.trade_id, view.trade_id_len, NULL)
+                    trade._price = view.trade_price
+                    trade._amount = view.trade_amount
+                    trade._side = buy if view.trade_side == 0 else sell
+                    kind = new_kind(DataKind, no_args, NULL)
+                    kind._kind_name = "public_trade"
+                    kind._value = trade
+                    event = new_event(MarketEvent, no_args, NULL)
+                    event._time_exchange = view.time_exchange_ns
+                    event._time_received = view.time_received_ns
+                    event._exchange = exchange
+                    event._instrument = view.instrument
+                    event._kind = kind
+                    PyObject_GC_UnTrack(<void *>trade)
+                    PyObject_GC_UnTrack(<void *>kind)
+                    PyObject_GC_UnTrack(<void *>event)
+                    out.append(event)
+                base += count
         return out
 
     def _events_json(self, size_t start, size_t stop):

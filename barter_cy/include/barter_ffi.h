@@ -707,6 +707,22 @@ BarterStatus barter_market_data_events_json(const BarterMarketData *handle,
 void barter_market_data_free(BarterMarketData *handle);
 
 /*
+ Fills `out[0..n]` with borrowed views of the records from `start` on, where
+ `n = min(capacity, records - start)` is written to `written` (0 at or past the end):
+ [`barter_market_data_record_view`] for a run of records in one call.
+ # Safety
+ Every pointer argument must be NULL or valid as the C ABI contract in `ffi` states:
+ handles live and made by this library, strings NUL-terminated, buffers readable for
+ their length, out-parameters writable; `out` writable for `capacity` views.
+ */
+BarterStatus barter_market_data_record_views(const BarterMarketData *handle,
+                                             size_t start,
+                                             BarterRecordView *out,
+                                             size_t capacity,
+                                             size_t *written,
+                                             BarterError **err);
+
+/*
  A built-in strategy. `name`: `default`, `buy_and_hold`, `sma_cross`,
  `bollinger_reversion` or `breakout`. `params_json` (NULL = `{}`): a JSON object,
  decimals as strings, windows as JSON integers: `{"quantity": "0.01"}`,

@@ -372,3 +372,34 @@ pub unsafe extern "C" fn barter_market_data_events_json(
 pub unsafe extern "C" fn barter_market_data_free(handle: *mut BarterMarketData) {
     free_handle(handle)
 }
+
+/// Fills `out[0..n]` with borrowed views of the records from `start` on, where
+/// `n = min(capacity, records - start)` is written to `written` (0 at or past the end):
+/// [`barter_market_data_record_view`] for a run of records in one call.
+/// # Safety
+/// Every pointer argument must be NULL or valid as the C ABI contract in `ffi` states:
+/// handles live and made by this library, strings NUL-terminated, buffers readable for
+/// their length, out-parameters writable; `out` writable for `capacity` views.
+#[no_mangle]
+pub unsafe extern "C" fn barter_market_data_record_views(
+    handle: *const BarterMarketData,
+    start: usize,
+    out: *mut BarterRecordView,
+    capacity: usize,
+    written: *mut usize,
+    err: *mut *mut BarterError,
+) -> BarterStatus {
+    ffi_call(err, || {
+        let data = &handle_ref(handle, "market data handle")?.inner;
+        let count = capacity.min(data.records.len().saturating_sub(start));
+        if count > 0 && out.is_null() {
+            return Err(FfiError::new(BarterStatus::NullPointer, "out is NULL"));
+        }
+        for offset in 0..count {
+            let view = BarterRecordView::of(data, start + offset).expect("index checked against the length");
+            // SAFETY: `out` is writable for `capacity` >= `count` views, by contract.
+            unsafe { out.add(offset).write(view) };
+        }
+        write_out(written, count, "written")
+    })
+}
