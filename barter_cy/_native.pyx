@@ -44,6 +44,7 @@ cdef int _check(BarterStatus status, BarterError *err) except -1:
         if text != NULL:
             message = (<bytes>text).decode("utf-8", "replace")
         barter_error_free(err)
+    _log_after_error()
     raise _exception_for(status, message)
 
 
@@ -417,13 +418,15 @@ cdef class ArgsConstantHandle:
         _check(status, err)
         return _take_bytes(ptr, length)
 
-    def run_many(self, list dynamics, size_t max_concurrent=0, CancelToken cancel=None):
+    def run_many(self, list dynamics, size_t max_concurrent=0, CancelToken cancel=None,
+                 ProgressCounter progress=None):
         """Backtests on Rust threads (0: one per core); returns the
-        MultiBacktestSummary JSON bytes."""
+        MultiBacktestSummary JSON bytes. ``progress`` counts the finished backtests."""
         cdef BarterBacktestArgsConstant *src = self.get()
         cdef size_t count = len(dynamics)
         cdef const BarterBacktestArgsDynamic **array = NULL
         cdef const BarterCancel *c_cancel = NULL if cancel is None else cancel.ptr
+        cdef const BarterProgress *c_progress = NULL if progress is None else progress.ptr
         cdef size_t index
         cdef uint8_t *ptr = NULL
         cdef size_t length = 0
@@ -437,7 +440,8 @@ cdef class ArgsConstantHandle:
             for index in range(count):
                 array[index] = (<ArgsDynamicHandle?>dynamics[index]).get()
             with nogil:
-                status = barter_backtest_run_many(src, array, count, max_concurrent, c_cancel, &ptr, &length, &err)
+                status = barter_backtest_run_many(src, array, count, max_concurrent, c_cancel, c_progress,
+                                                  &ptr, &length, &err)
         finally:
             free(array)
         _check(status, err)
@@ -712,3 +716,146 @@ cdef int32_t _python_strategy_call(PythonStrategyRun run, BarterStrategyEvent *e
     except BaseException as error:
         run.error = error
         return 1
+
+
+# =========================================================================== #
+# Progress counters, cancellable loaders, the log queue (barter_cy/_control.py)
+# =========================================================================== #
+
+cdef class ProgressCounter:
+    """Owns a ``BarterProgress*``: a long call advances it as units of work finish (one
+    per finished backtest of ``run_many``); ``done()`` reads it from any thread while
+    the call runs, without waiting for it."""
+    cdef BarterProgress *ptr
+
+    def __cinit__(self):
+        cdef BarterError *err = NULL
+        _check(barter_progress_new(&self.ptr, &err), err)
+
+    def __dealloc__(self):
+        if self.ptr != NULL:
+            barter_progress_free(self.ptr)
+            self.ptr = NULL
+
+    def done(self):
+        """Units finished so far."""
+        return barter_progress_done(self.ptr)
+
+
+cdef const BarterCancel *_cancel_ptr(CancelToken cancel):
+    return NULL if cancel is None else cancel.ptr
+
+
+def market_data_from_json_file(path, bint skip_errors=False, size_t threads=0, CancelToken cancel=None):
+    """``MarketDataHandle.from_file`` that ``cancel`` stops (``KeyboardInterrupt``)."""
+    cdef bytes raw = _path_bytes(path)
+    cdef const char *c_path = raw
+    cdef BarterLoadOptions options
+    options.skip_errors = skip_errors
+    options.threads = threads
+    cdef const BarterCancel *c_cancel = _cancel_ptr(cancel)
+    cdef BarterMarketData *out = NULL
+    cdef BarterError *err = NULL
+    cdef BarterStatus status
+    with nogil:
+        status = barter_market_data_from_json_file_cancellable(c_path, &options, c_cancel, &out, &err)
+    _check(status, err)
+    return MarketDataHandle.wrap(out)
+
+
+def market_data_from_json_bytes(const uint8_t[::1] data, str source, bint skip_errors=False,
+                                size_t threads=0, CancelToken cancel=None):
+    """``MarketDataHandle.from_bytes`` (JSON, no copy) that ``cancel`` stops."""
+    cdef bytes raw_source = _cstr(source, "source")
+    cdef const char *c_source = raw_source
+    cdef const uint8_t *ptr = &data[0] if data.shape[0] else NULL
+    cdef size_t length = data.shape[0]
+    cdef BarterLoadOptions options
+    options.skip_errors = skip_errors
+    options.threads = threads
+    cdef const BarterCancel *c_cancel = _cancel_ptr(cancel)
+    cdef BarterMarketData *out = NULL
+    cdef BarterError *err = NULL
+    cdef BarterStatus status
+    with nogil:
+        status = barter_market_data_from_json_bytes_cancellable(ptr, length, c_source, &options, c_cancel, &out, &err)
+    _check(status, err)
+    return MarketDataHandle.wrap(out)
+
+
+def market_data_from_binary(const uint8_t[::1] data, str source, size_t threads=0, CancelToken cancel=None):
+    """``MarketDataHandle.from_binary`` that ``cancel`` stops."""
+    cdef bytes raw_source = _cstr(source, "source")
+    cdef const char *c_source = raw_source
+    cdef const uint8_t *ptr = &data[0] if data.shape[0] else NULL
+    cdef size_t length = data.shape[0]
+    cdef const BarterCancel *c_cancel = _cancel_ptr(cancel)
+    cdef BarterMarketData *out = NULL
+    cdef BarterError *err = NULL
+    cdef BarterStatus status
+    with nogil:
+        status = barter_market_data_from_bytes_cancellable(ptr, length, c_source, threads, c_cancel, &out, &err)
+    _check(status, err)
+    return MarketDataHandle.wrap(out)
+
+
+def market_data_load(path, size_t threads=0, CancelToken cancel=None):
+    """``MarketDataHandle.load`` (binary file) that ``cancel`` stops."""
+    cdef bytes raw = _path_bytes(path)
+    cdef const char *c_path = raw
+    cdef const BarterCancel *c_cancel = _cancel_ptr(cancel)
+    cdef BarterMarketData *out = NULL
+    cdef BarterError *err = NULL
+    cdef BarterStatus status
+    with nogil:
+        status = barter_market_data_load_cancellable(c_path, threads, c_cancel, &out, &err)
+    _check(status, err)
+    return MarketDataHandle.wrap(out)
+
+
+def log_set_level(unsigned int level):
+    """Rust-side log filter: 0 off, 1 error, 2 warn, 3 info, 4 debug, 5 trace."""
+    barter_log_set_level(level)
+
+
+def log_level():
+    """The Rust-side log filter (0 off ... 5 trace)."""
+    return barter_log_level()
+
+
+def log_drain():
+    """Takes the queued Rust log records: JSON bytes
+    ``{"dropped": n, "records": [{"level", "target", "message"}, ...]}``."""
+    cdef uint8_t *ptr = NULL
+    cdef size_t length = 0
+    cdef BarterError *err = NULL
+    cdef BarterStatus status
+    with nogil:
+        status = barter_log_drain(&ptr, &length, &err)
+    if status != BARTER_STATUS_OK:
+        # Not through _check: it drains the log after an error.
+        if err != NULL:
+            barter_error_free(err)
+        raise _errors.BarterError("draining the Rust log failed")
+    return _take_bytes(ptr, length)
+
+
+def testing_log(unsigned int level, str message):
+    """Emit a ``tracing`` event at ``level`` (1 error ... 5 trace) from Rust (for tests)."""
+    cdef bytes raw = _cstr(message, "message")
+    cdef const char *c_raw = raw
+    cdef BarterError *err = NULL
+    cdef BarterStatus status
+    with nogil:
+        status = barter_testing_log(level, c_raw, &err)
+    _check(status, err)
+
+
+cdef void _log_after_error():
+    """Emits the Rust log records queued so far (a panic's, for one) before an error is
+    raised. Never raises."""
+    try:
+        from barter_cy import _control
+        _control.drain_logs()
+    except Exception:
+        pass

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import AsyncIterator, Iterable, Iterator, Union
 
 from barter_cy import _native
+from barter_cy._control import interruptible as _interruptible
 from barter_cy.data import MarketEvent, Reconnecting, events_to_jsonl, ns_to_datetime
 
 __all__ = ["MarketDataInMemory"]
@@ -88,10 +89,12 @@ class MarketDataInMemory:
         line and column of the first bad record, or the record index) if it is malformed,
         including times outside what i64 nanoseconds hold (years before 1677 or after
         2262). ``skip_errors=True`` drops ``{"Item":{"Err":...}}`` records and counts them
-        (``skipped_error_count``) instead of raising."""
+        (``skipped_error_count``) instead of raising. Ctrl-C stops the load within a
+        second (``KeyboardInterrupt``), as for :meth:`from_json_bytes`,
+        :meth:`from_bytes` and :meth:`load`."""
         if not isinstance(path, (str, os.PathLike)):
             raise TypeError(f"path must be str or os.PathLike, got {type(path).__name__}")
-        return cls._from_handle(_native.MarketDataHandle.from_file(path, bool(skip_errors), _threads(threads)))
+        return cls._from_handle(_interruptible(_native.market_data_from_json_file, path, bool(skip_errors), _threads(threads)))
 
     @classmethod
     def from_json_str(cls, text: str, *, skip_errors: bool = False) -> "MarketDataInMemory":
@@ -106,7 +109,7 @@ class MarketDataInMemory:
         if not isinstance(data, (bytes, bytearray, memoryview)):
             raise TypeError(f"data must be bytes-like, got {type(data).__name__}")
         view = memoryview(data).cast("B") if isinstance(data, memoryview) else data
-        return cls._from_handle(_native.MarketDataHandle.from_bytes(view, "<json>", bool(skip_errors)))
+        return cls._from_handle(_interruptible(_native.market_data_from_json_bytes, view, "<json>", bool(skip_errors)))
 
     # -- binary form: bytes, files, pickling --------------------------------------
     def to_bytes(self) -> bytes:
@@ -126,7 +129,7 @@ class MarketDataInMemory:
         if not isinstance(data, (bytes, bytearray, memoryview)):
             raise TypeError(f"data must be bytes-like, got {type(data).__name__}")
         view = memoryview(data).cast("B") if isinstance(data, memoryview) else data
-        return cls._from_handle(_native.MarketDataHandle.from_binary(view, "<bytes>", _threads(threads)))
+        return cls._from_handle(_interruptible(_native.market_data_from_binary, view, "<bytes>", _threads(threads)))
 
     def save(self, path: PathLike) -> None:
         """Write the binary form (:meth:`to_bytes`) to ``path``, through a temporary
@@ -143,7 +146,7 @@ class MarketDataInMemory:
         not such a file or from another format version."""
         if not isinstance(path, (str, os.PathLike)):
             raise TypeError(f"path must be str or os.PathLike, got {type(path).__name__}")
-        return cls._from_handle(_native.MarketDataHandle.load(path, _threads(threads)))
+        return cls._from_handle(_interruptible(_native.market_data_load, path, _threads(threads)))
 
     def __reduce__(self):
         # Pickles as the compact binary form made in Rust (not JSON, not Python objects).
