@@ -173,7 +173,7 @@ def test_ctrl_c_stops_loading_within_a_second(big_jsonl, source):
     full = time.perf_counter() - started
     assert reference.item_count == 400_000
     sent: list = []
-    thread = _interrupt_after(full / 5, sent)
+    thread = _interrupt_after(full / 10, sent)
     with pytest.raises(KeyboardInterrupt):
         load()
     raised = time.perf_counter()
