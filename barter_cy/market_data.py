@@ -94,7 +94,8 @@ class MarketDataInMemory:
         :meth:`from_bytes` and :meth:`load`."""
         if not isinstance(path, (str, os.PathLike)):
             raise TypeError(f"path must be str or os.PathLike, got {type(path).__name__}")
-        return cls._from_handle(_interruptible(_native.market_data_from_json_file, path, bool(skip_errors), _threads(threads)))
+        handle = _interruptible(_native.market_data_from_json_file, path, bool(skip_errors), _threads(threads))
+        return cls._from_handle(handle)
 
     @classmethod
     def from_json_str(cls, text: str, *, skip_errors: bool = False) -> "MarketDataInMemory":
