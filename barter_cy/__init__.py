@@ -100,3 +100,8 @@ __all__ = [
     "native_version",
     "run_backtests",
 ]
+
+# Progress, Ctrl-C and Rust's log records (logger "barter"): see barter_cy/_control.py.
+from barter_cy._control import set_log_level  # noqa: E402
+
+__all__.append("set_log_level")

@@ -14,6 +14,22 @@ cdef extern from "barter_ffi.h" nogil:
   # from being read into memory).
   const uint64_t MAX_CONFIG_BYTES # = (64 << 20)
 
+  # Log levels for `barter_log_set_level` (and the `level` of drained records).
+  const uint32_t BARTER_LOG_OFF # = 0
+
+  const uint32_t BARTER_LOG_ERROR # = 1
+
+  const uint32_t BARTER_LOG_WARN # = 2
+
+  const uint32_t BARTER_LOG_INFO # = 3
+
+  const uint32_t BARTER_LOG_DEBUG # = 4
+
+  const uint32_t BARTER_LOG_TRACE # = 5
+
+  # Log records kept before the oldest are dropped.
+  const size_t BARTER_LOG_CAPACITY # = 10000
+
   const uint16_t VERSION # = 1
 
   const size_t HEADER_LEN # = 64
@@ -89,6 +105,12 @@ cdef extern from "barter_ffi.h" nogil:
 
   # Opaque handle to market data (`Arc` inside, `Send + Sync`).
   ctypedef struct BarterMarketData:
+    pass
+
+  # Opaque progress counter (`Arc` inside, `Send + Sync`): a long call advances it as
+  # units of work finish (`barter_backtest_run_many`: one per finished backtest, failed
+  # ones included); any thread reads it with `barter_progress_done` meanwhile.
+  ctypedef struct BarterProgress:
     pass
 
   # Opaque, immutable strategy handle (`Arc` inside, `Send + Sync`).
@@ -311,7 +333,9 @@ cdef extern from "barter_ffi.h" nogil:
   # (NULL allowed when `count` is 0); ids must be unique. Writes the
   # `MultiBacktestSummary` as JSON (`{"num_backtests", "duration_ns", "summaries"}`,
   # summaries in input order); free it with `barter_bytes_free`. `cancel` (may be NULL)
-  # stops every backtest with `BARTER_STATUS_CANCELLED` when tripped.
+  # stops every backtest with `BARTER_STATUS_CANCELLED` when tripped. `progress` (may be
+  # NULL) is advanced by one as each backtest finishes (failed ones included): read it
+  # with `barter_progress_done` from another thread while this call runs.
   # # Safety
   # Every pointer argument must be NULL or valid as the C ABI contract in `ffi` states:
   # handles live and made by this library, strings NUL-terminated, buffers readable for
@@ -321,6 +345,7 @@ cdef extern from "barter_ffi.h" nogil:
                                         size_t count,
                                         size_t max_concurrent,
                                         const BarterCancel *cancel,
+                                        const BarterProgress *progress,
                                         uint8_t **out_ptr,
                                         size_t *out_len,
                                         BarterError **err);
@@ -387,6 +412,35 @@ cdef extern from "barter_ffi.h" nogil:
   # handles live and made by this library, strings NUL-terminated, buffers readable for
   # their length, out-parameters writable.
   void barter_system_config_free(BarterSystemConfig *handle);
+
+  # Records log events at `level` and above: 0 off, 1 error, 2 warn (the default),
+  # 3 info, 4 debug, 5 trace (larger values mean trace). Installs the log bridge if no
+  # call did yet. Safe from any thread.
+  void barter_log_set_level(uint32_t level);
+
+  # The current log level (0 off ... 5 trace).
+  uint32_t barter_log_level();
+
+  # Takes the queued log records and writes them as JSON:
+  # `{"dropped":N,"records":[{"level":1..5,"target":"...","message":"..."},...]}` in the
+  # order they were recorded; `dropped` counts the records lost since the previous drain
+  # because the queue was full (it keeps the newest 10,000). Free the buffer with
+  # `barter_bytes_free`.
+  # # Safety
+  # Every pointer argument must be NULL or valid as the C ABI contract in `ffi` states:
+  # handles live and made by this library, strings NUL-terminated, buffers readable for
+  # their length, out-parameters writable.
+  BarterStatus barter_log_drain(uint8_t **out_ptr, size_t *out_len, BarterError **err);
+
+  # Emits `message` as a `tracing` event at `level` (1 error ... 5 trace) with target
+  # `barter_ffi::testing` and a field `source="barter_testing_log"`, exactly as barter's
+  # own events are emitted, so tests can check the bridge end to end. Level 0 or above 5
+  # is `InvalidInput`.
+  # # Safety
+  # Every pointer argument must be NULL or valid as the C ABI contract in `ffi` states:
+  # handles live and made by this library, strings NUL-terminated, buffers readable for
+  # their length, out-parameters writable.
+  BarterStatus barter_testing_log(uint32_t level, const char *message, BarterError **err);
 
   # Fills `out` with a borrowed view of record `index` (reconnect markers included).
   # No allocation and no copy: the fast path for turning trades into Python objects.
@@ -533,6 +587,71 @@ cdef extern from "barter_ffi.h" nogil:
                                                size_t capacity,
                                                size_t *written,
                                                BarterError **err);
+
+  # `barter_market_data_from_json_file_with` with a cancel token.
+  # # Safety
+  # Every pointer argument must be NULL or valid as the C ABI contract in `ffi` states:
+  # handles live and made by this library, strings NUL-terminated, buffers readable for
+  # their length, out-parameters writable.
+  BarterStatus barter_market_data_from_json_file_cancellable(const char *path,
+                                                             const BarterLoadOptions *options,
+                                                             const BarterCancel *cancel,
+                                                             BarterMarketData **out,
+                                                             BarterError **err);
+
+  # `barter_market_data_from_json_bytes` with options (NULL: the defaults; JSON Lines
+  # are parsed on `options.threads` threads) and a cancel token.
+  # # Safety
+  # Every pointer argument must be NULL or valid as the C ABI contract in `ffi` states:
+  # handles live and made by this library, strings NUL-terminated, buffers readable for
+  # their length, out-parameters writable.
+  BarterStatus barter_market_data_from_json_bytes_cancellable(const uint8_t *data,
+                                                              size_t len,
+                                                              const char *source,
+                                                              const BarterLoadOptions *options,
+                                                              const BarterCancel *cancel,
+                                                              BarterMarketData **out,
+                                                              BarterError **err);
+
+  # `barter_market_data_from_bytes` with a cancel token.
+  # # Safety
+  # Every pointer argument must be NULL or valid as the C ABI contract in `ffi` states:
+  # handles live and made by this library, strings NUL-terminated, buffers readable for
+  # their length, out-parameters writable.
+  BarterStatus barter_market_data_from_bytes_cancellable(const uint8_t *data,
+                                                         size_t len,
+                                                         const char *source,
+                                                         size_t threads,
+                                                         const BarterCancel *cancel,
+                                                         BarterMarketData **out,
+                                                         BarterError **err);
+
+  # `barter_market_data_load` with a cancel token.
+  # # Safety
+  # Every pointer argument must be NULL or valid as the C ABI contract in `ffi` states:
+  # handles live and made by this library, strings NUL-terminated, buffers readable for
+  # their length, out-parameters writable.
+  BarterStatus barter_market_data_load_cancellable(const char *path,
+                                                   size_t threads,
+                                                   const BarterCancel *cancel,
+                                                   BarterMarketData **out,
+                                                   BarterError **err);
+
+  # A new counter at 0.
+  # # Safety
+  # Every pointer argument must be NULL or valid as the C ABI contract in `ffi` states.
+  BarterStatus barter_progress_new(BarterProgress **out, BarterError **err);
+
+  # Units finished so far (0 for NULL). Lock-free; safe from any thread while a call
+  # using the counter runs. A counter passed to several calls counts for all of them.
+  # # Safety
+  # `progress` is NULL or a live counter.
+  size_t barter_progress_done(const BarterProgress *progress);
+
+  # Frees a counter (after the calls using it returned); NULL is ignored.
+  # # Safety
+  # `progress` is NULL or a live counter, freed once.
+  void barter_progress_free(BarterProgress *progress);
 
   # A built-in strategy. `name`: `default`, `buy_and_hold`, `sma_cross`,
   # `bollinger_reversion` or `breakout`. `params_json` (NULL = `{}`): a JSON object,

@@ -59,6 +59,7 @@ cdef int _check(BarterStatus status, BarterError *err) except -1:
         if text != NULL:
             message = (<bytes>text).decode("utf-8", "replace")
         barter_error_free(err)
+    _log_after_error()
     raise _exception_for(status, message)
 
 
@@ -239,17 +240,87 @@ cdef MarketDataInMemory _market_data(type cls, BarterMarketData *ptr):
     return md
 
 
-cdef BarterMarketData *_parse_json(const uint8_t[::1] data, bytes source, bint skip_errors) except NULL:
-    cdef const char *c_source = source
-    cdef const uint8_t *ptr = &data[0] if data.shape[0] else NULL
-    cdef size_t length = data.shape[0]
+#: Inputs smaller than this load directly on the calling thread; larger ones on a
+#: helper thread so that Ctrl-C can stop them (barter_cy._control.interruptible).
+INTERRUPTIBLE_BYTES = 4 << 20
+
+
+cdef const BarterCancel *_cancel_ptr(CancelToken cancel):
+    return NULL if cancel is None else cancel.ptr
+
+
+cdef object _load(object loader, Py_ssize_t size, tuple args):
+    """Runs ``loader(*args, cancel=...)``: on a helper thread that Ctrl-C stops when the
+    input is large, directly otherwise."""
+    if size >= INTERRUPTIBLE_BYTES:
+        from barter_cy._control import interruptible
+        return interruptible(loader, *args)
+    return loader(*args)
+
+
+cdef Py_ssize_t _file_size(bytes path):
+    try:
+        return os.stat(path).st_size
+    except OSError:
+        return 0  # Rust reports it, with the path
+
+
+def _load_json_file(type cls, bytes path, bint skip_errors, size_t threads, CancelToken cancel=None):
+    cdef const char *c_path = path
+    cdef BarterLoadOptions options
+    options.skip_errors = skip_errors
+    options.threads = threads
+    cdef const BarterCancel *c_cancel = _cancel_ptr(cancel)
     cdef BarterMarketData *out = NULL
     cdef BarterError *err = NULL
     cdef BarterStatus status
     with nogil:
-        status = barter_market_data_from_json_bytes(ptr, length, c_source, skip_errors, &out, &err)
+        status = barter_market_data_from_json_file_cancellable(c_path, &options, c_cancel, &out, &err)
     _check(status, err)
-    return out
+    return _market_data(cls, out)
+
+
+def _load_json_bytes(type cls, const uint8_t[::1] data, bytes source, bint skip_errors, size_t threads,
+                     CancelToken cancel=None):
+    cdef const char *c_source = source
+    cdef const uint8_t *ptr = &data[0] if data.shape[0] else NULL
+    cdef size_t length = data.shape[0]
+    cdef BarterLoadOptions options
+    options.skip_errors = skip_errors
+    options.threads = threads
+    cdef const BarterCancel *c_cancel = _cancel_ptr(cancel)
+    cdef BarterMarketData *out = NULL
+    cdef BarterError *err = NULL
+    cdef BarterStatus status
+    with nogil:
+        status = barter_market_data_from_json_bytes_cancellable(ptr, length, c_source, &options, c_cancel, &out, &err)
+    _check(status, err)
+    return _market_data(cls, out)
+
+
+def _load_binary(type cls, const uint8_t[::1] data, size_t threads, CancelToken cancel=None):
+    cdef const uint8_t *ptr = &data[0] if data.shape[0] else NULL
+    cdef size_t length = data.shape[0]
+    cdef const BarterCancel *c_cancel = _cancel_ptr(cancel)
+    cdef BarterMarketData *out = NULL
+    cdef BarterError *err = NULL
+    cdef BarterStatus status
+    with nogil:
+        status = barter_market_data_from_bytes_cancellable(ptr, length, b"<bytes>", threads, c_cancel, &out, &err)
+    _check(status, err)
+    return _market_data(cls, out)
+
+
+def _load_binary_file(type cls, bytes path, size_t threads, CancelToken cancel=None):
+    cdef const char *c_path = path
+    cdef const BarterCancel *c_cancel = _cancel_ptr(cancel)
+    cdef BarterMarketData *out = NULL
+    cdef BarterError *err = NULL
+    cdef BarterStatus status
+    with nogil:
+        status = barter_market_data_load_cancellable(c_path, threads, c_cancel, &out, &err)
+    _check(status, err)
+    return _market_data(cls, out)
 
 
 cdef class MarketDataInMemory:
@@ -276,7 +347,11 @@ cdef class MarketDataInMemory:
             )
         if self.ptr != NULL:
             raise TypeError("MarketDataInMemory is immutable; __init__ runs once")
-        self._adopt(_parse_json(_data.events_to_jsonl(events), b"<events>", False))
+        cdef MarketDataInMemory parsed = _load_json_bytes(MarketDataInMemory, _data.events_to_jsonl(events),
+                                                          b"<events>", False, 0)
+        # Take over its handle (the records stay where Rust put them).
+        self._adopt(parsed.ptr)
+        parsed.ptr = NULL
 
     def __dealloc__(self):
         if self.ptr != NULL:
@@ -346,29 +421,20 @@ cdef class MarketDataInMemory:
         2262). ``skip_errors=True`` drops ``{"Item":{"Err":...}}`` records and counts them
         (``skipped_error_count``) instead of raising."""
         cdef bytes raw = _path_bytes(_check_path(path))
-        cdef const char *c_path = raw
-        cdef BarterLoadOptions options
-        options.skip_errors = True if skip_errors else False
-        options.threads = _threads(threads)
-        cdef BarterMarketData *out = NULL
-        cdef BarterError *err = NULL
-        cdef BarterStatus status
-        with nogil:
-            status = barter_market_data_from_json_file_with(c_path, &options, &out, &err)
-        _check(status, err)
-        return _market_data(cls, out)
+        return _load(_load_json_file, _file_size(raw), (cls, raw, True if skip_errors else False, _threads(threads)))
 
     @classmethod
     def from_json_str(cls, text, *, skip_errors=False):
         """Parse market data from a JSON string (either shape)."""
         if not isinstance(text, str):
             raise TypeError(f"text must be str, got {type(text).__name__}")
-        return _market_data(cls, _parse_json(text.encode("utf-8"), b"<json>", True if skip_errors else False))
+        return cls.from_json_bytes(text.encode("utf-8"), skip_errors=skip_errors)
 
     @classmethod
     def from_json_bytes(cls, data, *, skip_errors=False):
         """Parse market data from UTF-8 JSON bytes (either shape); no copy is made."""
-        return _market_data(cls, _parse_json(_byte_view(data), b"<json>", True if skip_errors else False))
+        view = _byte_view(data)
+        return _load(_load_json_bytes, len(view), (cls, view, b"<json>", True if skip_errors else False, 0))
 
     # -- binary form: bytes, files, pickling -----------------------------------------
     def to_bytes(self):
@@ -392,17 +458,8 @@ cdef class MarketDataInMemory:
         """Market data from :meth:`to_bytes` output, decoded in Rust with the GIL
         released (on ``threads`` threads, default one per core). ``ValueError`` for
         truncated or corrupted data (checksums) or another format version."""
-        cdef const uint8_t[::1] view = _byte_view(data)
-        cdef size_t c_threads = _threads(threads)
-        cdef const uint8_t *ptr = &view[0] if view.shape[0] else NULL
-        cdef size_t length = view.shape[0]
-        cdef BarterMarketData *out = NULL
-        cdef BarterError *err = NULL
-        cdef BarterStatus status
-        with nogil:
-            status = barter_market_data_from_bytes(ptr, length, b"<bytes>", c_threads, &out, &err)
-        _check(status, err)
-        return _market_data(cls, out)
+        view = _byte_view(data)
+        return _load(_load_binary, len(view), (cls, view, _threads(threads)))
 
     def save(self, path):
         """Write the binary form (:meth:`to_bytes`) to ``path``, through a temporary
@@ -423,15 +480,7 @@ cdef class MarketDataInMemory:
         file, ``ValueError`` naming the path if it is truncated, corrupted (checksums),
         not such a file or from another format version."""
         cdef bytes raw = _path_bytes(_check_path(path))
-        cdef const char *c_path = raw
-        cdef size_t c_threads = _threads(threads)
-        cdef BarterMarketData *out = NULL
-        cdef BarterError *err = NULL
-        cdef BarterStatus status
-        with nogil:
-            status = barter_market_data_load(c_path, c_threads, &out, &err)
-        _check(status, err)
-        return _market_data(cls, out)
+        return _load(_load_binary_file, _file_size(raw), (cls, raw, _threads(threads)))
 
     def __reduce__(self):
         # Pickles as the compact binary form made in Rust (not JSON, not Python objects).
@@ -969,13 +1018,15 @@ cdef class BacktestArgsConstant:
         _check(status, err)
         return _take_bytes(ptr, length)
 
-    def _run_many(self, list dynamics, size_t max_concurrent=0, CancelToken cancel=None):
+    def _run_many(self, list dynamics, size_t max_concurrent=0, CancelToken cancel=None,
+                  ProgressCounter progress=None):
         """Backtests on Rust threads (0: one per core); returns the
-        MultiBacktestSummary JSON bytes."""
+        MultiBacktestSummary JSON bytes. ``progress`` counts the finished backtests."""
         cdef BarterBacktestArgsConstant *src = self.get()
         cdef size_t count = len(dynamics)
         cdef const BarterBacktestArgsDynamic **array = NULL
         cdef const BarterCancel *c_cancel = NULL if cancel is None else cancel.ptr
+        cdef const BarterProgress *c_progress = NULL if progress is None else progress.ptr
         cdef size_t index
         cdef uint8_t *ptr = NULL
         cdef size_t length = 0
@@ -989,7 +1040,8 @@ cdef class BacktestArgsConstant:
             for index in range(count):
                 array[index] = (<BacktestArgsDynamic?>dynamics[index]).get()
             with nogil:
-                status = barter_backtest_run_many(src, array, count, max_concurrent, c_cancel, &ptr, &length, &err)
+                status = barter_backtest_run_many(src, array, count, max_concurrent, c_cancel, c_progress,
+                                                  &ptr, &length, &err)
         finally:
             free(array)
         _check(status, err)
@@ -1376,3 +1428,75 @@ cdef int32_t _python_strategy_call(PythonStrategyRun run, BarterStrategyEvent *e
     except BaseException as error:
         run.error = error
         return 1
+
+
+# =========================================================================== #
+# Progress counters, cancellable loaders, the log queue (barter_cy/_control.py)
+# =========================================================================== #
+
+cdef class ProgressCounter:
+    """Owns a ``BarterProgress*``: a long call advances it as units of work finish (one
+    per finished backtest of ``run_many``); ``done()`` reads it from any thread while
+    the call runs, without waiting for it."""
+    cdef BarterProgress *ptr
+
+    def __cinit__(self):
+        cdef BarterError *err = NULL
+        _check(barter_progress_new(&self.ptr, &err), err)
+
+    def __dealloc__(self):
+        if self.ptr != NULL:
+            barter_progress_free(self.ptr)
+            self.ptr = NULL
+
+    def done(self):
+        """Units finished so far."""
+        return barter_progress_done(self.ptr)
+
+
+def log_set_level(unsigned int level):
+    """Rust-side log filter: 0 off, 1 error, 2 warn, 3 info, 4 debug, 5 trace."""
+    barter_log_set_level(level)
+
+
+def log_level():
+    """The Rust-side log filter (0 off ... 5 trace)."""
+    return barter_log_level()
+
+
+def log_drain():
+    """Takes the queued Rust log records: JSON bytes
+    ``{"dropped": n, "records": [{"level", "target", "message"}, ...]}``."""
+    cdef uint8_t *ptr = NULL
+    cdef size_t length = 0
+    cdef BarterError *err = NULL
+    cdef BarterStatus status
+    with nogil:
+        status = barter_log_drain(&ptr, &length, &err)
+    if status != BARTER_STATUS_OK:
+        # Not through _check: it drains the log after an error.
+        if err != NULL:
+            barter_error_free(err)
+        raise _errors.BarterError("draining the Rust log failed")
+    return _take_bytes(ptr, length)
+
+
+def testing_log(unsigned int level, str message):
+    """Emit a ``tracing`` event at ``level`` (1 error ... 5 trace) from Rust (for tests)."""
+    cdef bytes raw = _cstr(message, "message")
+    cdef const char *c_raw = raw
+    cdef BarterError *err = NULL
+    cdef BarterStatus status
+    with nogil:
+        status = barter_testing_log(level, c_raw, &err)
+    _check(status, err)
+
+
+cdef void _log_after_error():
+    """Emits the Rust log records queued so far (a panic's, for one) before an error is
+    raised. Never raises."""
+    try:
+        from barter_cy import _control
+        _control.drain_logs()
+    except Exception:
+        pass

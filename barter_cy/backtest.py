@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import json
 import pickle
-import threading
 import time
 from typing import Any, Iterable, Mapping
 
-from barter_cy import _native
 from barter_cy._native import FILLS, SUMMARY_INTERVALS, BacktestArgsConstant, BacktestArgsDynamic
+from barter_cy._control import Progress
+from barter_cy._control import interruptible as _interruptible
 from barter_cy.config import SystemConfig
 from barter_cy.data import _dec_str, _decimal
 from barter_cy.errors import BacktestsFailed, BarterError
@@ -77,49 +77,6 @@ def _balances_json(initial_balances: Any) -> str | None:
     return json.dumps(entries)
 
 
-def _interruptible(call: Any, *args: Any) -> Any:
-    """Runs ``call(*args, cancel=token)`` (a native call that releases the GIL) so that
-    Ctrl-C works: on the main thread the call runs on a helper thread while this one waits
-    in short slices; a KeyboardInterrupt trips the token, waits for Rust to stop (within
-    milliseconds) and is re-raised. Elsewhere (signals only reach the main thread) the
-    call runs directly."""
-    token = _native.CancelToken()
-    if threading.current_thread() is not threading.main_thread():
-        return call(*args, cancel=token)
-    outcome: list = []
-    began = threading.Event()
-    done = threading.Event()
-
-    def work() -> None:
-        began.set()
-        try:
-            outcome.append((True, call(*args, cancel=token)))
-        except BaseException as error:  # handed to the waiting thread
-            outcome.append((False, error))
-        finally:
-            done.set()
-
-    # Waiting on an Event, not Thread.join: an interrupted join() in CPython 3.11 can
-    # mark a running thread as finished, and later joins then return at once.
-    worker = threading.Thread(target=work, name="barter-cy-call", daemon=True)
-    started = False
-    try:
-        worker.start()
-        started = True
-        while not done.wait(0.05):
-            pass
-    except KeyboardInterrupt:
-        token.cancel()
-        # Interrupted inside start(), the thread may or may not have begun: it says so.
-        if began.wait(None if started else 1.0):
-            done.wait()
-        raise
-    ok, value = outcome[0]
-    if ok:
-        return value
-    raise value
-
-
 def _check_constant(args_constant: Any) -> BacktestArgsConstant:
     if not isinstance(args_constant, BacktestArgsConstant):
         raise TypeError(f"args_constant must be BacktestArgsConstant, got {type(args_constant).__name__}")
@@ -150,6 +107,7 @@ def run_backtests(
     max_concurrent: int | None = None,
     fail_fast: bool = False,
     processes: int | None = None,
+    progress: Any = False,
 ) -> MultiBacktestSummary:
     """Run backtests; summaries come back in input order, each equal to its own
     :func:`backtest`. Ids must be unique (``ValueError`` listing duplicates); an empty
@@ -169,7 +127,17 @@ def run_backtests(
     ``processes=N`` splits the variants into N contiguous parts run by N worker
     processes (``spawn``), each through this same function: Python strategies then run
     in parallel. The constant arguments (market data included) are pickled once per
-    worker; strategies must pickle (classes importable by the workers)."""
+    worker; strategies must pickle (classes importable by the workers).
+
+    ``progress=True`` shows a tqdm progress bar (extra ``progress``:
+    ``pip install 'barter_cy[progress]'``) advanced as backtests finish;
+    ``progress=callable`` is called as ``callable(done, total)`` on the calling thread,
+    at most every ~100 ms while the batch runs and once at the end with
+    ``done == total`` (not after a failure). The count of finished built-in backtests
+    is kept by Rust and read without holding up the run; Python strategies count as
+    each finishes, and with ``processes=`` as each worker reports.
+
+    Ctrl-C stops the batch within a second with ``KeyboardInterrupt``."""
     _check_constant(args_constant)
     if max_concurrent is None:
         max_concurrent = 0
@@ -186,16 +154,32 @@ def run_backtests(
         if not isinstance(args, BacktestArgsDynamic):
             raise TypeError(f"args_dynamic_iter[{index}] must be BacktestArgsDynamic, got {type(args).__name__}")
         variants.append(args)
+    with Progress(progress, len(variants)) as reporter:
+        result = _run_backtests(args_constant, variants, max_concurrent, fail_fast, processes, reporter)
+        reporter.finish()
+        return result
+
+
+def _run_backtests(
+    args_constant: BacktestArgsConstant,
+    variants: list[BacktestArgsDynamic],
+    max_concurrent: int,
+    fail_fast: bool,
+    processes: int | None,
+    reporter: Progress,
+) -> MultiBacktestSummary:
     if processes is not None:
         if isinstance(processes, bool) or not isinstance(processes, int):
             raise TypeError(f"processes must be int, got {type(processes).__name__}")
         if not 1 <= processes <= 1024:
             raise ValueError(f"processes must be between 1 and 1024, got {processes}")
         if processes > 1 and len(variants) > 1:
-            return _run_in_processes(args_constant, variants, processes, max_concurrent, fail_fast)
+            return _run_in_processes(args_constant, variants, processes, max_concurrent, fail_fast, reporter)
     python = [i for i, args in enumerate(variants) if isinstance(args.strategy, Strategy)]
+    on_progress = reporter.update if reporter.active else None
     if not python:
-        raw = _interruptible(args_constant._run_many, variants, max_concurrent)
+        raw = _interruptible(args_constant._run_many, variants, max_concurrent,
+                             on_progress=on_progress)
         return MultiBacktestSummary._from_wire(json.loads(raw))
 
     # Mixed: built-ins on Rust threads, then the Python ones here. Ids are checked over
@@ -208,17 +192,19 @@ def run_backtests(
     results: list[BacktestSummary | None] = [None] * len(variants)
     builtin = [i for i in range(len(variants)) if i not in set(python)]
     if builtin:
-        raw = _interruptible(args_constant._run_many, [variants[i] for i in builtin], max_concurrent)
+        raw = _interruptible(args_constant._run_many, [variants[i] for i in builtin], max_concurrent,
+                             on_progress=on_progress)
         for i, summary in zip(builtin, MultiBacktestSummary._from_wire(json.loads(raw))):
             results[i] = summary
     errors: dict[str, BaseException] = {}
-    for i in python:
+    for finished, i in enumerate(python, start=len(builtin) + 1):
         try:
             results[i] = backtest(args_constant, variants[i])
         except Exception as error:
             if fail_fast:
                 raise
             errors[variants[i].id] = error
+        reporter.update(finished)
     done = [summary for summary in results if summary is not None]
     multi = MultiBacktestSummary(len(done), time.perf_counter_ns() - started, done)
     if errors:
@@ -227,18 +213,27 @@ def run_backtests(
 
 
 _WORKER_ARGS: BacktestArgsConstant | None = None
+#: Seconds between two looks at the workers' progress.
+PROGRESS_POLL = 0.05
+_WORKER_PROGRESS: Any = None
 
 
-def _worker_init(args_pickle: bytes) -> None:
-    global _WORKER_ARGS
+def _worker_init(args_pickle: bytes, progress_queue: Any = None) -> None:
+    global _WORKER_ARGS, _WORKER_PROGRESS
     _WORKER_ARGS = pickle.loads(args_pickle)
+    _WORKER_PROGRESS = progress_queue
 
 
-def _worker_run(variants: list[BacktestArgsDynamic], max_concurrent: int, fail_fast: bool) -> tuple[str, dict]:
-    """One part, in a worker: the summaries as wire JSON, and the errors by id."""
+def _worker_run(variants: list[BacktestArgsDynamic], max_concurrent: int, fail_fast: bool,
+                part: int = 0) -> tuple[str, dict]:
+    """One part, in a worker: the summaries as wire JSON, and the errors by id. With a
+    progress queue, ``(part, done)`` is put on it as backtests finish."""
     assert _WORKER_ARGS is not None
+    queue = _WORKER_PROGRESS
+    report = None if queue is None else (lambda done, total: queue.put((part, done)))
     try:
-        multi = run_backtests(_WORKER_ARGS, variants, max_concurrent=max_concurrent or None, fail_fast=fail_fast)
+        multi = run_backtests(_WORKER_ARGS, variants, max_concurrent=max_concurrent or None, fail_fast=fail_fast,
+                              progress=report or False)
         return multi.to_json(), {}
     except BacktestsFailed as failed:
         return failed.summary.to_json(), failed.errors
@@ -250,9 +245,11 @@ def _run_in_processes(
     processes: int,
     max_concurrent: int,
     fail_fast: bool,
+    reporter: Progress,
 ) -> MultiBacktestSummary:
     import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
+    import queue as queues
+    from concurrent.futures import ProcessPoolExecutor, wait
 
     seen: set[str] = set()
     duplicates = sorted({args.id for args in variants if args.id in seen or seen.add(args.id)})
@@ -265,9 +262,25 @@ def _run_in_processes(
     summaries: list[BacktestSummary] = []
     errors: dict[str, BaseException] = {}
     context = multiprocessing.get_context("spawn")
+    progress_queue = context.Queue() if reporter.active else None
     with ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_init,
-                             initargs=(pickle.dumps(args_constant),)) as pool:
-        futures = [pool.submit(_worker_run, part, max_concurrent, fail_fast) for part in parts]
+                             initargs=(pickle.dumps(args_constant), progress_queue)) as pool:
+        futures = [pool.submit(_worker_run, part, max_concurrent, fail_fast, index) for index, part in enumerate(parts)]
+        if progress_queue is not None:
+            done = [0] * len(parts)
+            pending = set(futures)
+            while pending:
+                _, pending = wait(pending, timeout=PROGRESS_POLL)
+                try:
+                    while True:
+                        index, count = progress_queue.get_nowait()
+                        done[index] = max(done[index], count)
+                except queues.Empty:
+                    pass
+                for index, future in enumerate(futures):
+                    if future.done() and future.exception() is None:
+                        done[index] = len(parts[index])
+                reporter.update(sum(done))
         for future in futures:
             wire, part_errors = future.result()
             summaries.extend(MultiBacktestSummary.from_json(wire).summaries)

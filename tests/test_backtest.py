@@ -628,11 +628,11 @@ def test_gil_released_during_run_backtests(monkeypatch):
     windows: list[tuple[float, float]] = []
     native_call = barter_cy.backtest._interruptible
 
-    def timed(call, *call_args):
+    def timed(call, *call_args, **kwargs):
         # When the native run_many call (started from the waiting thread) ran.
         start = time.perf_counter()
         try:
-            return native_call(call, *call_args)
+            return native_call(call, *call_args, **kwargs)
         finally:
             if call.__name__ == "_run_many":
                 windows.append((start, time.perf_counter()))

@@ -8,6 +8,7 @@ use crate::cancel::Cancel;
 use crate::engine::{self, Fill, RunInput};
 use crate::error::{BarterStatus, FfiError, FfiResult};
 use crate::market_data::MarketData;
+use crate::progress::Progress;
 use crate::strategy::Strategy;
 use crate::summary::{BacktestSummaryWire, MultiBacktestSummaryWire};
 use barter::statistic::time::TimeInterval;
@@ -407,7 +408,7 @@ pub fn thread_count(max_concurrent: usize, count: usize) -> usize {
 }
 
 fn run_caught(args: &ArgsConstant, dynamic: &ArgsDynamic, cancel: &Cancel) -> FfiResult<BacktestSummaryWire> {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run_one_cancellable(args, dynamic, cancel)))
+    crate::log::catch_quietly(|| run_one_cancellable(args, dynamic, cancel))
         .unwrap_or_else(|payload| {
             Err(FfiError::new(BarterStatus::Panic, crate::error::panic_message(payload.as_ref())))
         })
@@ -432,6 +433,18 @@ pub fn run_many_cancellable(
     max_concurrent: usize,
     cancel: &Cancel,
 ) -> FfiResult<MultiBacktestSummaryWire> {
+    run_many_observed(args, dynamics, max_concurrent, cancel, &Progress::unobserved())
+}
+
+/// [`run_many_cancellable`], advancing `progress` by one as each backtest finishes
+/// (successfully or not), so another thread can follow the batch while it runs.
+pub fn run_many_observed(
+    args: &ArgsConstant,
+    dynamics: &[ArgsDynamic],
+    max_concurrent: usize,
+    cancel: &Cancel,
+    progress: &Progress,
+) -> FfiResult<MultiBacktestSummaryWire> {
     let mut seen = HashSet::with_capacity(dynamics.len());
     let duplicates: BTreeSet<&str> =
         dynamics.iter().filter(|d| !seen.insert(d.id.as_str())).map(|d| d.id.as_str()).collect();
@@ -446,6 +459,7 @@ pub fn run_many_cancellable(
         let mut results = Vec::with_capacity(dynamics.len());
         for dynamic in dynamics {
             let result = run_caught(args, dynamic, cancel);
+            progress.advance();
             let failed = result.is_err();
             results.push(Some(result));
             if failed {
@@ -471,6 +485,7 @@ pub fn run_many_cancellable(
                 failed.store(true, Ordering::Relaxed);
             }
             *slots[index].lock().unwrap_or_else(|p| p.into_inner()) = Some(result);
+            progress.advance();
         };
         std::thread::scope(|scope| -> FfiResult<()> {
             for _ in 1..threads {

@@ -45,7 +45,7 @@ pub fn parse(bytes: &[u8], source: &str) -> FfiResult<Config> {
         return Err(FfiError::invalid(format!("{source}: system config has no instruments")));
     }
     let for_index = system.instruments.clone();
-    let instruments = std::panic::catch_unwind(move || IndexedInstruments::new(for_index)).map_err(|p| {
+    let instruments = crate::log::catch_quietly(move || IndexedInstruments::new(for_index)).map_err(|p| {
         FfiError::invalid(format!("{source}: instruments cannot be indexed: {}", panic_message(p.as_ref())))
     })?;
     Ok(Config { system: Arc::new(system), instruments: Arc::new(instruments), risk_free_return })

@@ -18,6 +18,8 @@ pub mod config;
 pub mod engine;
 pub mod error;
 pub mod ffi;
+pub mod log;
 pub mod market_data;
+pub mod progress;
 pub mod strategy;
 pub mod summary;

@@ -7,6 +7,7 @@
 //!   by magic bytes, streaming decompression.
 //! - [`binary`]: the versioned, checksummed binary form (`save` / `load`, pickling).
 
+use crate::cancel::Cancel;
 use crate::error::{FfiError, FfiResult};
 use barter::backtest::market_data::MarketDataInMemory;
 use barter_data::streams::reconnect::Event as ReconnectEvent;
@@ -259,7 +260,19 @@ impl Builder {
 /// `source` names the input in error messages. JSON Lines are parsed on
 /// `options.thread_count()` threads.
 pub fn parse_with(bytes: &[u8], source: &str, options: LoadOptions) -> FfiResult<MarketData> {
-    json::parse_slice(bytes, source, options)
+    parse_cancellable(bytes, source, options, &Cancel::never())
+}
+
+/// [`parse_with`], stopping with `Cancelled` once `cancel` is tripped (checked every
+/// block of 1 MiB of JSON Lines, every 16,384 elements of a JSON array of trades; an
+/// array that needs serde is checked before and after it). What was parsed is freed.
+pub fn parse_cancellable(
+    bytes: &[u8],
+    source: &str,
+    options: LoadOptions,
+    cancel: &Cancel,
+) -> FfiResult<MarketData> {
+    json::parse_slice(bytes, source, options, cancel)
 }
 
 /// [`parse_with`] with the default thread count.
@@ -270,8 +283,17 @@ pub fn parse(bytes: &[u8], source: &str, skip_errors: bool) -> FfiResult<MarketD
 /// Reads and parses a market data file: plain, gzip or zstd (recognised by their magic
 /// bytes), either JSON shape. Only regular files are read.
 pub fn load_file_with(path: &str, options: LoadOptions) -> FfiResult<MarketData> {
+    load_file_cancellable(path, options, &Cancel::never())
+}
+
+/// [`load_file_with`], stopping with `Cancelled` once `cancel` is tripped (checked as
+/// in [`parse_cancellable`], and every 8 MiB while a JSON array is read; reading and
+/// decompressing happen block by block, so they are covered too). What was read and
+/// parsed is freed.
+pub fn load_file_cancellable(path: &str, options: LoadOptions, cancel: &Cancel) -> FfiResult<MarketData> {
+    cancel.check()?;
     let input = source::open_input(path)?;
-    json::parse_reader(input, path, options)
+    json::parse_reader(input, path, options, cancel)
 }
 
 /// [`load_file_with`] with the default thread count.

@@ -97,6 +97,7 @@ extern "C" {
         count: usize,
         max_concurrent: usize,
         cancel: *const std::ffi::c_void,
+        progress: *const std::ffi::c_void,
         out_ptr: *mut *mut u8,
         out_len: *mut usize,
         err: *mut *mut Error,
@@ -431,7 +432,17 @@ fn run_many_limit(
     let result = match failure {
         Some(e) => Err(e),
         None => json_out(|p, l, e| unsafe {
-            barter_backtest_run_many(args, handles.as_ptr(), handles.len(), max_concurrent, null(), p, l, e)
+            barter_backtest_run_many(
+                args,
+                handles.as_ptr(),
+                handles.len(),
+                max_concurrent,
+                null(),
+                null(),
+                p,
+                l,
+                e,
+            )
         }),
     };
     for handle in handles {
@@ -956,7 +967,17 @@ fn null_err_out_parameter_is_accepted() {
         assert!(ptr.is_null());
         let handles = [null::<Dynamic>()];
         assert_eq!(
-            barter_backtest_run_many(args, handles.as_ptr(), 1, 0, null(), &mut ptr, &mut len, null_mut()),
+            barter_backtest_run_many(
+                args,
+                handles.as_ptr(),
+                1,
+                0,
+                null(),
+                null(),
+                &mut ptr,
+                &mut len,
+                null_mut()
+            ),
             BarterStatus::NullPointer
         );
         assert!(ptr.is_null());
@@ -1442,26 +1463,28 @@ fn args_constant_null_arguments() {
     });
     let handles = [dynamic as *const Dynamic];
     fails(BarterStatus::NullPointer, |err| unsafe {
-        barter_backtest_run_many(null(), handles.as_ptr(), 1, 0, null(), &mut ptr, &mut len, err)
+        barter_backtest_run_many(null(), handles.as_ptr(), 1, 0, null(), null(), &mut ptr, &mut len, err)
     });
     let message = fails(BarterStatus::NullPointer, |err| unsafe {
-        barter_backtest_run_many(args, null(), 10, 0, null(), &mut ptr, &mut len, err)
+        barter_backtest_run_many(args, null(), 10, 0, null(), null(), &mut ptr, &mut len, err)
     });
     assert!(message.contains("dynamics"), "{message}");
     fails(BarterStatus::NullPointer, |err| unsafe {
-        barter_backtest_run_many(args, handles.as_ptr(), 1, 0, null(), null_mut(), &mut len, err)
+        barter_backtest_run_many(args, handles.as_ptr(), 1, 0, null(), null(), null_mut(), &mut len, err)
     });
     fails(BarterStatus::NullPointer, |err| unsafe {
-        barter_backtest_run_many(args, handles.as_ptr(), 1, 0, null(), &mut ptr, null_mut(), err)
+        barter_backtest_run_many(args, handles.as_ptr(), 1, 0, null(), null(), &mut ptr, null_mut(), err)
     });
     let with_null = [dynamic as *const Dynamic, null()];
     let message = fails(BarterStatus::NullPointer, |err| unsafe {
-        barter_backtest_run_many(args, with_null.as_ptr(), 2, 0, null(), &mut ptr, &mut len, err)
+        barter_backtest_run_many(args, with_null.as_ptr(), 2, 0, null(), null(), &mut ptr, &mut len, err)
     });
     assert_eq!(message, "dynamics[1] is NULL");
     assert!(ptr.is_null());
     // (NULL, 0) is an empty batch.
-    ok(|err| unsafe { barter_backtest_run_many(args, null(), 0, 0, null(), &mut ptr, &mut len, err) });
+    ok(|err| unsafe {
+        barter_backtest_run_many(args, null(), 0, 0, null(), null(), &mut ptr, &mut len, err)
+    });
     unsafe { take_bytes(ptr, len) };
     unsafe {
         barter_backtest_args_dynamic_free(dynamic);

@@ -255,6 +255,7 @@ impl Ffi {
                     handles.len(),
                     0,
                     null(),
+                    null(),
                     &mut ptr,
                     &mut len,
                     &mut err,

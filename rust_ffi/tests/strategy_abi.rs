@@ -312,7 +312,7 @@ fn strategies_trade_through_the_abi() {
     let mut outputs = Vec::new();
     for max_concurrent in [1usize, 2, 0] {
         let bytes = bytes_out(|p, l, e| unsafe {
-            barter_backtest_run_many(setup.args, handles.as_ptr(), 2, max_concurrent, null(), p, l, e)
+            barter_backtest_run_many(setup.args, handles.as_ptr(), 2, max_concurrent, null(), null(), p, l, e)
         })
         .unwrap();
         let mut multi: Value = serde_json::from_slice(&bytes).unwrap();
@@ -341,7 +341,7 @@ fn target_positions_length_is_checked_when_the_backtest_runs() {
     );
     let handles = [dynamic as *const BarterBacktestArgsDynamic];
     let (status, message) = bytes_out(|p, l, e| unsafe {
-        barter_backtest_run_many(setup.args, handles.as_ptr(), 1, 2, null(), p, l, e)
+        barter_backtest_run_many(setup.args, handles.as_ptr(), 1, 2, null(), null(), p, l, e)
     })
     .unwrap_err();
     assert_eq!(status, BarterStatus::InvalidInput);
@@ -564,7 +564,7 @@ fn a_tripped_cancel_token_stops_runs_with_cancelled() {
     assert_eq!((status, message.as_str()), (BarterStatus::Cancelled, "cancelled"));
     let handles = [dynamic as *const BarterBacktestArgsDynamic];
     let (status, message) = bytes_out(|p, l, e| unsafe {
-        barter_backtest_run_many(setup.args, handles.as_ptr(), 1, 2, token, p, l, e)
+        barter_backtest_run_many(setup.args, handles.as_ptr(), 1, 2, token, null(), p, l, e)
     })
     .unwrap_err();
     assert_eq!((status, message.as_str()), (BarterStatus::Cancelled, "backtest \"c\": cancelled"));

@@ -76,7 +76,7 @@ int main(int argc, char **argv) {
         goto done;
     }
     print_json(json, json_len);
-    if ((status = barter_backtest_run_many(args, (const BarterBacktestArgsDynamic *const *)dynamics, 2, 2, NULL, &json, &json_len, &err)) != BARTER_STATUS_OK) {
+    if ((status = barter_backtest_run_many(args, (const BarterBacktestArgsDynamic *const *)dynamics, 2, 2, NULL, NULL, &json, &json_len, &err)) != BARTER_STATUS_OK) {
         rc = fail("barter_backtest_run_many", status, err);
         goto done;
     }

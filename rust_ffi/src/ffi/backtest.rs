@@ -4,14 +4,15 @@
 use super::cancel::{cancel_arg, BarterCancel};
 use super::config::BarterSystemConfig;
 use super::market_data::BarterMarketData;
+use super::progress::{progress_arg, BarterProgress};
 use super::strategy::BarterStrategy;
 use super::{
     ffi_call, free_handle, handle_ref, opt_str_arg, str_arg, write_bytes, write_handle, write_out,
     BarterError, BarterStatus, FfiError,
 };
 use crate::backtest::{
-    build_args_constant, build_args_dynamic, parse_balance_overrides, run_many_cancellable,
-    run_one_cancellable, ArgsConstant, ArgsDynamic, SummaryInterval,
+    build_args_constant, build_args_dynamic, parse_balance_overrides, run_many_observed, run_one_cancellable,
+    ArgsConstant, ArgsDynamic, SummaryInterval,
 };
 use crate::engine::Fill;
 use crate::market_data::MarketData;
@@ -211,7 +212,9 @@ pub unsafe extern "C" fn barter_backtest_run(
 /// (NULL allowed when `count` is 0); ids must be unique. Writes the
 /// `MultiBacktestSummary` as JSON (`{"num_backtests", "duration_ns", "summaries"}`,
 /// summaries in input order); free it with `barter_bytes_free`. `cancel` (may be NULL)
-/// stops every backtest with `BARTER_STATUS_CANCELLED` when tripped.
+/// stops every backtest with `BARTER_STATUS_CANCELLED` when tripped. `progress` (may be
+/// NULL) is advanced by one as each backtest finishes (failed ones included): read it
+/// with `barter_progress_done` from another thread while this call runs.
 /// # Safety
 /// Every pointer argument must be NULL or valid as the C ABI contract in `ffi` states:
 /// handles live and made by this library, strings NUL-terminated, buffers readable for
@@ -223,6 +226,7 @@ pub unsafe extern "C" fn barter_backtest_run_many(
     count: usize,
     max_concurrent: usize,
     cancel: *const BarterCancel,
+    progress: *const BarterProgress,
     out_ptr: *mut *mut u8,
     out_len: *mut usize,
     err: *mut *mut BarterError,
@@ -241,7 +245,8 @@ pub unsafe extern "C" fn barter_backtest_run_many(
         for (index, handle) in handles.iter().enumerate() {
             list.push(handle_ref(*handle, &format!("dynamics[{index}]"))?.inner.clone());
         }
-        let summary = run_many_cancellable(args, &list, max_concurrent, &cancel_arg(cancel))?;
+        let summary =
+            run_many_observed(args, &list, max_concurrent, &cancel_arg(cancel), &progress_arg(progress))?;
         write_bytes(summary.to_json()?, out_ptr, out_len)
     })
 }

@@ -10,14 +10,15 @@
 //! threads; each is freed once.
 
 use std::ffi::{c_char, CStr, CString};
-use std::panic::{catch_unwind, AssertUnwindSafe};
 
 pub use crate::error::{panic_message, BarterStatus, FfiError, FfiResult};
 
 pub mod backtest;
 pub mod cancel;
 pub mod config;
+pub mod log;
 pub mod market_data;
+pub mod progress;
 pub mod strategy;
 
 /// Error details for a failed call: a status and a UTF-8 message. Owned by Rust; free it
@@ -37,11 +38,12 @@ pub unsafe fn ffi_call<F>(err_out: *mut *mut BarterError, body: F) -> BarterStat
 where
     F: FnOnce() -> FfiResult<()>,
 {
+    crate::log::install(); // once: tracing to the log queue, panics without stderr
     if !err_out.is_null() {
         // SAFETY: the caller passes a valid location or NULL.
         unsafe { *err_out = std::ptr::null_mut() };
     }
-    let error = match catch_unwind(AssertUnwindSafe(body)) {
+    let error = match crate::log::catch_quietly(body) {
         Ok(Ok(())) => return BarterStatus::Ok,
         Ok(Err(error)) => error,
         Err(payload) => FfiError::new(BarterStatus::Panic, panic_message(payload.as_ref())),
@@ -59,7 +61,7 @@ where
 
 /// Runs a free function body so that a panic in a destructor cannot unwind into C.
 pub fn ffi_free<F: FnOnce()>(body: F) {
-    let _ = catch_unwind(AssertUnwindSafe(body));
+    let _ = crate::log::catch_quietly(body);
 }
 
 /// Borrows the object behind a handle, failing on NULL.

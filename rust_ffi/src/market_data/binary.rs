@@ -42,6 +42,7 @@
 //! floats their IEEE bits, decimals their exact bytes (scale included).
 
 use super::{advise_huge_pages, Builder, DayCache, MarketData, Record};
+use crate::cancel::Cancel;
 use crate::error::{panic_message, FfiError, FfiResult};
 use barter_data::books::{Level, OrderBook};
 use barter_data::event::{DataKind, MarketEvent};
@@ -57,7 +58,6 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::Deserialize;
 use std::mem::MaybeUninit;
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, Mutex};
 use xxhash_rust::xxh3::xxh3_64;
 
@@ -588,7 +588,20 @@ fn check<'b>(bytes: &'b [u8], source: &str) -> FfiResult<(Header, &'b [u8])> {
 
 /// Decodes the binary form on up to `threads` threads (0: one per core).
 pub fn decode(bytes: &[u8], source: &str, threads: usize) -> FfiResult<MarketData> {
+    decode_cancellable(bytes, source, threads, &Cancel::never())
+}
+
+/// [`decode`], stopping with `Cancelled` once `cancel` is tripped (checked before each
+/// block of records); the records decoded so far are dropped.
+pub fn decode_cancellable(
+    bytes: &[u8],
+    source: &str,
+    threads: usize,
+    cancel: &Cancel,
+) -> FfiResult<MarketData> {
+    cancel.check()?; // the checksum pass below reads every byte once
     let (header, payload) = check(bytes, source)?;
+    cancel.check()?;
     let (record_count, skipped) = (header.records, header.skipped);
     let mut r = Reader { bytes: payload, at: 0 };
     let bad = |e: String| corrupt(source, e);
@@ -650,10 +663,12 @@ pub fn decode(bytes: &[u8], source: &str, threads: usize) -> FfiResult<MarketDat
             work.push((index, *body, slots));
         }
         let run = |(index, body, slots): (usize, &[u8], &mut [MaybeUninit<Record>])| {
-            let outcome = catch_unwind(AssertUnwindSafe(|| decode_block(body, &exchanges, slots)))
-                .unwrap_or_else(|payload| {
-                    Err(format!("decoder panicked: {}", panic_message(payload.as_ref())))
-                });
+            if cancel.is_tripped() {
+                return (index, Err("cancelled".to_owned()));
+            }
+            let outcome = crate::log::catch_quietly(|| decode_block(body, &exchanges, slots)).unwrap_or_else(
+                |payload| Err(format!("decoder panicked: {}", panic_message(payload.as_ref()))),
+            );
             (index, outcome)
         };
         if threads == 1 {
@@ -693,6 +708,9 @@ pub fn decode(bytes: &[u8], source: &str, threads: usize) -> FfiResult<MarketDat
                     unsafe { slot.assume_init_drop() };
                 }
             }
+        }
+        if cancel.is_tripped() {
+            return Err(cancel.check().unwrap_err());
         }
         return Err(corrupt(source, message));
     }
@@ -734,7 +752,14 @@ pub fn save(data: &MarketData, path: &str) -> FfiResult<()> {
 /// Reads a file written by [`save`] (only regular files; the size is checked against the
 /// header before the payload is read).
 pub fn load(path: &str, threads: usize) -> FfiResult<MarketData> {
+    load_cancellable(path, threads, &Cancel::never())
+}
+
+/// [`load`], stopping with `Cancelled` once `cancel` is tripped (checked every 8 MiB
+/// read and as in [`decode_cancellable`]); what was read is freed.
+pub fn load_cancellable(path: &str, threads: usize, cancel: &Cancel) -> FfiResult<MarketData> {
     use std::io::Read;
+    cancel.check()?;
     let (mut file, size) = super::source::open_regular(path)?;
     let mut header = [0u8; HEADER_LEN];
     let got = super::source::read_full(&mut file, &mut header).map_err(|e| FfiError::io(path, &e))?;
@@ -747,6 +772,13 @@ pub fn load(path: &str, threads: usize) -> FfiResult<MarketData> {
     let mut bytes = Vec::new();
     bytes.try_reserve_exact(size as usize).map_err(|_| corrupt(path, "cannot allocate the file's bytes"))?;
     bytes.extend_from_slice(header);
-    file.take(payload_len).read_to_end(&mut bytes).map_err(|e| FfiError::io(path, &e))?;
-    decode(&bytes, path, threads)
+    let mut rest = file.take(payload_len);
+    loop {
+        cancel.check()?;
+        let got = (&mut rest).take(8 << 20).read_to_end(&mut bytes).map_err(|e| FfiError::io(path, &e))?;
+        if got == 0 {
+            break;
+        }
+    }
+    decode_cancellable(&bytes, path, threads, cancel)
 }

@@ -13,6 +13,7 @@
 //! to the nanosecond, exchange names through serde itself (cached).
 
 use super::Record;
+use crate::cancel::Cancel;
 use barter_data::event::{DataKind, MarketEvent};
 use barter_data::streams::reconnect::Event as ReconnectEvent;
 use barter_data::subscription::trade::PublicTrade;
@@ -547,11 +548,20 @@ pub fn parse_line(line: &[u8], cache: &mut ExchangeCache) -> Option<(Record, usi
 /// the fast path recognises every element (and there is at least one); `None` otherwise,
 /// and the caller parses the array with serde, which then decides every value and error
 /// (including `Err` items and `skip_errors`).
-pub(crate) fn parse_array(bytes: &[u8], cache: &mut ExchangeCache) -> Option<super::Builder> {
+///
+/// Gives up (`None`) once `cancel` is tripped, checked every 16,384 elements.
+pub(crate) fn parse_array(
+    bytes: &[u8],
+    cache: &mut ExchangeCache,
+    cancel: &Cancel,
+) -> Option<super::Builder> {
     let mut c = Cursor { bytes, at: 0, newline_is_space: true };
     c.byte(b'[')?;
     let mut builder = super::Builder::with_capacity(bytes.len() / 200 + 1);
-    loop {
+    for element in 0usize.. {
+        if element % 16_384 == 0 && cancel.is_tripped() {
+            return None;
+        }
         c.byte(b'{')?;
         match reconnecting(&mut c, cache)? {
             Some(exchange) => builder.reconnect(exchange),

@@ -12,6 +12,7 @@
 use super::fast::{self, ExchangeCache};
 use super::source::{read_full, Input};
 use super::{out_of_range_time, Builder, LoadOptions, MarketData};
+use crate::cancel::Cancel;
 use crate::error::{panic_message, FfiError, FfiResult};
 use barter_data::streams::reconnect::Event as ReconnectEvent;
 use barter_data::{
@@ -27,8 +28,6 @@ use barter_data::{
 use barter_instrument::{exchange::ExchangeId, instrument::InstrumentIndex};
 use serde::Deserialize;
 use std::collections::BTreeMap;
-use std::io::Read;
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Mutex};
 
@@ -157,25 +156,36 @@ fn empty_input(source: &str) -> FfiError {
 }
 
 /// Parses a whole buffer (either shape).
-pub fn parse_slice(bytes: &[u8], source: &str, options: LoadOptions) -> FfiResult<MarketData> {
+pub fn parse_slice(
+    bytes: &[u8],
+    source: &str,
+    options: LoadOptions,
+    cancel: &Cancel,
+) -> FfiResult<MarketData> {
     let bytes = bytes.strip_prefix(BOM).unwrap_or(bytes);
     match shape_of(bytes) {
         Shape::Empty => Err(empty_input(source)),
-        Shape::Array => parse_array(bytes, source, options.skip_errors),
+        Shape::Array => parse_array(bytes, source, options.skip_errors, cancel),
         Shape::Lines => {
             let blocks = SliceBlocks { rest: bytes, total: bytes.len() as u64 };
-            parse_lines(blocks, source, options.thread_count())
+            parse_lines(blocks, source, options.thread_count(), cancel)
         }
     }
 }
 
 /// Parses an opened input (either shape), streaming JSON Lines block by block so the
 /// whole text is never held at once.
-pub fn parse_reader(mut input: Input, source: &str, options: LoadOptions) -> FfiResult<MarketData> {
+pub fn parse_reader(
+    mut input: Input,
+    source: &str,
+    options: LoadOptions,
+    cancel: &Cancel,
+) -> FfiResult<MarketData> {
     // Read until the first non-whitespace byte decides the shape.
     let mut head = Vec::with_capacity(BLOCK_BYTES);
     let mut eof = false;
     let shape = loop {
+        cancel.check()?;
         let start = head.len();
         head.resize(start + (1 << 16), 0);
         let got = read_full(&mut input.reader, &mut head[start..]).map_err(|e| input.read_error(&e))?;
@@ -208,23 +218,36 @@ pub fn parse_reader(mut input: Input, source: &str, options: LoadOptions) -> Ffi
                 head.reserve(usize::try_from(input.file_size).unwrap_or(0).saturating_sub(head.len()));
             }
             if !eof {
-                input.reader.read_to_end(&mut head).map_err(|e| input.read_error(&e))?;
+                // In slices, so a cancel is seen while a big array is read.
+                loop {
+                    cancel.check()?;
+                    let start = head.len();
+                    head.resize(start + BLOCK_BYTES * 8, 0);
+                    let got =
+                        read_full(&mut input.reader, &mut head[start..]).map_err(|e| input.read_error(&e))?;
+                    head.truncate(start + got);
+                    if got == 0 {
+                        break;
+                    }
+                }
             }
-            parse_array(&head, source, options.skip_errors)
+            parse_array(&head, source, options.skip_errors, cancel)
         }
         Shape::Lines => {
             let produced = head.len() as u64;
             let blocks = ReaderBlocks { input, carry: head, eof, produced };
-            parse_lines(blocks, source, options.thread_count())
+            parse_lines(blocks, source, options.thread_count(), cancel)
         }
     }
 }
 
-fn parse_array(bytes: &[u8], source: &str, skip_errors: bool) -> FfiResult<MarketData> {
-    // Arrays of plain trades and reconnects take the fast path; anything else is serde's.
-    if let Some(builder) = fast::parse_array(bytes, &mut ExchangeCache::default()) {
+fn parse_array(bytes: &[u8], source: &str, skip_errors: bool, cancel: &Cancel) -> FfiResult<MarketData> {
+    // Arrays of plain trades and reconnects take the fast path; anything else is serde's
+    // (one call, not cancellable once it started).
+    if let Some(builder) = fast::parse_array(bytes, &mut ExchangeCache::default(), cancel) {
         return builder.finish(source);
     }
+    cancel.check()?; // the fast path gives up when cancelled
     let parsed: Vec<ResultRecord> = serde_json::from_slice(bytes).map_err(|e| {
         FfiError::invalid(format!(
             "{source}: line {} column {}: {}",
@@ -520,7 +543,12 @@ impl Merger<'_> {
     }
 }
 
-fn parse_lines<'a, B: Blocks<'a>>(mut blocks: B, source: &str, threads: usize) -> FfiResult<MarketData> {
+fn parse_lines<'a, B: Blocks<'a>>(
+    mut blocks: B,
+    source: &str,
+    threads: usize,
+    cancel: &Cancel,
+) -> FfiResult<MarketData> {
     let mut merger = Merger {
         source,
         builder: Builder::default(),
@@ -532,7 +560,10 @@ fn parse_lines<'a, B: Blocks<'a>>(mut blocks: B, source: &str, threads: usize) -
     if threads <= 1 {
         let mut cache = ExchangeCache::default();
         let mut spare = None;
-        while let Some(block) = blocks.next_block(spare.take())? {
+        while let Some(block) = {
+            cancel.check()?; // every block: 1 MiB of JSON
+            blocks.next_block(spare.take())?
+        } {
             let hint = blocks.total_hint();
             merger.parse_in_place(block.bytes(), &mut cache, hint)?;
             if let Block::Owned(buf, _) = block {
@@ -560,7 +591,7 @@ fn parse_lines<'a, B: Blocks<'a>>(mut blocks: B, source: &str, threads: usize) -
                     if stop.load(Ordering::Relaxed) {
                         continue;
                     }
-                    let output = catch_unwind(AssertUnwindSafe(|| parse_block(block.bytes(), &mut cache)))
+                    let output = crate::log::catch_quietly(|| parse_block(block.bytes(), &mut cache))
                         .map_err(|payload| panic_message(payload.as_ref()));
                     if done_tx.send((seq, output, block)).is_err() {
                         break;
@@ -576,6 +607,7 @@ fn parse_lines<'a, B: Blocks<'a>>(mut blocks: B, source: &str, threads: usize) -
             let mut spares: Vec<Vec<u8>> = Vec::new();
             loop {
                 while !eof && sent - merged < max_in_flight {
+                    cancel.check()?; // every block: 1 MiB of JSON
                     match blocks.next_block(spares.pop())? {
                         Some(block) => {
                             job_tx
@@ -589,6 +621,7 @@ fn parse_lines<'a, B: Blocks<'a>>(mut blocks: B, source: &str, threads: usize) -
                 if merged == sent {
                     return Ok(());
                 }
+                cancel.check()?;
                 let (seq, output, block) =
                     done_rx.recv().map_err(|_| FfiError::engine("parser threads stopped"))?;
                 let block_bytes = block.bytes().len();
