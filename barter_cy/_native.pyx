@@ -712,3 +712,201 @@ cdef int32_t _python_strategy_call(PythonStrategyRun run, BarterStrategyEvent *e
     except BaseException as error:
         run.error = error
         return 1
+
+
+# ---------------------------------------------------------------------------
+# Columnar market data: trades and candles from / to 1-D columns
+# ---------------------------------------------------------------------------
+# Module-level functions over MarketDataHandle: the columns cross the C ABI as pointers
+# and lengths (typed memoryviews, C-contiguous, no copy) and Rust validates and builds
+# the records (or fills the output columns) with the GIL released. The Python API with
+# the argument normalisation is barter_cy.columnar.
+
+cdef BarterColumnOptions _column_options(bytes exchange, size_t instrument):
+    cdef BarterColumnOptions options
+    options.exchange = exchange
+    options.instrument = instrument
+    return options
+
+
+cdef BarterI64Column _i64_column(const int64_t[::1] values):
+    cdef BarterI64Column column
+    column.ptr = NULL
+    column.len = 0
+    if values is not None:
+        column.len = values.shape[0]
+        if column.len:
+            column.ptr = &values[0]
+    return column
+
+
+cdef BarterU64Column _u64_column(const uint64_t[::1] values):
+    cdef BarterU64Column column
+    column.ptr = NULL
+    column.len = 0
+    if values is not None:
+        column.len = values.shape[0]
+        if column.len:
+            column.ptr = &values[0]
+    return column
+
+
+cdef BarterF64Column _f64_column(const double[::1] values):
+    cdef BarterF64Column column
+    column.ptr = NULL
+    column.len = values.shape[0]
+    if column.len:
+        column.ptr = &values[0]
+    return column
+
+
+cdef BarterI8Column _i8_column(const int8_t[::1] values):
+    cdef BarterI8Column column
+    column.ptr = NULL
+    column.len = values.shape[0]
+    if column.len:
+        column.ptr = &values[0]
+    return column
+
+
+def market_data_from_trade_columns(const int64_t[::1] time_exchange_ns not None,
+                                   const int64_t[::1] time_received_ns,
+                                   const double[::1] price not None, const double[::1] amount not None,
+                                   const int8_t[::1] side not None, const int64_t[::1] instrument,
+                                   str exchange not None, size_t instrument_scalar=0):
+    """A MarketDataHandle of trades from C-contiguous columns (no copy). ``time_received_ns``
+    / ``instrument`` None: the exchange time / ``instrument_scalar`` for every row. Rust
+    validates everything (lengths included) in one pass, with the GIL released."""
+    cdef bytes raw_exchange = _cstr(exchange, "exchange")
+    cdef BarterColumnOptions options = _column_options(raw_exchange, instrument_scalar)
+    cdef BarterTradeColumns columns
+    columns.time_exchange_ns = _i64_column(time_exchange_ns)
+    columns.time_received_ns = _i64_column(time_received_ns)
+    columns.price = _f64_column(price)
+    columns.amount = _f64_column(amount)
+    columns.side = _i8_column(side)
+    columns.instrument = _i64_column(instrument)
+    cdef BarterMarketData *out = NULL
+    cdef BarterError *err = NULL
+    cdef BarterStatus status
+    with nogil:
+        status = barter_market_data_from_trade_columns(&columns, &options, &out, &err)
+    _check(status, err)
+    return MarketDataHandle.wrap(out)
+
+
+def market_data_from_candle_columns(const int64_t[::1] time_ns not None, const double[::1] open not None,
+                                    const double[::1] high not None, const double[::1] low not None,
+                                    const double[::1] close not None, const double[::1] volume not None,
+                                    const uint64_t[::1] trade_count, const int64_t[::1] instrument,
+                                    str exchange not None, size_t instrument_scalar=0):
+    """A MarketDataHandle of candles from C-contiguous columns (``time_ns``: close times).
+    ``trade_count`` / ``instrument`` None: 0 / ``instrument_scalar`` for every row."""
+    cdef bytes raw_exchange = _cstr(exchange, "exchange")
+    cdef BarterColumnOptions options = _column_options(raw_exchange, instrument_scalar)
+    cdef BarterCandleColumns columns
+    columns.time_ns = _i64_column(time_ns)
+    columns.open = _f64_column(open)
+    columns.high = _f64_column(high)
+    columns.low = _f64_column(low)
+    columns.close = _f64_column(close)
+    columns.volume = _f64_column(volume)
+    columns.trade_count = _u64_column(trade_count)
+    columns.instrument = _i64_column(instrument)
+    cdef BarterMarketData *out = NULL
+    cdef BarterError *err = NULL
+    cdef BarterStatus status
+    with nogil:
+        status = barter_market_data_from_candle_columns(&columns, &options, &out, &err)
+    _check(status, err)
+    return MarketDataHandle.wrap(out)
+
+
+def market_data_kind_counts(MarketDataHandle handle not None):
+    """(trades, candles) held by the handle."""
+    cdef BarterMarketData *src = handle.get()
+    cdef BarterKindCounts counts
+    cdef BarterError *err = NULL
+    cdef BarterStatus status
+    with nogil:
+        status = barter_market_data_kind_counts(src, &counts, &err)
+    _check(status, err)
+    return counts.trades, counts.candles
+
+
+def market_data_trade_columns(MarketDataHandle handle not None):
+    """The handle's trades as a dict of new numpy arrays (time_ns, time_received_ns,
+    instrument, price, amount, side), filled by Rust with the GIL released."""
+    import numpy as np
+    cdef BarterMarketData *src = handle.get()
+    cdef size_t rows = market_data_kind_counts(handle)[0]
+    arrays = {
+        "time_ns": np.empty(rows, np.int64),
+        "time_received_ns": np.empty(rows, np.int64),
+        "instrument": np.empty(rows, np.int64),
+        "price": np.empty(rows, np.float64),
+        "amount": np.empty(rows, np.float64),
+        "side": np.empty(rows, np.int8),
+    }
+    cdef int64_t[::1] time_ns = arrays["time_ns"]
+    cdef int64_t[::1] received = arrays["time_received_ns"]
+    cdef int64_t[::1] instrument = arrays["instrument"]
+    cdef double[::1] price = arrays["price"]
+    cdef double[::1] amount = arrays["amount"]
+    cdef int8_t[::1] side = arrays["side"]
+    cdef BarterTradeColumnsOut out
+    out.len = rows
+    out.time_exchange_ns = &time_ns[0] if rows else NULL
+    out.time_received_ns = &received[0] if rows else NULL
+    out.instrument = &instrument[0] if rows else NULL
+    out.price = &price[0] if rows else NULL
+    out.amount = &amount[0] if rows else NULL
+    out.side = &side[0] if rows else NULL
+    cdef BarterError *err = NULL
+    cdef BarterStatus status
+    with nogil:
+        status = barter_market_data_trade_columns(src, &out, &err)
+    _check(status, err)
+    return arrays
+
+
+def market_data_candle_columns(MarketDataHandle handle not None):
+    """The handle's candles as a dict of new numpy arrays (time_ns, instrument, open,
+    high, low, close, volume, trade_count), filled by Rust with the GIL released."""
+    import numpy as np
+    cdef BarterMarketData *src = handle.get()
+    cdef size_t rows = market_data_kind_counts(handle)[1]
+    arrays = {
+        "time_ns": np.empty(rows, np.int64),
+        "instrument": np.empty(rows, np.int64),
+        "open": np.empty(rows, np.float64),
+        "high": np.empty(rows, np.float64),
+        "low": np.empty(rows, np.float64),
+        "close": np.empty(rows, np.float64),
+        "volume": np.empty(rows, np.float64),
+        "trade_count": np.empty(rows, np.uint64),
+    }
+    cdef int64_t[::1] time_ns = arrays["time_ns"]
+    cdef int64_t[::1] instrument = arrays["instrument"]
+    cdef double[::1] open_ = arrays["open"]
+    cdef double[::1] high = arrays["high"]
+    cdef double[::1] low = arrays["low"]
+    cdef double[::1] close = arrays["close"]
+    cdef double[::1] volume = arrays["volume"]
+    cdef uint64_t[::1] trade_count = arrays["trade_count"]
+    cdef BarterCandleColumnsOut out
+    out.len = rows
+    out.time_ns = &time_ns[0] if rows else NULL
+    out.instrument = &instrument[0] if rows else NULL
+    out.open = &open_[0] if rows else NULL
+    out.high = &high[0] if rows else NULL
+    out.low = &low[0] if rows else NULL
+    out.close = &close[0] if rows else NULL
+    out.volume = &volume[0] if rows else NULL
+    out.trade_count = &trade_count[0] if rows else NULL
+    cdef BarterError *err = NULL
+    cdef BarterStatus status
+    with nogil:
+        status = barter_market_data_candle_columns(src, &out, &err)
+    _check(status, err)
+    return arrays

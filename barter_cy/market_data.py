@@ -10,10 +10,14 @@ from __future__ import annotations
 import asyncio
 import os
 from datetime import datetime
-from typing import AsyncIterator, Iterable, Iterator, Union
+from typing import TYPE_CHECKING, AsyncIterator, Iterable, Iterator, Union
 
-from barter_cy import _native
+from barter_cy import _native, columnar
 from barter_cy.data import MarketEvent, Reconnecting, events_to_jsonl, ns_to_datetime
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
 
 __all__ = ["MarketDataInMemory"]
 
@@ -208,6 +212,56 @@ class MarketDataInMemory:
             for event in chunk:
                 yield event
             await asyncio.sleep(0)
+
+    # -- columnar data: numpy arrays and pandas DataFrames (barter_cy.columnar) ---
+    @classmethod
+    def from_trades(cls, time, price, amount, side=None, instrument=0, exchange: str = "simulated",
+                    time_received=None, *, sort: bool = False) -> "MarketDataInMemory":
+        """Trades from 1-D arrays (numpy, pandas or anything ``np.asarray`` reads), checked
+        and built in Rust in one pass with the GIL released. ``time``: int64 ns since the
+        epoch or ``datetime64`` (tz-naive = UTC; tz-aware pandas times are converted);
+        ``price`` / ``amount``: float64; ``side``: bool (True buy), int8 (1 buy, -1 sell)
+        or ``"buy"`` / ``"sell"`` strings, None for all buys; ``instrument``: an index or
+        an array of indices; ``exchange``: barter's exchange id (``"binance_spot"``);
+        ``time_received``: defaults to ``time``. Times must be sorted unless
+        ``sort=True`` (a stable sort). ``ValueError`` names the column and the first bad
+        row (lengths, NaT, order, NaN / inf, price <= 0, amount < 0, side, exchange),
+        ``TypeError`` a column of a dtype that cannot be converted. Trade ids are empty."""
+        return cls._from_handle(columnar.trades_from_arrays(time, price, amount, side, instrument, exchange, time_received, sort))
+
+    @classmethod
+    def from_candles(cls, time, open, high, low, close, volume, trade_count=None, instrument=0,
+                     exchange: str = "simulated", *, sort: bool = False) -> "MarketDataInMemory":
+        """Candles from 1-D arrays, as :meth:`from_trades` (``time``: each candle's close
+        time; prices finite and > 0, volume >= 0; ``trade_count`` defaults to 0).
+        Built-in strategies see a candle's close, orders fill at the next open (or this
+        close with ``fill="signal"``)."""
+        return cls._from_handle(columnar.candles_from_arrays(time, open, high, low, close, volume, trade_count, instrument, exchange, sort))
+
+    @classmethod
+    def from_frame(cls, df, kind: str = "candle", *, instrument=0, exchange: str = "simulated",
+                   sort: bool = False) -> "MarketDataInMemory":
+        """Candles (``kind="candle"``: columns Open, High, Low, Close, Volume, optional
+        trade_count) or trades (``kind="trade"``: price, amount, optional side,
+        time_received) from a pandas DataFrame, column names in any case, times from a
+        DatetimeIndex or a time / timestamp / datetime / date column (so
+        ``pd.read_csv(path, index_col=0, parse_dates=True)`` of a backtesting.py or
+        yfinance file works). Instruments: an ``instrument`` column, the ``instrument``
+        argument, or a dict ``{instrument_index: DataFrame}`` (merged in time order)."""
+        return cls._from_handle(columnar.from_frame(df, kind, instrument, exchange, sort))
+
+    def to_numpy(self, kind: str = "trade") -> "dict[str, np.ndarray]":
+        """The trades (``kind="trade"``: time_ns, time_received_ns, instrument, price,
+        amount, side as int8 1 / -1) or candles (``"candle"``: time_ns, instrument, open,
+        high, low, close, volume, trade_count) as a dict of new 1-D arrays written by Rust
+        straight into numpy buffers, in record order. Other kinds of event, reconnect
+        markers and exchange ids are not included."""
+        return columnar.to_numpy(self._handle, kind)
+
+    def to_frame(self, kind: str = "trade") -> "pd.DataFrame":
+        """:meth:`to_numpy` as a pandas DataFrame with a UTC DatetimeIndex named ``time``
+        (needs the ``pandas`` extra: ``pip install barter_cy[pandas]``)."""
+        return columnar.to_frame(self._handle, kind)
 
     def copy(self) -> "MarketDataInMemory":
         """Another object sharing the same Rust data (no parsing, no copy)."""
