@@ -91,3 +91,30 @@ class PythonStrategyRun:
         self, strategy: Any, market_data: MarketDataHandle, names: list[str], assets: list[tuple[str, str]]
     ) -> None: ...
     def handle(self, name: str, params_json: str) -> StrategyHandle: ...
+
+# Columnar market data (module-level functions over MarketDataHandle).
+def market_data_from_trade_columns(
+    time_exchange_ns: np.ndarray,
+    time_received_ns: np.ndarray | None,
+    price: np.ndarray,
+    amount: np.ndarray,
+    side: np.ndarray,
+    instrument: np.ndarray | None,
+    exchange: str,
+    instrument_scalar: int = ...,
+) -> MarketDataHandle: ...
+def market_data_from_candle_columns(
+    time_ns: np.ndarray,
+    open: np.ndarray,
+    high: np.ndarray,
+    low: np.ndarray,
+    close: np.ndarray,
+    volume: np.ndarray,
+    trade_count: np.ndarray | None,
+    instrument: np.ndarray | None,
+    exchange: str,
+    instrument_scalar: int = ...,
+) -> MarketDataHandle: ...
+def market_data_kind_counts(handle: MarketDataHandle) -> tuple[int, int]: ...
+def market_data_trade_columns(handle: MarketDataHandle) -> dict[str, np.ndarray]: ...
+def market_data_candle_columns(handle: MarketDataHandle) -> dict[str, np.ndarray]: ...
