@@ -151,7 +151,7 @@ def _sides(values: Any, rows: int) -> np.ndarray:
         bad = out == 0
         if bad.any():
             row = _first_row(bad)
-            raise ValueError(f"side: row {row} is {array[row]!r}; expected 'buy' or 'sell' (any case), 1 / -1 or a bool")
+            raise ValueError(f"side: row {row} is {str(array[row])!r}; expected 'buy' or 'sell' (any case), 1 / -1 or a bool")
         return out
     raise TypeError(f"side: expected bool, int8 (1 buy, -1 sell) or strings, got {array.dtype}")
 
@@ -278,6 +278,7 @@ def from_frame(df, kind: str = "candle", instrument=0, exchange: str = "simulate
     ``{instrument_index: DataFrame}`` (merged in time order, ties in dict order)."""
     if kind not in _KINDS:
         raise ValueError(f"kind: expected 'candle' or 'trade', got {kind!r}")
+    require_pandas("from_frame")
     if isinstance(df, Mapping):
         if not df:
             raise ValueError("from_frame: the dict of frames is empty")
