@@ -157,12 +157,7 @@ cdef extern from "barter_ffi.h" nogil:
     BarterU64Column trade_count;
     BarterI64Column instrument;
 
-  # How many items of each columnar kind a handle holds.
-  ctypedef struct BarterKindCounts:
-    size_t trades;
-    size_t candles;
-
-  # Trade columns to fill, `len` rows each (the handle's trade count).
+  # Trade columns to fill, `len` rows each (room for every trade: the item count will do).
   ctypedef struct BarterTradeColumnsOut:
     size_t len;
     int64_t *time_exchange_ns;
@@ -172,7 +167,7 @@ cdef extern from "barter_ffi.h" nogil:
     double *amount;
     int8_t *side;
 
-  # Candle columns to fill, `len` rows each (the handle's candle count).
+  # Candle columns to fill, `len` rows each (room for every candle: the item count will do).
   ctypedef struct BarterCandleColumnsOut:
     size_t len;
     int64_t *time_ns;
@@ -445,18 +440,9 @@ cdef extern from "barter_ffi.h" nogil:
                                                       BarterMarketData **out,
                                                       BarterError **err);
 
-  # How many trades and candles the handle holds (the lengths of the columns to
-  # allocate for `barter_market_data_trade_columns` / `_candle_columns`).
-  # # Safety
-  # Every pointer argument must be NULL or valid as the C ABI contract in `ffi` states:
-  # handles live and made by this library, strings NUL-terminated, buffers readable for
-  # their length, out-parameters writable.
-  BarterStatus barter_market_data_kind_counts(const BarterMarketData *handle,
-                                              BarterKindCounts *out,
-                                              BarterError **err);
-
-  # Writes the handle's trades, in record order, into the caller's columns (each `len`
-  # long, `len` the trade count, else `InvalidInput`). Side: 1 buy, -1 sell.
+  # Writes the handle's trades, in record order, into the caller's columns in one pass
+  # and their number to `written`. More trades than `len` is `InvalidInput` (the
+  # handle's item count is always enough). Side: 1 buy, -1 sell.
   # # Safety
   # Every pointer argument must be NULL or valid as the C ABI contract in `ffi` states:
   # handles live and made by this library, strings NUL-terminated, buffers readable for
@@ -464,10 +450,12 @@ cdef extern from "barter_ffi.h" nogil:
   # overlaps no other.
   BarterStatus barter_market_data_trade_columns(const BarterMarketData *handle,
                                                 const BarterTradeColumnsOut *out,
+                                                size_t *written,
                                                 BarterError **err);
 
-  # Writes the handle's candles, in record order, into the caller's columns (each `len`
-  # long, `len` the candle count, else `InvalidInput`).
+  # Writes the handle's candles, in record order, into the caller's columns in one pass
+  # and their number to `written`. More candles than `len` is `InvalidInput` (the
+  # handle's item count is always enough).
   # # Safety
   # Every pointer argument must be NULL or valid as the C ABI contract in `ffi` states:
   # handles live and made by this library, strings NUL-terminated, buffers readable for
@@ -475,6 +463,7 @@ cdef extern from "barter_ffi.h" nogil:
   # overlaps no other.
   BarterStatus barter_market_data_candle_columns(const BarterMarketData *handle,
                                                  const BarterCandleColumnsOut *out,
+                                                 size_t *written,
                                                  BarterError **err);
 
   # Parses a SystemConfig from a UTF-8 JSON buffer; `source` (may be NULL) names it in

@@ -822,24 +822,22 @@ def market_data_from_candle_columns(const int64_t[::1] time_ns not None, const d
     return MarketDataHandle.wrap(out)
 
 
-def market_data_kind_counts(MarketDataHandle handle not None):
-    """(trades, candles) held by the handle."""
-    cdef BarterMarketData *src = handle.get()
-    cdef BarterKindCounts counts
-    cdef BarterError *err = NULL
-    cdef BarterStatus status
-    with nogil:
-        status = barter_market_data_kind_counts(src, &counts, &err)
-    _check(status, err)
-    return counts.trades, counts.candles
+cdef dict _cut(dict arrays, size_t written, size_t rows):
+    """The arrays cut to their first ``written`` rows (copies, so the spare rows are
+    freed) when fewer than ``rows`` were written."""
+    if written == rows:
+        return arrays
+    return {name: array[:written].copy() for name, array in arrays.items()}
 
 
 def market_data_trade_columns(MarketDataHandle handle not None):
     """The handle's trades as a dict of new numpy arrays (time_ns, time_received_ns,
-    instrument, price, amount, side), filled by Rust with the GIL released."""
+    instrument, price, amount, side), filled by Rust in one pass with the GIL released.
+    Allocated for every item, then cut to the trades when there are fewer."""
     import numpy as np
     cdef BarterMarketData *src = handle.get()
-    cdef size_t rows = market_data_kind_counts(handle)[0]
+    cdef size_t rows = handle.info()[1]
+    cdef size_t written = 0
     arrays = {
         "time_ns": np.empty(rows, np.int64),
         "time_received_ns": np.empty(rows, np.int64),
@@ -865,17 +863,19 @@ def market_data_trade_columns(MarketDataHandle handle not None):
     cdef BarterError *err = NULL
     cdef BarterStatus status
     with nogil:
-        status = barter_market_data_trade_columns(src, &out, &err)
+        status = barter_market_data_trade_columns(src, &out, &written, &err)
     _check(status, err)
-    return arrays
+    return _cut(arrays, written, rows)
 
 
 def market_data_candle_columns(MarketDataHandle handle not None):
     """The handle's candles as a dict of new numpy arrays (time_ns, instrument, open,
-    high, low, close, volume, trade_count), filled by Rust with the GIL released."""
+    high, low, close, volume, trade_count), filled by Rust in one pass with the GIL
+    released. Allocated for every item, then cut to the candles when there are fewer."""
     import numpy as np
     cdef BarterMarketData *src = handle.get()
-    cdef size_t rows = market_data_kind_counts(handle)[1]
+    cdef size_t rows = handle.info()[1]
+    cdef size_t written = 0
     arrays = {
         "time_ns": np.empty(rows, np.int64),
         "instrument": np.empty(rows, np.int64),
@@ -907,6 +907,6 @@ def market_data_candle_columns(MarketDataHandle handle not None):
     cdef BarterError *err = NULL
     cdef BarterStatus status
     with nogil:
-        status = barter_market_data_candle_columns(src, &out, &err)
+        status = barter_market_data_candle_columns(src, &out, &written, &err)
     _check(status, err)
-    return arrays
+    return _cut(arrays, written, rows)

@@ -234,15 +234,7 @@ typedef struct {
 } BarterCandleColumns;
 
 /*
- How many items of each columnar kind a handle holds.
- */
-typedef struct {
-  size_t trades;
-  size_t candles;
-} BarterKindCounts;
-
-/*
- Trade columns to fill, `len` rows each (the handle's trade count).
+ Trade columns to fill, `len` rows each (room for every trade: the item count will do).
  */
 typedef struct {
   size_t len;
@@ -255,7 +247,7 @@ typedef struct {
 } BarterTradeColumnsOut;
 
 /*
- Candle columns to fill, `len` rows each (the handle's candle count).
+ Candle columns to fill, `len` rows each (room for every candle: the item count will do).
  */
 typedef struct {
   size_t len;
@@ -632,20 +624,9 @@ BarterStatus barter_market_data_from_candle_columns(const BarterCandleColumns *c
                                                     BarterError **err);
 
 /*
- How many trades and candles the handle holds (the lengths of the columns to
- allocate for `barter_market_data_trade_columns` / `_candle_columns`).
- # Safety
- Every pointer argument must be NULL or valid as the C ABI contract in `ffi` states:
- handles live and made by this library, strings NUL-terminated, buffers readable for
- their length, out-parameters writable.
- */
-BarterStatus barter_market_data_kind_counts(const BarterMarketData *handle,
-                                            BarterKindCounts *out,
-                                            BarterError **err);
-
-/*
- Writes the handle's trades, in record order, into the caller's columns (each `len`
- long, `len` the trade count, else `InvalidInput`). Side: 1 buy, -1 sell.
+ Writes the handle's trades, in record order, into the caller's columns in one pass
+ and their number to `written`. More trades than `len` is `InvalidInput` (the
+ handle's item count is always enough). Side: 1 buy, -1 sell.
  # Safety
  Every pointer argument must be NULL or valid as the C ABI contract in `ffi` states:
  handles live and made by this library, strings NUL-terminated, buffers readable for
@@ -654,11 +635,13 @@ BarterStatus barter_market_data_kind_counts(const BarterMarketData *handle,
  */
 BarterStatus barter_market_data_trade_columns(const BarterMarketData *handle,
                                               const BarterTradeColumnsOut *out,
+                                              size_t *written,
                                               BarterError **err);
 
 /*
- Writes the handle's candles, in record order, into the caller's columns (each `len`
- long, `len` the candle count, else `InvalidInput`).
+ Writes the handle's candles, in record order, into the caller's columns in one pass
+ and their number to `written`. More candles than `len` is `InvalidInput` (the
+ handle's item count is always enough).
  # Safety
  Every pointer argument must be NULL or valid as the C ABI contract in `ffi` states:
  handles live and made by this library, strings NUL-terminated, buffers readable for
@@ -667,6 +650,7 @@ BarterStatus barter_market_data_trade_columns(const BarterMarketData *handle,
  */
 BarterStatus barter_market_data_candle_columns(const BarterMarketData *handle,
                                                const BarterCandleColumnsOut *out,
+                                               size_t *written,
                                                BarterError **err);
 
 /*

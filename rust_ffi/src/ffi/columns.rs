@@ -1,6 +1,6 @@
 //! The columnar market data exports: trades or candles from columns (pointers and
-//! lengths) into a new market data handle, the trade and candle counts of a handle, and
-//! its trades or candles written into caller-allocated columns.
+//! lengths) into a new market data handle, and the trades or candles of a handle written
+//! into caller-allocated columns.
 
 use super::{
     ffi_call, handle_ref, str_arg, write_handle, write_out, BarterError, BarterStatus, FfiError, FfiResult,
@@ -84,7 +84,7 @@ pub struct BarterColumnOptions {
     pub instrument: usize,
 }
 
-/// Trade columns to fill, `len` rows each (the handle's trade count).
+/// Trade columns to fill, `len` rows each (room for every trade: the item count will do).
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]
 pub struct BarterTradeColumnsOut {
@@ -97,7 +97,7 @@ pub struct BarterTradeColumnsOut {
     pub side: *mut i8,
 }
 
-/// Candle columns to fill, `len` rows each (the handle's candle count).
+/// Candle columns to fill, `len` rows each (room for every candle: the item count will do).
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]
 pub struct BarterCandleColumnsOut {
@@ -110,14 +110,6 @@ pub struct BarterCandleColumnsOut {
     pub close: *mut f64,
     pub volume: *mut f64,
     pub trade_count: *mut u64,
-}
-
-/// How many items of each columnar kind a handle holds.
-#[repr(C)]
-#[derive(Debug, Copy, Clone, Default, PartialEq, Eq)]
-pub struct BarterKindCounts {
-    pub trades: usize,
-    pub candles: usize,
 }
 
 /// A column of `len` values; NULL is allowed only when `len` is 0.
@@ -241,26 +233,9 @@ pub unsafe extern "C" fn barter_market_data_from_candle_columns(
     })
 }
 
-/// How many trades and candles the handle holds (the lengths of the columns to
-/// allocate for `barter_market_data_trade_columns` / `_candle_columns`).
-/// # Safety
-/// Every pointer argument must be NULL or valid as the C ABI contract in `ffi` states:
-/// handles live and made by this library, strings NUL-terminated, buffers readable for
-/// their length, out-parameters writable.
-#[no_mangle]
-pub unsafe extern "C" fn barter_market_data_kind_counts(
-    handle: *const BarterMarketData,
-    out: *mut BarterKindCounts,
-    err: *mut *mut BarterError,
-) -> BarterStatus {
-    ffi_call(err, || {
-        let (trades, candles) = columns::kind_counts(&handle_ref(handle, "market data handle")?.inner);
-        write_out(out, BarterKindCounts { trades, candles }, "out")
-    })
-}
-
-/// Writes the handle's trades, in record order, into the caller's columns (each `len`
-/// long, `len` the trade count, else `InvalidInput`). Side: 1 buy, -1 sell.
+/// Writes the handle's trades, in record order, into the caller's columns in one pass
+/// and their number to `written`. More trades than `len` is `InvalidInput` (the
+/// handle's item count is always enough). Side: 1 buy, -1 sell.
 /// # Safety
 /// Every pointer argument must be NULL or valid as the C ABI contract in `ffi` states:
 /// handles live and made by this library, strings NUL-terminated, buffers readable for
@@ -270,6 +245,7 @@ pub unsafe extern "C" fn barter_market_data_kind_counts(
 pub unsafe extern "C" fn barter_market_data_trade_columns(
     handle: *const BarterMarketData,
     out: *const BarterTradeColumnsOut,
+    written: *mut usize,
     err: *mut *mut BarterError,
 ) -> BarterStatus {
     ffi_call(err, || {
@@ -284,12 +260,14 @@ pub unsafe extern "C" fn barter_market_data_trade_columns(
             amount: column_mut(o.amount, len, "amount")?,
             side: column_mut(o.side, len, "side")?,
         };
-        columns::write_trades(data, columns)
+        let count = columns::write_trades(data, columns)?;
+        write_out(written, count, "written")
     })
 }
 
-/// Writes the handle's candles, in record order, into the caller's columns (each `len`
-/// long, `len` the candle count, else `InvalidInput`).
+/// Writes the handle's candles, in record order, into the caller's columns in one pass
+/// and their number to `written`. More candles than `len` is `InvalidInput` (the
+/// handle's item count is always enough).
 /// # Safety
 /// Every pointer argument must be NULL or valid as the C ABI contract in `ffi` states:
 /// handles live and made by this library, strings NUL-terminated, buffers readable for
@@ -299,6 +277,7 @@ pub unsafe extern "C" fn barter_market_data_trade_columns(
 pub unsafe extern "C" fn barter_market_data_candle_columns(
     handle: *const BarterMarketData,
     out: *const BarterCandleColumnsOut,
+    written: *mut usize,
     err: *mut *mut BarterError,
 ) -> BarterStatus {
     ffi_call(err, || {
@@ -315,6 +294,7 @@ pub unsafe extern "C" fn barter_market_data_candle_columns(
             volume: column_mut(o.volume, len, "volume")?,
             trade_count: column_mut(o.trade_count, len, "trade_count")?,
         };
-        columns::write_candles(data, columns)
+        let count = columns::write_candles(data, columns)?;
+        write_out(written, count, "written")
     })
 }
