@@ -28,7 +28,6 @@ import sys
 import _common as c
 import numpy as np
 
-import barter_cy
 from barter_cy import MarketDataInMemory
 
 GOALS = {"import": 50.0, "export": 20.0, "memory": 1.3}
@@ -71,6 +70,10 @@ md = MarketDataInMemory.from_trades(**cols)
 peak, after = c.peak_rss_bytes(), c.rss_bytes()
 print(json.dumps(dict(raw=raw, before=before, peak=peak, after=after, reset=reset, items=md.item_count)))
 """
+
+
+def per_event(seconds: float, events: int) -> str:
+    return f"{seconds / events * 1e9:,.0f} ns"
 
 
 def memory(events: int) -> dict:
@@ -127,14 +130,14 @@ def main() -> int:
         ["what", "events", "time (median)", "per event", "ratio (median of rounds)", "goal"],
         [
             ["`from_json_file` (JSON Lines, %s)" % c.fmt_bytes(size), f"{n:,}", c.fmt_s(med["json"]),
-             c.fmt_s(med["json"] / n), "1", ""],
-            ["`from_trades` (numpy)", f"{n:,}", c.fmt_s(med["trades"]), c.fmt_s(med["trades"] / n),
+             per_event(med["json"], n), "1", ""],
+            ["`from_trades` (numpy)", f"{n:,}", c.fmt_s(med["trades"]), per_event(med["trades"], n),
              f"{imp:.1f}x faster", f">= {GOALS['import']:.0f}x " + ("met" if imp >= GOALS["import"] else "NOT met")],
-            ["`to_numpy()`", f"{n:,}", c.fmt_s(med["to_numpy_all"]), c.fmt_s(med["to_numpy_all"] / n), "", ""],
-            ["`events()` (first slice)", f"{k:,}", c.fmt_s(med["events_slice"]), c.fmt_s(med["events_slice"] / k),
+            ["`to_numpy()`", f"{n:,}", c.fmt_s(med["to_numpy_all"]), per_event(med["to_numpy_all"], n), "", ""],
+            ["`events()` (first slice)", f"{k:,}", c.fmt_s(med["events_slice"]), per_event(med["events_slice"], k),
              "1", ""],
             ["`to_numpy()` (first slice)", f"{k:,}", c.fmt_s(med["to_numpy_slice"]),
-             c.fmt_s(med["to_numpy_slice"] / k), f"{exp:.1f}x faster",
+             per_event(med["to_numpy_slice"], k), f"{exp:.1f}x faster",
              f">= {GOALS['export']:.0f}x " + ("met" if exp >= GOALS["export"] else "NOT met")],
             ["`from_trades` memory: peak RSS growth / raw column bytes", f"{n:,}",
              f"{c.fmt_bytes(mem['peak'] - mem['before'])} / {c.fmt_bytes(mem['raw'])}", "", f"{peak_ratio:.2f}x",
@@ -145,8 +148,7 @@ def main() -> int:
     )
     print(table)
     print()
-    print(f"barter_cy {barter_cy.__version__ if hasattr(barter_cy, '__version__') else ''}; "
-          f"rounds: {args.rounds}; VmHWM reset: {mem['reset']}; {c.environment_note()}")
+    print(f"rounds: {args.rounds}; VmHWM reset: {mem['reset']}; {c.environment_note()}")
     return 0
 
 

@@ -23,6 +23,7 @@ from barter_cy import (
 )
 from barter_cy.backtest import backtest
 from barter_cy.data import ns_to_rfc3339
+from barter_cy.frames import TEAR_SHEET_COLUMNS
 from barter_cy.strategy import SmaCross
 
 T0 = 1_700_000_000_000_000_000
@@ -367,7 +368,7 @@ def test_summary_frames():
     df = multi.to_frame()
     name = "binancespot-btc_usdt"
     assert list(df.columns[:7]) == ["id", "strategy", "fast", "slow", "quantity", "pnl", "positions"]
-    assert list(df.columns[7:]) == [f"{name}.{c}" for c in barter_cy.frames.TEAR_SHEET_COLUMNS]
+    assert list(df.columns[7:]) == [f"{name}.{c}" for c in TEAR_SHEET_COLUMNS]
     assert df["id"].tolist() == multi.ids
     assert df["fast"].tolist() == [3, 3, 5, 5] and df["slow"].tolist() == [20, 30, 20, 30]
     assert df["quantity"].tolist() == [0.5] * 4
