@@ -10,12 +10,14 @@ from __future__ import annotations
 import asyncio
 import os
 from datetime import datetime
-from typing import TYPE_CHECKING, AsyncIterator, Iterable, Iterator, Union
+from typing import AsyncIterator, Iterable, Iterator, Union
 
-from barter_cy import _native, columnar
+from barter_cy import _native
 from barter_cy.data import MarketEvent, Reconnecting, events_to_jsonl, ns_to_datetime
+from barter_cy import columnar
+import typing as _typing
 
-if TYPE_CHECKING:
+if _typing.TYPE_CHECKING:
     import numpy as np
     import pandas as pd
 
