@@ -128,6 +128,79 @@ cdef extern from "barter_ffi.h" nogil:
     # 0 daily, 1 annual_252, 2 annual_365.
     uint32_t summary_interval;
 
+  # A read-only column of `len` int64 values; `ptr` NULL means absent (optional columns)
+  # or, with `len` 0, empty.
+  ctypedef struct BarterI64Column:
+    const int64_t *ptr;
+    size_t len;
+
+  # A read-only column of `len` float64 values (NULL: empty with `len` 0).
+  ctypedef struct BarterF64Column:
+    const double *ptr;
+    size_t len;
+
+  # A read-only column of `len` int8 values (NULL: empty with `len` 0).
+  ctypedef struct BarterI8Column:
+    const int8_t *ptr;
+    size_t len;
+
+  # Trades as columns, each with its own length (Rust checks they agree).
+  # `time_received_ns` NULL: the same as `time_exchange_ns`; `instrument` NULL: every
+  # row has the options' `instrument`. `side`: 1 buy, -1 sell.
+  ctypedef struct BarterTradeColumns:
+    BarterI64Column time_exchange_ns;
+    BarterI64Column time_received_ns;
+    BarterF64Column price;
+    BarterF64Column amount;
+    BarterI8Column side;
+    BarterI64Column instrument;
+
+  # What the columns do not carry: the exchange (barter's `ExchangeId` serde name, e.g.
+  # `"simulated"`, `"binance_spot"`) and the instrument index used when the instrument
+  # column is NULL.
+  ctypedef struct BarterColumnOptions:
+    const char *exchange;
+    size_t instrument;
+
+  # A read-only column of `len` uint64 values (NULL: absent, or empty with `len` 0).
+  ctypedef struct BarterU64Column:
+    const uint64_t *ptr;
+    size_t len;
+
+  # Candles as columns, each with its own length; `time_ns` is each candle's close time.
+  # `trade_count` NULL: 0 for every row; `instrument` NULL: the options' `instrument`.
+  ctypedef struct BarterCandleColumns:
+    BarterI64Column time_ns;
+    BarterF64Column open;
+    BarterF64Column high;
+    BarterF64Column low;
+    BarterF64Column close;
+    BarterF64Column volume;
+    BarterU64Column trade_count;
+    BarterI64Column instrument;
+
+  # Trade columns to fill, `len` rows each (room for every trade: the item count will do).
+  ctypedef struct BarterTradeColumnsOut:
+    size_t len;
+    int64_t *time_exchange_ns;
+    int64_t *time_received_ns;
+    int64_t *instrument;
+    double *price;
+    double *amount;
+    int8_t *side;
+
+  # Candle columns to fill, `len` rows each (room for every candle: the item count will do).
+  ctypedef struct BarterCandleColumnsOut:
+    size_t len;
+    int64_t *time_ns;
+    int64_t *instrument;
+    double *open;
+    double *high;
+    double *low;
+    double *close;
+    double *volume;
+    uint64_t *trade_count;
+
   # Counts of a SystemConfig handle.
   ctypedef struct BarterSystemConfigInfo:
     # Indexed instruments (sorted, duplicates merged): the count market data indices refer to.
@@ -365,6 +438,58 @@ cdef extern from "barter_ffi.h" nogil:
   # # Safety
   # `cancel` is NULL or a live token, freed once.
   void barter_cancel_free(BarterCancel *cancel);
+
+  # Market data from trade columns, validated in one pass (an error names the column
+  # and its first bad row: NaN / inf, prices <= 0, negative amounts, sides other than
+  # 1 / -1, negative instruments, NaT or unsorted times) and built as the same records
+  # JSON gives (trade ids empty). An unknown exchange is `InvalidInput`.
+  # # Safety
+  # Every pointer argument must be NULL or valid as the C ABI contract in `ffi` states:
+  # handles live and made by this library, strings NUL-terminated, buffers readable for
+  # their length, out-parameters writable. Each non-NULL column is readable for its
+  # `len` values.
+  BarterStatus barter_market_data_from_trade_columns(const BarterTradeColumns *columns,
+                                                     const BarterColumnOptions *options,
+                                                     BarterMarketData **out,
+                                                     BarterError **err);
+
+  # Market data from candle columns, validated in one pass (an error names the column
+  # and its first bad row) and built as the same records JSON gives.
+  # # Safety
+  # Every pointer argument must be NULL or valid as the C ABI contract in `ffi` states:
+  # handles live and made by this library, strings NUL-terminated, buffers readable for
+  # their length, out-parameters writable. Each non-NULL column is readable for its
+  # `len` values.
+  BarterStatus barter_market_data_from_candle_columns(const BarterCandleColumns *columns,
+                                                      const BarterColumnOptions *options,
+                                                      BarterMarketData **out,
+                                                      BarterError **err);
+
+  # Writes the handle's trades, in record order, into the caller's columns in one pass
+  # and their number to `written`. More trades than `len` is `InvalidInput` (the
+  # handle's item count is always enough). Side: 1 buy, -1 sell.
+  # # Safety
+  # Every pointer argument must be NULL or valid as the C ABI contract in `ffi` states:
+  # handles live and made by this library, strings NUL-terminated, buffers readable for
+  # their length, out-parameters writable. Each column is writable for `len` values and
+  # overlaps no other.
+  BarterStatus barter_market_data_trade_columns(const BarterMarketData *handle,
+                                                const BarterTradeColumnsOut *out,
+                                                size_t *written,
+                                                BarterError **err);
+
+  # Writes the handle's candles, in record order, into the caller's columns in one pass
+  # and their number to `written`. More candles than `len` is `InvalidInput` (the
+  # handle's item count is always enough).
+  # # Safety
+  # Every pointer argument must be NULL or valid as the C ABI contract in `ffi` states:
+  # handles live and made by this library, strings NUL-terminated, buffers readable for
+  # their length, out-parameters writable. Each column is writable for `len` values and
+  # overlaps no other.
+  BarterStatus barter_market_data_candle_columns(const BarterMarketData *handle,
+                                                 const BarterCandleColumnsOut *out,
+                                                 size_t *written,
+                                                 BarterError **err);
 
   # Parses a SystemConfig from a UTF-8 JSON buffer; `source` (may be NULL) names it in
   # error messages.

@@ -627,6 +627,61 @@ cdef class MarketDataInMemory:
         _check(status, err)
         return _take_bytes(ptr, length)
 
+    # -- columnar data: numpy arrays and pandas DataFrames (barter_cy.columnar) -----
+    @classmethod
+    def from_trades(cls, time, price, amount, side=None, instrument=0, exchange="simulated",
+                    time_received=None, *, sort=False):
+        """Trades from 1-D arrays (numpy, pandas or anything ``np.asarray`` reads), checked
+        and built in Rust in one pass with the GIL released. ``time``: int64 ns since the
+        epoch or ``datetime64`` (tz-naive = UTC; tz-aware pandas times are converted);
+        ``price`` / ``amount``: float64; ``side``: bool (True buy), int8 (1 buy, -1 sell)
+        or ``"buy"`` / ``"sell"`` strings, None for all buys; ``instrument``: an index or
+        an array of indices; ``exchange``: barter's exchange id (``"binance_spot"``);
+        ``time_received``: defaults to ``time``. Times must be sorted unless
+        ``sort=True`` (a stable sort). ``ValueError`` names the column and the first bad
+        row (lengths, NaT, order, NaN / inf, price <= 0, amount < 0, side, exchange),
+        ``TypeError`` a column of a dtype that cannot be converted. Trade ids are empty."""
+        from barter_cy import columnar
+        return columnar.trades_from_arrays(time, price, amount, side, instrument, exchange, time_received, sort)
+
+    @classmethod
+    def from_candles(cls, time, open, high, low, close, volume, trade_count=None, instrument=0,
+                     exchange="simulated", *, sort=False):
+        """Candles from 1-D arrays, as :meth:`from_trades` (``time``: each candle's close
+        time; prices finite and > 0, volume >= 0; ``trade_count`` defaults to 0).
+        Built-in strategies see a candle's close, orders fill at the next open (or this
+        close with ``fill="signal"``)."""
+        from barter_cy import columnar
+        return columnar.candles_from_arrays(time, open, high, low, close, volume, trade_count, instrument, exchange,
+                                            sort)
+
+    @classmethod
+    def from_frame(cls, df, kind="candle", *, instrument=0, exchange="simulated", sort=False):
+        """Candles (``kind="candle"``: columns Open, High, Low, Close, Volume, optional
+        trade_count) or trades (``kind="trade"``: price, amount, optional side,
+        time_received) from a pandas DataFrame, column names in any case, times from a
+        DatetimeIndex or a time / timestamp / datetime / date column (so
+        ``pd.read_csv(path, index_col=0, parse_dates=True)`` of a backtesting.py or
+        yfinance file works). Instruments: an ``instrument`` column, the ``instrument``
+        argument, or a dict ``{instrument_index: DataFrame}`` (merged in time order)."""
+        from barter_cy import columnar
+        return columnar.from_frame(df, kind, instrument, exchange, sort)
+
+    def to_numpy(self, kind="trade"):
+        """The trades (``kind="trade"``: time_ns, time_received_ns, instrument, price,
+        amount, side as int8 1 / -1) or candles (``"candle"``: time_ns, instrument, open,
+        high, low, close, volume, trade_count) as a dict of new 1-D arrays written by Rust
+        straight into numpy buffers, in record order. Other kinds of event, reconnect
+        markers and exchange ids are not included."""
+        from barter_cy import columnar
+        return columnar.to_numpy(self, kind)
+
+    def to_frame(self, kind="trade"):
+        """:meth:`to_numpy` as a pandas DataFrame with a UTC DatetimeIndex named ``time``
+        (needs the ``pandas`` extra: ``pip install barter_cy[pandas]``)."""
+        from barter_cy import columnar
+        return columnar.to_frame(self, kind)
+
     # -- copies and repr ---------------------------------------------------------------
     def copy(self):
         """Another object sharing the same Rust data (no parsing, no copy)."""
@@ -1500,3 +1555,201 @@ cdef void _log_after_error():
         _control.drain_logs()
     except Exception:
         pass
+
+
+# ---------------------------------------------------------------------------
+# Columnar market data: trades and candles from / to 1-D columns
+# ---------------------------------------------------------------------------
+# Module-level functions over MarketDataInMemory: the columns cross the C ABI as pointers
+# and lengths (typed memoryviews, C-contiguous, no copy) and Rust validates and builds
+# the records (or fills the output columns) with the GIL released. The Python API with
+# the argument normalisation is barter_cy.columnar.
+
+cdef BarterColumnOptions _column_options(bytes exchange, size_t instrument):
+    cdef BarterColumnOptions options
+    options.exchange = exchange
+    options.instrument = instrument
+    return options
+
+
+cdef BarterI64Column _i64_column(const int64_t[::1] values):
+    cdef BarterI64Column column
+    column.ptr = NULL
+    column.len = 0
+    if values is not None:
+        column.len = values.shape[0]
+        if column.len:
+            column.ptr = &values[0]
+    return column
+
+
+cdef BarterU64Column _u64_column(const uint64_t[::1] values):
+    cdef BarterU64Column column
+    column.ptr = NULL
+    column.len = 0
+    if values is not None:
+        column.len = values.shape[0]
+        if column.len:
+            column.ptr = &values[0]
+    return column
+
+
+cdef BarterF64Column _f64_column(const double[::1] values):
+    cdef BarterF64Column column
+    column.ptr = NULL
+    column.len = values.shape[0]
+    if column.len:
+        column.ptr = &values[0]
+    return column
+
+
+cdef BarterI8Column _i8_column(const int8_t[::1] values):
+    cdef BarterI8Column column
+    column.ptr = NULL
+    column.len = values.shape[0]
+    if column.len:
+        column.ptr = &values[0]
+    return column
+
+
+def market_data_from_trade_columns(const int64_t[::1] time_exchange_ns not None,
+                                   const int64_t[::1] time_received_ns,
+                                   const double[::1] price not None, const double[::1] amount not None,
+                                   const int8_t[::1] side not None, const int64_t[::1] instrument,
+                                   str exchange not None, size_t instrument_scalar=0):
+    """A MarketDataInMemory of trades from C-contiguous columns (no copy). ``time_received_ns``
+    / ``instrument`` None: the exchange time / ``instrument_scalar`` for every row. Rust
+    validates everything (lengths included) in one pass, with the GIL released."""
+    cdef bytes raw_exchange = _cstr(exchange, "exchange")
+    cdef BarterColumnOptions options = _column_options(raw_exchange, instrument_scalar)
+    cdef BarterTradeColumns columns
+    columns.time_exchange_ns = _i64_column(time_exchange_ns)
+    columns.time_received_ns = _i64_column(time_received_ns)
+    columns.price = _f64_column(price)
+    columns.amount = _f64_column(amount)
+    columns.side = _i8_column(side)
+    columns.instrument = _i64_column(instrument)
+    cdef BarterMarketData *out = NULL
+    cdef BarterError *err = NULL
+    cdef BarterStatus status
+    with nogil:
+        status = barter_market_data_from_trade_columns(&columns, &options, &out, &err)
+    _check(status, err)
+    return _market_data(MarketDataInMemory, out)
+
+
+def market_data_from_candle_columns(const int64_t[::1] time_ns not None, const double[::1] open not None,
+                                    const double[::1] high not None, const double[::1] low not None,
+                                    const double[::1] close not None, const double[::1] volume not None,
+                                    const uint64_t[::1] trade_count, const int64_t[::1] instrument,
+                                    str exchange not None, size_t instrument_scalar=0):
+    """A MarketDataInMemory of candles from C-contiguous columns (``time_ns``: close times).
+    ``trade_count`` / ``instrument`` None: 0 / ``instrument_scalar`` for every row."""
+    cdef bytes raw_exchange = _cstr(exchange, "exchange")
+    cdef BarterColumnOptions options = _column_options(raw_exchange, instrument_scalar)
+    cdef BarterCandleColumns columns
+    columns.time_ns = _i64_column(time_ns)
+    columns.open = _f64_column(open)
+    columns.high = _f64_column(high)
+    columns.low = _f64_column(low)
+    columns.close = _f64_column(close)
+    columns.volume = _f64_column(volume)
+    columns.trade_count = _u64_column(trade_count)
+    columns.instrument = _i64_column(instrument)
+    cdef BarterMarketData *out = NULL
+    cdef BarterError *err = NULL
+    cdef BarterStatus status
+    with nogil:
+        status = barter_market_data_from_candle_columns(&columns, &options, &out, &err)
+    _check(status, err)
+    return _market_data(MarketDataInMemory, out)
+
+
+cdef dict _cut(dict arrays, size_t written, size_t rows):
+    """The arrays cut to their first ``written`` rows (copies, so the spare rows are
+    freed) when fewer than ``rows`` were written."""
+    if written == rows:
+        return arrays
+    return {name: array[:written].copy() for name, array in arrays.items()}
+
+
+def market_data_trade_columns(MarketDataInMemory handle not None):
+    """The handle's trades as a dict of new numpy arrays (time_ns, time_received_ns,
+    instrument, price, amount, side), filled by Rust in one pass with the GIL released.
+    Allocated for every item, then cut to the trades when there are fewer."""
+    import numpy as np
+    cdef BarterMarketData *src = handle.get()
+    cdef size_t rows = handle._items
+    cdef size_t written = 0
+    arrays = {
+        "time_ns": np.empty(rows, np.int64),
+        "time_received_ns": np.empty(rows, np.int64),
+        "instrument": np.empty(rows, np.int64),
+        "price": np.empty(rows, np.float64),
+        "amount": np.empty(rows, np.float64),
+        "side": np.empty(rows, np.int8),
+    }
+    cdef int64_t[::1] time_ns = arrays["time_ns"]
+    cdef int64_t[::1] received = arrays["time_received_ns"]
+    cdef int64_t[::1] instrument = arrays["instrument"]
+    cdef double[::1] price = arrays["price"]
+    cdef double[::1] amount = arrays["amount"]
+    cdef int8_t[::1] side = arrays["side"]
+    cdef BarterTradeColumnsOut out
+    out.len = rows
+    out.time_exchange_ns = &time_ns[0] if rows else NULL
+    out.time_received_ns = &received[0] if rows else NULL
+    out.instrument = &instrument[0] if rows else NULL
+    out.price = &price[0] if rows else NULL
+    out.amount = &amount[0] if rows else NULL
+    out.side = &side[0] if rows else NULL
+    cdef BarterError *err = NULL
+    cdef BarterStatus status
+    with nogil:
+        status = barter_market_data_trade_columns(src, &out, &written, &err)
+    _check(status, err)
+    return _cut(arrays, written, rows)
+
+
+def market_data_candle_columns(MarketDataInMemory handle not None):
+    """The handle's candles as a dict of new numpy arrays (time_ns, instrument, open,
+    high, low, close, volume, trade_count), filled by Rust in one pass with the GIL
+    released. Allocated for every item, then cut to the candles when there are fewer."""
+    import numpy as np
+    cdef BarterMarketData *src = handle.get()
+    cdef size_t rows = handle._items
+    cdef size_t written = 0
+    arrays = {
+        "time_ns": np.empty(rows, np.int64),
+        "instrument": np.empty(rows, np.int64),
+        "open": np.empty(rows, np.float64),
+        "high": np.empty(rows, np.float64),
+        "low": np.empty(rows, np.float64),
+        "close": np.empty(rows, np.float64),
+        "volume": np.empty(rows, np.float64),
+        "trade_count": np.empty(rows, np.uint64),
+    }
+    cdef int64_t[::1] time_ns = arrays["time_ns"]
+    cdef int64_t[::1] instrument = arrays["instrument"]
+    cdef double[::1] open_ = arrays["open"]
+    cdef double[::1] high = arrays["high"]
+    cdef double[::1] low = arrays["low"]
+    cdef double[::1] close = arrays["close"]
+    cdef double[::1] volume = arrays["volume"]
+    cdef uint64_t[::1] trade_count = arrays["trade_count"]
+    cdef BarterCandleColumnsOut out
+    out.len = rows
+    out.time_ns = &time_ns[0] if rows else NULL
+    out.instrument = &instrument[0] if rows else NULL
+    out.open = &open_[0] if rows else NULL
+    out.high = &high[0] if rows else NULL
+    out.low = &low[0] if rows else NULL
+    out.close = &close[0] if rows else NULL
+    out.volume = &volume[0] if rows else NULL
+    out.trade_count = &trade_count[0] if rows else NULL
+    cdef BarterError *err = NULL
+    cdef BarterStatus status
+    with nogil:
+        status = barter_market_data_candle_columns(src, &out, &written, &err)
+    _check(status, err)
+    return _cut(arrays, written, rows)

@@ -896,6 +896,16 @@ class BacktestSummary(_Model):
             f"{self.trading_summary.render()}"
         )
 
+    def positions_frame(self) -> Any:
+        """The closed positions as a pandas DataFrame (floats; times UTC); see
+        :func:`barter_cy.frames.positions_frame`. Needs ``pip install barter_cy[pandas]``."""
+        from barter_cy import frames; return frames.positions_frame(self)  # noqa: E702
+
+    def equity_frame(self) -> Any:
+        """The equity curve as a pandas DataFrame (column ``equity``, UTC DatetimeIndex);
+        see :func:`barter_cy.frames.equity_frame`. Needs ``pip install barter_cy[pandas]``."""
+        from barter_cy import frames; return frames.equity_frame(self)  # noqa: E702
+
     def print_summary(self, file: Any = None) -> None:
         print(self.render(), file=file)
 
@@ -966,6 +976,13 @@ class MultiBacktestSummary(_Model):
     @property
     def ids(self) -> list[str]:
         return [s.id for s in self.summaries]
+
+    def to_frame(self) -> Any:
+        """One row per backtest as a pandas DataFrame: id, strategy, its parameters, and
+        per instrument pnl, pnl_return, sharpe, sortino, calmar, win_rate, profit_factor,
+        max_drawdown and positions as floats; see :func:`barter_cy.frames.summaries_frame`.
+        Needs ``pip install barter_cy[pandas]``."""
+        from barter_cy import frames; return frames.summaries_frame(self)  # noqa: E702
 
     def render(self) -> str:
         buf = io.StringIO()

@@ -20,6 +20,7 @@ use chrono::{DateTime, Utc};
 use std::sync::Arc;
 
 pub mod binary;
+pub mod columns;
 #[doc(hidden)]
 pub mod fast;
 pub mod json;

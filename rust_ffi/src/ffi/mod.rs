@@ -15,6 +15,7 @@ pub use crate::error::{panic_message, BarterStatus, FfiError, FfiResult};
 
 pub mod backtest;
 pub mod cancel;
+pub mod columns;
 pub mod config;
 pub mod log;
 pub mod market_data;
