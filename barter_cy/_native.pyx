@@ -1060,7 +1060,13 @@ cdef class BacktestArgsConstant:
 
     # -- runs (barter_cy.backtest calls these; they return the wire JSON) ------------
     def _run(self, BacktestArgsDynamic dynamic not None, CancelToken cancel=None):
-        """One backtest; returns the BacktestSummary JSON bytes."""
+        """One backtest; returns the BacktestSummary JSON bytes.
+
+        Built-in strategies run with the GIL released. The per-run arguments of a Python
+        strategy (``_python_run``) run with the GIL held instead: their callback needs it
+        at every event, and taking and dropping it per event would cost more than the
+        engine's own work; the callback lets other threads run every few milliseconds
+        (see ``PythonStrategyRun.call``)."""
         cdef BarterBacktestArgsConstant *src = self.get()
         cdef BarterBacktestArgsDynamic *c_dynamic = dynamic.get()
         cdef const BarterCancel *c_cancel = NULL if cancel is None else cancel.ptr
@@ -1068,8 +1074,11 @@ cdef class BacktestArgsConstant:
         cdef size_t length = 0
         cdef BarterError *err = NULL
         cdef BarterStatus status
-        with nogil:
+        if dynamic._python_strategy:
             status = barter_backtest_run(src, c_dynamic, c_cancel, &ptr, &length, &err)
+        else:
+            with nogil:
+                status = barter_backtest_run(src, c_dynamic, c_cancel, &ptr, &length, &err)
         _check(status, err)
         return _take_bytes(ptr, length)
 
@@ -1273,6 +1282,7 @@ cdef class BacktestArgsDynamic:
         per_run._strategy = self._strategy
         per_run._fill = self._fill
         per_run._close_at_end = self._close_at_end
+        per_run._python_strategy = True
         per_run._set_handle(run.handle(name, params))
         return run, per_run
 
@@ -1457,8 +1467,13 @@ cdef class PythonStrategyRun:
         ctx._event = None
         if event.phase == BARTER_STRATEGY_PHASE_EVENT:
             self.calls += 1
-            if self.calls & 1023 == 0:
-                PyErr_CheckSignals()  # Ctrl-C: raises KeyboardInterrupt here (main thread)
+            if self.calls & 511 == 0:
+                # The run holds the GIL (see BacktestArgsConstant._run): every 512 events
+                # (about a millisecond), let other threads run, and look at Ctrl-C
+                # (raises KeyboardInterrupt here on the main thread).
+                with nogil:
+                    pass
+                PyErr_CheckSignals()
             self.on_event(ctx)
             if ctx._has_target:
                 event.has_target = True
