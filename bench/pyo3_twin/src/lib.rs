@@ -361,7 +361,7 @@ fn strategy(name: &str, params: serde_json::Value) -> PyResult<BuiltinStrategy> 
 #[pymethods]
 impl BuiltinStrategy {
     #[getter]
-    fn name(&self) -> &'static str {
+    fn name(&self) -> String {
         self.inner.name()
     }
 }
