@@ -17,6 +17,7 @@ from barter_cy._ffi cimport (
     BarterMarketData,
     BarterRecordView,
     BarterStatus,
+    BarterSummaries,
     BarterSystemConfig,
 )
 
@@ -25,8 +26,7 @@ cdef struct BacktestRun:
     # The outcome of BacktestArgsConstant.run_nogil. Give it to backtest_run_summary
     # (which takes ownership) or backtest_run_free; never both.
     BarterStatus status
-    uint8_t *summary_json
-    size_t summary_len
+    BarterSummaries *summaries
     BarterError *error
     # A message of ours when status is not OK and `error` is NULL (static storage).
     const char *message

@@ -9,13 +9,14 @@ objects are immutable and thread-safe on the Rust side, so they can be shared ac
 threads; each frees its handle exactly once, in ``__dealloc__``. Their C-level interface
 for other Cython extensions is declared in ``_native.pxd``."""
 
-from libc.stdint cimport uint8_t, int64_t
+from libc.stdint cimport uint8_t, int8_t, int64_t
 from libc.stdlib cimport malloc, free
+from libc.string cimport memcpy
 from libc.math cimport isnan
 from cpython.exc cimport PyErr_CheckSignals
 from cpython.ref cimport PyObject
 from cpython.object cimport PyTypeObject, newfunc
-from cpython.unicode cimport PyUnicode_DecodeUTF8
+from cpython.unicode cimport PyUnicode_DecodeUTF8, PyUnicode_DecodeASCII
 from barter_cy._ffi cimport *
 
 cdef extern from "Python.h":
@@ -1058,9 +1059,9 @@ cdef class BacktestArgsConstant:
             f"summary_interval={self._interval!r}, market_data={self._market_data!r})"
         )
 
-    # -- runs (barter_cy.backtest calls these; they return the wire JSON) ------------
+    # -- runs (barter_cy.backtest calls these; they return the wire: dicts and columns) --
     def _run(self, BacktestArgsDynamic dynamic not None, CancelToken cancel=None):
-        """One backtest; returns the BacktestSummary JSON bytes.
+        """One backtest; returns its BacktestSummary wire (see ``_summaries_wire``).
 
         Built-in strategies run with the GIL released. The per-run arguments of a Python
         strategy (``_python_run``) run with the GIL held instead: their callback needs it
@@ -1070,30 +1071,28 @@ cdef class BacktestArgsConstant:
         cdef BarterBacktestArgsConstant *src = self.get()
         cdef BarterBacktestArgsDynamic *c_dynamic = dynamic.get()
         cdef const BarterCancel *c_cancel = NULL if cancel is None else cancel.ptr
-        cdef uint8_t *ptr = NULL
-        cdef size_t length = 0
+        cdef BarterSummaries *out = NULL
         cdef BarterError *err = NULL
         cdef BarterStatus status
         if dynamic._python_strategy:
-            status = barter_backtest_run(src, c_dynamic, c_cancel, &ptr, &length, &err)
+            status = barter_backtest_run(src, c_dynamic, c_cancel, &out, &err)
         else:
             with nogil:
-                status = barter_backtest_run(src, c_dynamic, c_cancel, &ptr, &length, &err)
+                status = barter_backtest_run(src, c_dynamic, c_cancel, &out, &err)
         _check(status, err)
-        return _take_bytes(ptr, length)
+        return _summaries_wire(out)["summaries"][0]
 
     def _run_many(self, list dynamics, size_t max_concurrent=0, CancelToken cancel=None,
                   ProgressCounter progress=None):
-        """Backtests on Rust threads (0: one per core); returns the
-        MultiBacktestSummary JSON bytes. ``progress`` counts the finished backtests."""
+        """Backtests on Rust threads (0: one per core); returns the MultiBacktestSummary
+        wire (see ``_summaries_wire``). ``progress`` counts the finished backtests."""
         cdef BarterBacktestArgsConstant *src = self.get()
         cdef size_t count = len(dynamics)
         cdef const BarterBacktestArgsDynamic **array = NULL
         cdef const BarterCancel *c_cancel = NULL if cancel is None else cancel.ptr
         cdef const BarterProgress *c_progress = NULL if progress is None else progress.ptr
         cdef size_t index
-        cdef uint8_t *ptr = NULL
-        cdef size_t length = 0
+        cdef BarterSummaries *out = NULL
         cdef BarterError *err = NULL
         cdef BarterStatus status
         if count:
@@ -1105,16 +1104,15 @@ cdef class BacktestArgsConstant:
                 array[index] = (<BacktestArgsDynamic?>dynamics[index]).get()
             with nogil:
                 status = barter_backtest_run_many(src, array, count, max_concurrent, c_cancel, c_progress,
-                                                  &ptr, &length, &err)
+                                                  &out, &err)
         finally:
             free(array)
         _check(status, err)
-        return _take_bytes(ptr, length)
+        return _summaries_wire(out)
 
     # -- the C-level interface (see _native.pxd) ---------------------------------
     cdef void run_nogil(self, BacktestArgsDynamic dynamic, BacktestRun *out) noexcept nogil:
-        out.summary_json = NULL
-        out.summary_len = 0
+        out.summaries = NULL
         out.error = NULL
         out.message = NULL
         if self.ptr == NULL or dynamic is None or dynamic.ptr == NULL:
@@ -1125,31 +1123,104 @@ cdef class BacktestArgsConstant:
             out.status = BARTER_STATUS_INVALID_INPUT
             out.message = b"run_nogil: a Strategy written in Python needs the GIL; use barter_cy.backtest.backtest"
             return
-        out.status = barter_backtest_run(self.ptr, dynamic.ptr, NULL, &out.summary_json, &out.summary_len, &out.error)
+        out.status = barter_backtest_run(self.ptr, dynamic.ptr, NULL, &out.summaries, &out.error)
+
+
+# ---------------------------------------------------------------------------
+# Summaries: the head of each as JSON, its columns copied from the Rust handle
+# ---------------------------------------------------------------------------
+# The wire a summary decoder (barter_cy.summary) reads is the JSON object to_json writes;
+# here its columns are numpy arrays and str instead of JSON lists, copied from the views
+# (flat copies, no parsing): a batch of summaries with ~10^6 positions costs copies of
+# ~10^8 bytes under the GIL, not parsing ~4·10^8 bytes of JSON.
+
+cdef object _i64_array(BarterI64Column column):
+    import numpy as np
+    out = np.empty(column.len, np.int64)
+    cdef int64_t[::1] view = out
+    if column.len:
+        memcpy(&view[0], column.ptr, column.len * sizeof(int64_t))
+    return out
+
+
+cdef object _i8_array(BarterI8Column column):
+    import numpy as np
+    out = np.empty(column.len, np.int8)
+    cdef int8_t[::1] view = out
+    if column.len:
+        memcpy(&view[0], column.ptr, column.len * sizeof(int8_t))
+    return out
+
+
+cdef object _f64_array(BarterF64Column column):
+    import numpy as np
+    out = np.empty(column.len, np.float64)
+    cdef double[::1] view = out
+    if column.len:
+        memcpy(&view[0], column.ptr, column.len * sizeof(double))
+    return out
+
+
+cdef str _ascii(BarterText text):
+    if text.len == 0:
+        return ""
+    return PyUnicode_DecodeASCII(<const char *>text.ptr, text.len, NULL)
+
+
+cdef dict _summary_wire(const BarterSummaryView *view):
+    head = json.loads((<const char *>view.head_json.ptr)[:view.head_json.len])
+    positions = head["positions"]
+    positions["instrument"] = _i64_array(view.instrument)
+    positions["side"] = _i8_array(view.side)
+    positions["quantity"] = _ascii(view.quantity)
+    positions["price_entry"] = _ascii(view.price_entry)
+    positions["price_exit"] = _ascii(view.price_exit)
+    positions["fees"] = _ascii(view.fees)
+    positions["pnl"] = _ascii(view.pnl)
+    positions["time_enter_ns"] = _i64_array(view.time_enter_ns)
+    positions["time_exit_ns"] = _i64_array(view.time_exit_ns)
+    head["equity"] = {"time_ns": _i64_array(view.equity_time_ns), "value": _f64_array(view.equity_value)}
+    return head
+
+
+cdef dict _summaries_wire(BarterSummaries *handle):
+    """The MultiBacktestSummary wire of a summaries handle, which it frees:
+    ``{"num_backtests", "duration_ns", "summaries": [...]}``."""
+    cdef BarterSummariesInfo info
+    cdef BarterSummaryView view
+    cdef BarterError *err = NULL
+    cdef size_t index
+    try:
+        _check(barter_summaries_info(handle, &info, &err), err)
+        summaries = []
+        for index in range(info.count):
+            _check(barter_summaries_get(handle, index, &view, &err), err)
+            summaries.append(_summary_wire(&view))
+        return {"num_backtests": info.count, "duration_ns": info.duration_ns, "summaries": summaries}
+    finally:
+        barter_summaries_free(handle)
 
 
 cdef object backtest_run_summary(BacktestRun *run):
     cdef BarterStatus status = run.status
     cdef BarterError *err = run.error
     cdef const char *message = run.message
+    cdef BarterSummaries *summaries = run.summaries
     run.error = NULL
+    run.summaries = NULL
     if status != BARTER_STATUS_OK:
-        backtest_run_free(run)
+        barter_summaries_free(summaries)
         if err == NULL and message != NULL:
             raise _exception_for(status, (<bytes>message).decode("utf-8", "replace"))
         _check(status, err)
     from barter_cy.summary import BacktestSummary
-    raw = _take_bytes(run.summary_json, run.summary_len)
-    run.summary_json = NULL
-    run.summary_len = 0
-    return BacktestSummary._from_wire(json.loads(raw))
+    return BacktestSummary._from_wire(_summaries_wire(summaries)["summaries"][0])
 
 
 cdef void backtest_run_free(BacktestRun *run) noexcept nogil:
-    if run.summary_json != NULL:
-        barter_bytes_free(run.summary_json, run.summary_len)
-        run.summary_json = NULL
-        run.summary_len = 0
+    if run.summaries != NULL:
+        barter_summaries_free(run.summaries)
+        run.summaries = NULL
     if run.error != NULL:
         barter_error_free(run.error)
         run.error = NULL

@@ -89,7 +89,7 @@ def backtest(args_constant: BacktestArgsConstant, args_dynamic: BacktestArgsDyna
     if not isinstance(args_dynamic, BacktestArgsDynamic):
         raise TypeError(f"args_dynamic must be BacktestArgsDynamic, got {type(args_dynamic).__name__}")
     if not isinstance(args_dynamic.strategy, Strategy):
-        return BacktestSummary._from_wire(json.loads(_interruptible(args_constant._run, args_dynamic)))
+        return BacktestSummary._from_wire(_interruptible(args_constant._run, args_dynamic))
     run, per_run = args_dynamic._python_run(args_constant)
     try:
         raw = _interruptible(args_constant._run, per_run)
@@ -97,7 +97,7 @@ def backtest(args_constant: BacktestArgsConstant, args_dynamic: BacktestArgsDyna
         if run.error is not None:
             raise run.error from None
         raise
-    return BacktestSummary._from_wire(json.loads(raw))
+    return BacktestSummary._from_wire(raw)
 
 
 def run_backtests(
@@ -180,7 +180,7 @@ def _run_backtests(
     if not python:
         raw = _interruptible(args_constant._run_many, variants, max_concurrent,
                              on_progress=on_progress)
-        return MultiBacktestSummary._from_wire(json.loads(raw))
+        return MultiBacktestSummary._from_wire(raw)
 
     # Mixed: built-ins on Rust threads, then the Python ones here. Ids are checked over
     # the whole batch first (Rust checks each part, not the union).
@@ -194,7 +194,7 @@ def _run_backtests(
     if builtin:
         raw = _interruptible(args_constant._run_many, [variants[i] for i in builtin], max_concurrent,
                              on_progress=on_progress)
-        for i, summary in zip(builtin, MultiBacktestSummary._from_wire(json.loads(raw))):
+        for i, summary in zip(builtin, MultiBacktestSummary._from_wire(raw)):
             results[i] = summary
     errors: dict[str, BaseException] = {}
     for finished, i in enumerate(python, start=len(builtin) + 1):

@@ -8,12 +8,14 @@ without closed positions) are NaN. Needs the ``pandas`` extra
 from __future__ import annotations
 
 import math
+from collections import Counter
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from barter_cy.columnar import require_pandas
+from barter_cy.summary import DECIMAL_COLUMNS
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -59,9 +61,7 @@ def _param(value: Any) -> Any:
 
 
 def _instrument_columns(summary: "BacktestSummary") -> dict[str, float]:
-    counts: dict[str, int] = {}
-    for position in summary.positions:
-        counts[position.instrument] = counts.get(position.instrument, 0) + 1
+    counts = Counter(summary.positions.column("instrument").tolist())
     row: dict[str, float] = {}
     for name, sheet in summary.trading_summary.instruments.items():
         drawdown = sheet.pnl_drawdown_max
@@ -110,17 +110,18 @@ def _utc(pd, ns: np.ndarray, name: str) -> "pd.DatetimeIndex":
 def positions_frame(summary: "BacktestSummary") -> "pd.DataFrame":
     """The closed positions, one row each in the summary's order: ``instrument``,
     ``side``, ``quantity``, ``price_entry``, ``price_exit``, ``fees``, ``pnl`` (floats)
-    and ``time_enter`` / ``time_exit`` (UTC)."""
+    and ``time_enter`` / ``time_exit`` (UTC). Built from the summary's columns: no
+    ``Position`` object is made."""
     pd = require_pandas("BacktestSummary.positions_frame")
-    positions = list(summary.positions)
+    positions = summary.positions
     columns: dict[str, Any] = {
-        "instrument": [p.instrument for p in positions],
-        "side": [p.side for p in positions],
+        "instrument": positions.column("instrument").tolist(),
+        "side": np.where(positions.column("side") == 1, "buy", "sell").tolist(),
     }
-    for name in ("quantity", "price_entry", "price_exit", "fees", "pnl"):
-        columns[name] = np.array([float(getattr(p, name)) for p in positions], dtype=np.float64)
-    columns["time_enter"] = _utc(pd, [p.time_enter_ns for p in positions], None)
-    columns["time_exit"] = _utc(pd, [p.time_exit_ns for p in positions], None)
+    for name in DECIMAL_COLUMNS:
+        columns[name] = np.array(positions.column(name))
+    columns["time_enter"] = _utc(pd, positions.column("time_enter_ns"), None)
+    columns["time_exit"] = _utc(pd, positions.column("time_exit_ns"), None)
     return pd.DataFrame(columns)
 
 

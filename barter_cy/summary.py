@@ -9,6 +9,14 @@ Unix epoch (UTC) under a key ending in ``_ns``. That is the only JSON format:
 reads the same as one straight from Rust. Malformed input raises
 :class:`ValueError` naming the field path.
 
+Closed positions and the equity curve are columns: ``"positions"`` is an object of
+``instruments`` (names), ``instrument`` (indices into them), ``side`` (1 buy, -1 sell),
+``quantity`` / ``price_entry`` / ``price_exit`` / ``fees`` / ``pnl`` each ONE string of
+exact decimals separated by single spaces, and ``time_enter_ns`` / ``time_exit_ns``;
+``"equity"`` is ``time_ns`` and ``value``. From Rust the same object arrives with numpy
+arrays for the integer columns (``_native`` copies them from the summaries handle), so
+no positions are parsed until one is read.
+
 Each model declares its fields once (``_FIELDS``: name -> reader); reading,
 writing and ``to_dict()`` are derived from that table by :class:`_Model`.
 
@@ -46,6 +54,8 @@ __all__ = [
     "TradingSummary",
     "Position",
     "Positions",
+    "DECIMAL_COLUMNS",
+    "POSITION_COLUMNS",
     "StrategyInfo",
     "Equity",
     "BacktestSummary",
@@ -735,7 +745,7 @@ class StrategyInfo(_Model):
 
 def _array(dtype: str) -> Reader:
     def read(v: Any, path: str) -> np.ndarray:
-        if not isinstance(v, list):
+        if not isinstance(v, (list, np.ndarray)):
             raise ValueError(f"{path}: expected array, got {type(v).__name__}")
         try:
             out = np.asarray(v, dtype=dtype)
@@ -785,37 +795,177 @@ class Equity(_Model):
         return {"time_ns": self.time_ns, "value": self.value}
 
 
+#: The exact decimal columns of :class:`Positions`, in wire order.
+DECIMAL_COLUMNS = ("quantity", "price_entry", "price_exit", "fees", "pnl")
+#: Every column of :class:`Positions` (:meth:`Positions.column`), in wire order.
+POSITION_COLUMNS = ("instrument", "side") + DECIMAL_COLUMNS + ("time_enter_ns", "time_exit_ns")
+_SIDE_CODES = {"buy": 1, "sell": -1}
+_DECIMAL_TEXT_BYTES = b"0123456789.- "
+
+
+def _int_column(v: Any, path: str) -> np.ndarray:
+    """An int64 column from a JSON list of integers or an integer numpy array."""
+    if not isinstance(v, (list, np.ndarray)):
+        raise ValueError(f"{path}: expected array, got {type(v).__name__}")
+    try:
+        raw = np.asarray(v)
+        if raw.size and raw.dtype.kind not in "iu":
+            raise ValueError(f"expected integers, got {raw.dtype}")
+        out = raw.astype(np.int64, copy=False)
+    except (TypeError, ValueError, OverflowError) as e:
+        raise ValueError(f"{path}: {e}") from None
+    if out.ndim != 1:
+        raise ValueError(f"{path}: expected a 1-D array, got shape {out.shape}")
+    return out
+
+
+def _decimal_text(v: Any, rows: int, path: str) -> str:
+    """A decimal column: ``rows`` decimals separated by single spaces. Counted and
+    checked for stray characters here; each is parsed when a Position is read."""
+    if not isinstance(v, str):
+        raise ValueError(f"{path}: expected a string of decimals separated by spaces, got {type(v).__name__}")
+    if rows == 0:
+        if v:
+            raise ValueError(f"{path}: expected no decimals, got {v[:40]!r}")
+        return v
+    try:
+        raw = v.encode("ascii")
+    except UnicodeEncodeError:
+        raw = b"\x80"
+    if raw.translate(None, _DECIMAL_TEXT_BYTES) or b"  " in raw or raw[:1] == b" " or raw[-1:] == b" ":
+        for index, item in enumerate(v.split(" ")):
+            if not item or item.strip("0123456789.-"):
+                raise ValueError(f"{path}[{index}]: invalid decimal {item!r}")
+    found = raw.count(b" ") + 1
+    if found != rows:
+        raise ValueError(f"{path}: expected {rows} decimals, got {found}")
+    return v
+
+
 class Positions(Sequence):
     """The closed positions of a backtest: a read-only sequence of :class:`Position`.
-    A summary can hold hundreds of thousands, so they are kept as read from the wire
-    and become ``Position`` objects the first time one is read."""
 
-    __slots__ = ("_raw", "_items", "_path")
+    A summary can hold hundreds of thousands, so they are kept as columns (as they come
+    from Rust) and become ``Position`` objects the first time one is read.
+    :meth:`column` gives a column as a numpy array without making any; the exact decimals
+    stay text until a ``Position`` is read. ``instruments`` are the names the
+    ``instrument`` column indexes."""
+
+    __slots__ = ("_instruments", "_columns", "_text", "_floats", "_items", "_path")
 
     def __init__(self, positions: Iterable[Position] = ()) -> None:
         items = tuple(positions)
+        codes: dict[str, int] = {}
         for index, item in enumerate(items):
             if not isinstance(item, Position):
                 raise TypeError(f"positions[{index}]: expected Position, got {type(item).__name__}")
-        self._raw: list | None = None
-        self._items: tuple[Position, ...] | None = items
-        self._path = "positions"
+            if item.side not in _SIDE_CODES:
+                raise ValueError(f"positions[{index}].side: expected 'buy' or 'sell', got {item.side!r}")
+            codes.setdefault(item.instrument, len(codes))
+        self._set(
+            tuple(codes),
+            {
+                "instrument": np.array([codes[p.instrument] for p in items], dtype=np.int64),
+                "side": np.array([_SIDE_CODES[p.side] for p in items], dtype=np.int8),
+                "time_enter_ns": np.array([p.time_enter_ns for p in items], dtype=np.int64),
+                "time_exit_ns": np.array([p.time_exit_ns for p in items], dtype=np.int64),
+            },
+            {name: " ".join(str(getattr(p, name)) for p in items) for name in DECIMAL_COLUMNS},
+            "positions",
+        )
+        self._items = items
+
+    def _set(self, instruments: tuple[str, ...], columns: dict[str, np.ndarray], text: dict[str, str],
+             path: str) -> None:
+        for array in columns.values():
+            array.setflags(write=False)
+        self._instruments, self._columns, self._text, self._path = instruments, columns, text, path
+        self._floats: dict[str, np.ndarray] = {}
+        self._items: tuple[Position, ...] | None = None
 
     @classmethod
     def _from_wire(cls, v: Any, path: str) -> "Positions":
-        if not isinstance(v, list):
-            raise ValueError(f"{path}: expected array, got {type(v).__name__}")
+        """The wire's ``positions`` object: ``instruments`` (names), ``instrument``
+        (indices into them), ``side`` (1 buy, -1 sell), the decimal columns as strings of
+        decimals separated by single spaces, ``time_enter_ns`` and ``time_exit_ns``.
+        Integer columns may be JSON lists or numpy arrays (as ``_native`` hands them)."""
+        obj = _obj(v, path)
+        for name in ("instruments",) + POSITION_COLUMNS:
+            if name not in obj:
+                raise ValueError(f"{path}.{name}: missing field")
+        instruments = _list_of(_str)(obj["instruments"], f"{path}.instruments")
+        columns = {name: _int_column(obj[name], f"{path}.{name}")
+                   for name in ("instrument", "side", "time_enter_ns", "time_exit_ns")}
+        rows = len(columns["side"])
+        for name, column in columns.items():
+            if len(column) != rows:
+                raise ValueError(f"{path}.{name}: expected {rows} rows (as side), got {len(column)}")
+        if rows:
+            code = columns["instrument"]
+            bad = np.flatnonzero((code < 0) | (code >= len(instruments)))
+            if bad.size:
+                raise ValueError(f"{path}.instrument[{bad[0]}]: {code[bad[0]]} is not an index into "
+                                 f"{len(instruments)} instruments")
+            side = columns["side"]
+            bad = np.flatnonzero((side != 1) & (side != -1))
+            if bad.size:
+                raise ValueError(f"{path}.side[{bad[0]}]: expected 1 (buy) or -1 (sell), got {side[bad[0]]}")
+        columns["side"] = columns["side"].astype(np.int8)
+        text = {name: _decimal_text(obj[name], rows, f"{path}.{name}") for name in DECIMAL_COLUMNS}
         self = cls.__new__(cls)
-        self._raw, self._items, self._path = v, None, path
+        self._set(instruments, columns, text, path)
         return self
+
+    @property
+    def instruments(self) -> tuple[str, ...]:
+        """The instrument names the ``instrument`` column indexes, in order of first
+        appearance."""
+        return self._instruments
+
+    def column(self, name: str) -> np.ndarray:
+        """One column as a read-only numpy array, one row per position:
+        ``instrument`` (the names, object), ``side`` (int8: 1 buy, -1 sell),
+        ``quantity`` / ``price_entry`` / ``price_exit`` / ``fees`` / ``pnl`` (float64,
+        the nearest float to each exact decimal), ``time_enter_ns`` / ``time_exit_ns``
+        (int64 ns since the epoch)."""
+        if name == "instrument":
+            names = np.empty(len(self._instruments), dtype=object)
+            names[:] = self._instruments
+            out = names[self._columns["instrument"]]
+            out.setflags(write=False)
+            return out
+        if name in self._columns:
+            return self._columns[name]
+        if name not in self._text:
+            raise KeyError(f"no position column {name!r}; columns: {', '.join(POSITION_COLUMNS)}")
+        floats = self._floats.get(name)
+        if floats is None:
+            text = self._text[name]
+            try:
+                floats = np.array(text.split(" ") if text else [], dtype=np.float64)
+            except ValueError as e:
+                raise ValueError(f"{self._path}.{name}: {e}") from None
+            floats.setflags(write=False)
+            self._floats[name] = floats
+        return floats
 
     def _all(self) -> tuple[Position, ...]:
         if self._items is None:
-            self._items = tuple(Position._from_wire(item, f"{self._path}[{i}]") for i, item in enumerate(self._raw))
+            path = self._path
+            names = [self._instruments[code] for code in self._columns["instrument"].tolist()]
+            sides = ["buy" if side == 1 else "sell" for side in self._columns["side"].tolist()]
+            enter = self._columns["time_enter_ns"].tolist()
+            exit_ = self._columns["time_exit_ns"].tolist()
+            decimals = [self._text[name].split(" ") if names else [] for name in DECIMAL_COLUMNS]
+            items = []
+            for i, row in enumerate(zip(*decimals)):
+                values = [_dec(text, f"{path}.{name}[{i}]") for name, text in zip(DECIMAL_COLUMNS, row)]
+                items.append(Position(names[i], sides[i], *values, enter[i], exit_[i]))
+            self._items = tuple(items)
         return self._items
 
     def __len__(self) -> int:
-        return len(self._raw) if self._items is None else len(self._items)
+        return len(self._columns["side"])
 
     def __getitem__(self, index):  # type: ignore[override]
         return self._all()[index]
@@ -825,20 +975,49 @@ class Positions(Sequence):
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, Positions):
-            if self._items is None and other._items is None:
-                return self._raw == other._raw
-            return self._all() == other._all()
+            if len(self) != len(other):
+                return False
+            for name in ("side", "time_enter_ns", "time_exit_ns"):
+                if not np.array_equal(self._columns[name], other._columns[name]):
+                    return False
+            if not (self._instruments == other._instruments
+                    and np.array_equal(self._columns["instrument"], other._columns["instrument"])):
+                if not np.array_equal(self.column("instrument"), other.column("instrument")):
+                    return False
+            for name in DECIMAL_COLUMNS:
+                mine, theirs = self._text[name], other._text[name]
+                # Equal text is equal; "1.50" and "1.5" are equal decimals too.
+                if mine != theirs and [Decimal(x) for x in mine.split(" ")] != [Decimal(x) for x in theirs.split(" ")]:
+                    return False
+            return True
         if isinstance(other, (tuple, list)):
             return self._all() == tuple(other)
         return NotImplemented
 
     __hash__ = None  # type: ignore[assignment]
 
-    def _wire(self) -> list:
-        return self._raw if self._items is None else [item._wire() for item in self._items]
+    def _wire(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"instruments": list(self._instruments)}
+        out["instrument"] = self._columns["instrument"].tolist()
+        out["side"] = self._columns["side"].tolist()
+        out.update(self._text)
+        out["time_enter_ns"] = self._columns["time_enter_ns"].tolist()
+        out["time_exit_ns"] = self._columns["time_exit_ns"].tolist()
+        return out
+
+    def __reduce__(self):
+        return _positions_from_state, (self._instruments, self._columns, self._text, self._path)
 
     def __repr__(self) -> str:
         return f"Positions(len={len(self)})"
+
+
+def _positions_from_state(instruments: tuple[str, ...], columns: dict[str, np.ndarray], text: dict[str, str],
+                          path: str) -> Positions:
+    """Unpickles :class:`Positions` (its columns as they were, no re-validation)."""
+    self = Positions.__new__(Positions)
+    self._set(instruments, dict(columns), text, path)
+    return self
 
 
 _DEFAULT_STRATEGY = StrategyInfo("default", {})

@@ -172,6 +172,11 @@ typedef struct BarterProgress BarterProgress;
 typedef struct BarterStrategy BarterStrategy;
 
 /*
+ Opaque handle to the summaries of a run or a batch.
+ */
+typedef struct BarterSummaries BarterSummaries;
+
+/*
  Opaque SystemConfig handle.
  */
 typedef struct BarterSystemConfig BarterSystemConfig;
@@ -430,6 +435,47 @@ typedef struct {
  */
 typedef int32_t (*BarterStrategyCallback)(void *user, BarterStrategyEvent *event);
 
+/*
+ The count and the batch's wall time.
+ */
+typedef struct {
+  size_t count;
+  int64_t duration_ns;
+} BarterSummariesInfo;
+
+/*
+ Bytes borrowed from a handle (`ptr` may be NULL when `len` is 0).
+ */
+typedef struct {
+  const uint8_t *ptr;
+  size_t len;
+} BarterText;
+
+/*
+ One summary, borrowed from its handle. `head_json` is the summary's JSON without
+ its columns: `"positions"` holds only `"instruments"`, the names the `instrument`
+ column indexes, and there is no `"equity"`. Every position column has `positions`
+ rows: `side` 1 (buy, long) or -1 (sell, short); `quantity`, `price_entry`,
+ `price_exit`, `fees` and `pnl` are exact decimals (rust_decimal's `Display` form)
+ separated by single spaces, `positions` of them (empty text for none). The equity
+ columns have one row per point.
+ */
+typedef struct {
+  BarterText head_json;
+  size_t positions;
+  BarterI64Column instrument;
+  BarterI8Column side;
+  BarterText quantity;
+  BarterText price_entry;
+  BarterText price_exit;
+  BarterText fees;
+  BarterText pnl;
+  BarterI64Column time_enter_ns;
+  BarterI64Column time_exit_ns;
+  BarterI64Column equity_time_ns;
+  BarterF64Column equity_value;
+} BarterSummaryView;
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -563,8 +609,8 @@ void barter_backtest_args_dynamic_free(BarterBacktestArgsDynamic *args);
 
 /*
  Runs one backtest on the calling thread. `cancel` (may be NULL) stops it with
- `BARTER_STATUS_CANCELLED` when tripped from another thread. Writes the
- `BacktestSummary` as JSON; free it with `barter_bytes_free`.
+ `BARTER_STATUS_CANCELLED` when tripped from another thread. Writes a summaries
+ handle holding its one summary (duration 0); free it with `barter_summaries_free`.
  # Safety
  Every pointer argument must be NULL or valid as the C ABI contract in `ffi` states:
  handles live and made by this library, strings NUL-terminated, buffers readable for
@@ -573,16 +619,15 @@ void barter_backtest_args_dynamic_free(BarterBacktestArgsDynamic *args);
 BarterStatus barter_backtest_run(const BarterBacktestArgsConstant *args,
                                  const BarterBacktestArgsDynamic *dynamic,
                                  const BarterCancel *cancel,
-                                 uint8_t **out_ptr,
-                                 size_t *out_len,
+                                 BarterSummaries **out,
                                  BarterError **err);
 
 /*
  Runs `count` backtests on up to `max_concurrent` Rust threads (0: the number of
  cores), sharing the constant arguments. `dynamics` is an array of `count` handles
- (NULL allowed when `count` is 0); ids must be unique. Writes the
- `MultiBacktestSummary` as JSON (`{"num_backtests", "duration_ns", "summaries"}`,
- summaries in input order); free it with `barter_bytes_free`. `cancel` (may be NULL)
+ (NULL allowed when `count` is 0); ids must be unique. Writes a summaries handle
+ (summaries in input order, the batch's wall time); free it with
+ `barter_summaries_free`. `cancel` (may be NULL)
  stops every backtest with `BARTER_STATUS_CANCELLED` when tripped. `progress` (may be
  NULL) is advanced by one as each backtest finishes (failed ones included): read it
  with `barter_progress_done` from another thread while this call runs.
@@ -597,8 +642,7 @@ BarterStatus barter_backtest_run_many(const BarterBacktestArgsConstant *args,
                                       size_t max_concurrent,
                                       const BarterCancel *cancel,
                                       const BarterProgress *progress,
-                                      uint8_t **out_ptr,
-                                      size_t *out_len,
+                                      BarterSummaries **out,
                                       BarterError **err);
 
 /*
@@ -1107,6 +1151,53 @@ BarterStatus barter_strategy_callback(const char *name,
                                       void *user,
                                       BarterStrategy **out,
                                       BarterError **err);
+
+/*
+ The number of summaries and the batch's wall time.
+ # Safety
+ Every pointer argument must be NULL or valid as the C ABI contract in `ffi` states:
+ handles live and made by this library, strings NUL-terminated, buffers readable for
+ their length, out-parameters writable.
+ */
+BarterStatus barter_summaries_info(const BarterSummaries *handle,
+                                   BarterSummariesInfo *out,
+                                   BarterError **err);
+
+/*
+ Summary `index` (input order) as a view borrowing from the handle: valid until
+ `barter_summaries_free`. An index past the end is `InvalidInput`.
+ # Safety
+ Every pointer argument must be NULL or valid as the C ABI contract in `ffi` states:
+ handles live and made by this library, strings NUL-terminated, buffers readable for
+ their length, out-parameters writable.
+ */
+BarterStatus barter_summaries_get(const BarterSummaries *handle,
+                                  size_t index,
+                                  BarterSummaryView *out,
+                                  BarterError **err);
+
+/*
+ The whole `MultiBacktestSummary` as JSON (`{"num_backtests", "duration_ns",
+ "summaries"}`, columns included: the format Python's `to_json` writes). For callers
+ that want text; reading the views is faster. Free it with `barter_bytes_free`.
+ # Safety
+ Every pointer argument must be NULL or valid as the C ABI contract in `ffi` states:
+ handles live and made by this library, strings NUL-terminated, buffers readable for
+ their length, out-parameters writable.
+ */
+BarterStatus barter_summaries_to_json(const BarterSummaries *handle,
+                                      uint8_t **out_ptr,
+                                      size_t *out_len,
+                                      BarterError **err);
+
+/*
+ Frees a summaries handle (and every view of it); NULL is ignored.
+ # Safety
+ Every pointer argument must be NULL or valid as the C ABI contract in `ffi` states:
+ handles live and made by this library, strings NUL-terminated, buffers readable for
+ their length, out-parameters writable.
+ */
+void barter_summaries_free(BarterSummaries *handle);
 
 #ifdef __cplusplus
 }  // extern "C"

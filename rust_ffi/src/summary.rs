@@ -1,10 +1,12 @@
-//! Serde structs of our own for summaries crossing the boundary as JSON (barter's
+//! Serde structs of our own for summaries crossing the boundary (barter's
 //! `TradingSummary` has a map with struct keys serde_json refuses, and `BacktestSummary`
 //! / `MultiBacktestSummary` are not `Serialize`). Decimals are written with their
 //! `Display` form as strings, so every digit barter computed survives; times are i64
 //! nanoseconds since the Unix epoch (UTC). A metric barter leaves at `Decimal::MAX` /
 //! `Decimal::MIN` (a ratio over σ = 0, a profit factor without losses...) is undefined:
-//! its `"value"` is `null`.
+//! its `"value"` is `null`. Closed positions and the equity curve are columns
+//! ([`PositionColumns`], [`EquityWire`]): across the C ABI they are read in place
+//! (`barter_summaries_get`) and only the small head is JSON.
 
 use crate::backtest::ArgsDynamic;
 use crate::engine::{ClosedPosition, EquityCurve, Fill, RunOutput};
@@ -195,37 +197,87 @@ impl<I: TimeInterval> From<&TradingSummary<I>> for TradingSummaryWire {
     }
 }
 
-/// A closed position.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct PositionWire {
-    pub instrument: String,
-    /// `"buy"` (long) or `"sell"` (short).
-    pub side: &'static str,
-    pub quantity: DecimalString,
-    pub price_entry: DecimalString,
-    pub price_exit: DecimalString,
-    pub fees: DecimalString,
-    pub pnl: DecimalString,
-    pub time_enter_ns: i64,
-    pub time_exit_ns: i64,
+/// Decimals in their `Display` form (exact), separated by single spaces: one string for a
+/// whole column, so hundreds of thousands of positions cost one allocation, not one each.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
+#[serde(transparent)]
+pub struct DecimalColumn(pub String);
+
+impl DecimalColumn {
+    fn push(&mut self, value: Decimal) {
+        use std::fmt::Write;
+        if !self.0.is_empty() {
+            self.0.push(' ');
+        }
+        let _ = write!(self.0, "{value}");
+    }
 }
 
-impl From<&ClosedPosition> for PositionWire {
-    fn from(p: &ClosedPosition) -> Self {
-        Self {
-            instrument: p.instrument.clone(),
-            side: match p.side {
-                Side::Buy => "buy",
-                Side::Sell => "sell",
-            },
-            quantity: p.quantity.into(),
-            price_entry: p.price_entry.into(),
-            price_exit: p.price_exit.into(),
-            fees: p.fees.into(),
-            pnl: p.pnl.into(),
-            time_enter_ns: to_ns(p.time_enter),
-            time_exit_ns: to_ns(p.time_exit),
+/// The closed positions as columns, one row per position in the order they closed.
+/// `instrument` indexes `instruments` (barter's internal names, in order of first
+/// appearance); `side` is 1 (buy, long) or -1 (sell, short); decimals are exact
+/// ([`DecimalColumn`]); times are ns since the epoch.
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
+pub struct PositionColumns {
+    pub instruments: Vec<String>,
+    pub instrument: Vec<i64>,
+    pub side: Vec<i8>,
+    pub quantity: DecimalColumn,
+    pub price_entry: DecimalColumn,
+    pub price_exit: DecimalColumn,
+    pub fees: DecimalColumn,
+    pub pnl: DecimalColumn,
+    pub time_enter_ns: Vec<i64>,
+    pub time_exit_ns: Vec<i64>,
+}
+
+impl PositionColumns {
+    /// The number of positions.
+    pub fn len(&self) -> usize {
+        self.side.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.side.is_empty()
+    }
+
+    fn instrument_code(&mut self, name: &str) -> i64 {
+        let position = match self.instruments.iter().rposition(|known| known == name) {
+            Some(position) => position,
+            None => {
+                self.instruments.push(name.to_string());
+                self.instruments.len() - 1
+            }
+        };
+        i64::try_from(position).unwrap_or(i64::MAX)
+    }
+}
+
+impl From<&[ClosedPosition]> for PositionColumns {
+    fn from(positions: &[ClosedPosition]) -> Self {
+        let mut out = Self {
+            instrument: Vec::with_capacity(positions.len()),
+            side: Vec::with_capacity(positions.len()),
+            time_enter_ns: Vec::with_capacity(positions.len()),
+            time_exit_ns: Vec::with_capacity(positions.len()),
+            ..Self::default()
+        };
+        for p in positions {
+            let code = out.instrument_code(&p.instrument);
+            out.instrument.push(code);
+            out.side.push(match p.side {
+                Side::Buy => 1,
+                Side::Sell => -1,
+            });
+            out.quantity.push(p.quantity);
+            out.price_entry.push(p.price_entry);
+            out.price_exit.push(p.price_exit);
+            out.fees.push(p.fees);
+            out.pnl.push(p.pnl);
+            out.time_enter_ns.push(to_ns(p.time_enter));
+            out.time_exit_ns.push(to_ns(p.time_exit));
         }
+        out
     }
 }
 
@@ -242,8 +294,9 @@ impl From<&EquityCurve> for EquityWire {
     }
 }
 
+/// Everything in a summary but its columns (positions and equity).
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct BacktestSummaryWire {
+pub struct SummaryHead {
     pub id: String,
     pub risk_free_return: DecimalString,
     pub trading_summary: TradingSummaryWire,
@@ -252,24 +305,54 @@ pub struct BacktestSummaryWire {
     pub fill: &'static str,
     pub close_at_end: bool,
     pub rejected_orders: u64,
-    pub positions: Vec<PositionWire>,
+}
+
+/// A summary: its head, the closed positions and the equity curve as columns.
+/// Serialised (`to_json`), it is the wire format Python's `to_json` writes too.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BacktestSummaryWire {
+    #[serde(flatten)]
+    pub head: SummaryHead,
+    pub positions: PositionColumns,
     pub equity: EquityWire,
+}
+
+/// The head of a summary with the positions' instrument names but no column: what
+/// crosses the C ABI as JSON next to the columns (`barter_summaries_get`).
+#[derive(Serialize)]
+struct HeadJson<'a> {
+    #[serde(flatten)]
+    head: &'a SummaryHead,
+    positions: InstrumentNames<'a>,
+}
+
+#[derive(Serialize)]
+struct InstrumentNames<'a> {
+    instruments: &'a [String],
 }
 
 impl BacktestSummaryWire {
     /// The summary of one of our runs.
     pub fn from_run<I: TimeInterval>(dynamic: &ArgsDynamic, run: &RunOutput<I>) -> Self {
         Self {
-            id: dynamic.id.to_string(),
-            risk_free_return: dynamic.risk_free_return.into(),
-            trading_summary: TradingSummaryWire::from(&run.trading_summary),
-            strategy: dynamic.strategy.describe(),
-            fill: dynamic.fill.key(),
-            close_at_end: dynamic.close_at_end,
-            rejected_orders: run.rejected_orders,
-            positions: run.positions.iter().map(PositionWire::from).collect(),
+            head: SummaryHead {
+                id: dynamic.id.to_string(),
+                risk_free_return: dynamic.risk_free_return.into(),
+                trading_summary: TradingSummaryWire::from(&run.trading_summary),
+                strategy: dynamic.strategy.describe(),
+                fill: dynamic.fill.key(),
+                close_at_end: dynamic.close_at_end,
+                rejected_orders: run.rejected_orders,
+            },
+            positions: PositionColumns::from(run.positions.as_slice()),
             equity: EquityWire::from(&run.equity),
         }
+    }
+
+    /// The head as JSON: every field but the columns, and `"positions"` holding only
+    /// `"instruments"` (the names the `instrument` column indexes).
+    pub fn head_json(&self) -> FfiResult<Vec<u8>> {
+        to_json(&HeadJson { head: &self.head, positions: InstrumentNames { instruments: &self.positions.instruments } })
     }
 }
 
@@ -279,14 +362,16 @@ impl BacktestSummaryWire {
 impl<I: TimeInterval> From<&BacktestSummary<I>> for BacktestSummaryWire {
     fn from(b: &BacktestSummary<I>) -> Self {
         Self {
-            id: b.id.to_string(),
-            risk_free_return: b.risk_free_return.into(),
-            trading_summary: TradingSummaryWire::from(&b.trading_summary),
-            strategy: Strategy::default().describe(),
-            fill: Fill::default().key(),
-            close_at_end: true,
-            rejected_orders: 0,
-            positions: Vec::new(),
+            head: SummaryHead {
+                id: b.id.to_string(),
+                risk_free_return: b.risk_free_return.into(),
+                trading_summary: TradingSummaryWire::from(&b.trading_summary),
+                strategy: Strategy::default().describe(),
+                fill: Fill::default().key(),
+                close_at_end: true,
+                rejected_orders: 0,
+            },
+            positions: PositionColumns::default(),
             equity: EquityWire::default(),
         }
     }

@@ -14,6 +14,7 @@ mod common;
 use barter_ffi::ffi::backtest::{BarterBacktestArgsConstantInfo, BarterFill};
 use barter_ffi::ffi::config::BarterSystemConfigInfo;
 use barter_ffi::ffi::market_data::BarterMarketDataInfo;
+use barter_ffi::ffi::summary::{BarterSummariesInfo, BarterSummaryView};
 use barter_ffi::ffi::BarterStatus;
 use common::{
     backtest_config_path, examples, market_data_path, system_config_path, Ordered, FIRST_EVENT_NS,
@@ -49,6 +50,10 @@ pub struct Dynamic {
 }
 #[repr(C)]
 pub struct Strategy {
+    _opaque: [u8; 0],
+}
+#[repr(C)]
+pub struct Summaries {
     _opaque: [u8; 0],
 }
 
@@ -87,8 +92,7 @@ extern "C" {
         args: *const ArgsConstant,
         dynamic: *const Dynamic,
         cancel: *const std::ffi::c_void,
-        out_ptr: *mut *mut u8,
-        out_len: *mut usize,
+        out: *mut *mut Summaries,
         err: *mut *mut Error,
     ) -> BarterStatus;
     fn barter_backtest_run_many(
@@ -98,10 +102,24 @@ extern "C" {
         max_concurrent: usize,
         cancel: *const std::ffi::c_void,
         progress: *const std::ffi::c_void,
+        out: *mut *mut Summaries,
+        err: *mut *mut Error,
+    ) -> BarterStatus;
+    fn barter_summaries_info(handle: *const Summaries, out: *mut BarterSummariesInfo, err: *mut *mut Error)
+        -> BarterStatus;
+    fn barter_summaries_get(
+        handle: *const Summaries,
+        index: usize,
+        out: *mut BarterSummaryView,
+        err: *mut *mut Error,
+    ) -> BarterStatus;
+    fn barter_summaries_to_json(
+        handle: *const Summaries,
         out_ptr: *mut *mut u8,
         out_len: *mut usize,
         err: *mut *mut Error,
     ) -> BarterStatus;
+    fn barter_summaries_free(handle: *mut Summaries);
     fn barter_system_config_from_json_bytes(
         data: *const u8,
         len: usize,
@@ -253,6 +271,22 @@ fn json_out(
     let bytes = unsafe { take_bytes(ptr, len) };
     let text = std::str::from_utf8(&bytes).expect("output is UTF-8");
     Ok((serde_json::from_str(text).expect("output is JSON"), Ordered::parse(&bytes)))
+}
+
+/// Calls a function writing a summaries handle; returns the handle's
+/// `MultiBacktestSummary` JSON (`barter_summaries_to_json`) and frees the handle.
+fn summaries_out(
+    f: impl FnOnce(*mut *mut Summaries, *mut *mut Error) -> BarterStatus,
+) -> Result<(Value, Ordered), Failure> {
+    let mut handle: *mut Summaries = null_mut();
+    let result = call(|err| f(&mut handle, err));
+    if result.is_err() {
+        assert!(handle.is_null(), "a failed call must not write a handle");
+    }
+    result?;
+    let json = json_out(|p, l, e| unsafe { barter_summaries_to_json(handle, p, l, e) });
+    unsafe { barter_summaries_free(handle) };
+    json
 }
 
 #[track_caller]
@@ -407,9 +441,11 @@ fn dynamic_new(id: &str, risk_free_return: &str) -> Result<*mut Dynamic, Failure
 /// One backtest (default strategy) through the dynamic-arguments handle.
 fn run(args: *const ArgsConstant, id: &str, risk_free_return: &str) -> Result<(Value, Ordered), Failure> {
     let dynamic = dynamic_new(id, risk_free_return)?;
-    let result = json_out(|p, l, e| unsafe { barter_backtest_run(args, dynamic, null(), p, l, e) });
+    let result = summaries_out(|out, e| unsafe { barter_backtest_run(args, dynamic, null(), out, e) });
     unsafe { barter_backtest_args_dynamic_free(dynamic) };
-    result
+    let (value, ordered) = result?;
+    assert_eq!(value["num_backtests"], json!(1));
+    Ok((value["summaries"][0].clone(), ordered.get("summaries").at(0).clone()))
 }
 
 /// Backtests of several (id, risk-free return) specs through `run_many`.
@@ -431,18 +467,8 @@ fn run_many_limit(
     }
     let result = match failure {
         Some(e) => Err(e),
-        None => json_out(|p, l, e| unsafe {
-            barter_backtest_run_many(
-                args,
-                handles.as_ptr(),
-                handles.len(),
-                max_concurrent,
-                null(),
-                null(),
-                p,
-                l,
-                e,
-            )
+        None => summaries_out(|out, e| unsafe {
+            barter_backtest_run_many(args, handles.as_ptr(), handles.len(), max_concurrent, null(), null(), out, e)
         }),
     };
     for handle in handles {
@@ -958,29 +984,15 @@ fn null_err_out_parameter_is_accepted() {
             BarterStatus::InvalidInput
         );
         assert!(dynamic.is_null());
-        let mut ptr: *mut u8 = null_mut();
-        let mut len = 0usize;
-        assert_eq!(
-            barter_backtest_run(args, null(), null(), &mut ptr, &mut len, null_mut()),
-            BarterStatus::NullPointer
-        );
-        assert!(ptr.is_null());
+        let mut summaries: *mut Summaries = null_mut();
+        assert_eq!(barter_backtest_run(args, null(), null(), &mut summaries, null_mut()), BarterStatus::NullPointer);
+        assert!(summaries.is_null());
         let handles = [null::<Dynamic>()];
         assert_eq!(
-            barter_backtest_run_many(
-                args,
-                handles.as_ptr(),
-                1,
-                0,
-                null(),
-                null(),
-                &mut ptr,
-                &mut len,
-                null_mut()
-            ),
+            barter_backtest_run_many(args, handles.as_ptr(), 1, 0, null(), null(), &mut summaries, null_mut()),
             BarterStatus::NullPointer
         );
-        assert!(ptr.is_null());
+        assert!(summaries.is_null());
 
         barter_backtest_args_constant_free(args);
         barter_system_config_free(cfg);
@@ -1447,45 +1459,46 @@ fn args_constant_null_arguments() {
     });
     assert!(dynamic.is_null());
     let dynamic = dynamic_new("id", "0.05").unwrap();
-    let mut ptr: *mut u8 = null_mut();
-    let mut len = 0usize;
-    fails(BarterStatus::NullPointer, |err| unsafe {
-        barter_backtest_run(null(), dynamic, null(), &mut ptr, &mut len, err)
-    });
-    fails(BarterStatus::NullPointer, |err| unsafe {
-        barter_backtest_run(args, null(), null(), &mut ptr, &mut len, err)
-    });
-    fails(BarterStatus::NullPointer, |err| unsafe {
-        barter_backtest_run(args, dynamic, null(), null_mut(), &mut len, err)
-    });
-    fails(BarterStatus::NullPointer, |err| unsafe {
-        barter_backtest_run(args, dynamic, null(), &mut ptr, null_mut(), err)
-    });
+    let mut out: *mut Summaries = null_mut();
+    fails(BarterStatus::NullPointer, |err| unsafe { barter_backtest_run(null(), dynamic, null(), &mut out, err) });
+    fails(BarterStatus::NullPointer, |err| unsafe { barter_backtest_run(args, null(), null(), &mut out, err) });
+    let message =
+        fails(BarterStatus::NullPointer, |err| unsafe { barter_backtest_run(args, dynamic, null(), null_mut(), err) });
+    assert_eq!(message, "out is NULL");
     let handles = [dynamic as *const Dynamic];
     fails(BarterStatus::NullPointer, |err| unsafe {
-        barter_backtest_run_many(null(), handles.as_ptr(), 1, 0, null(), null(), &mut ptr, &mut len, err)
+        barter_backtest_run_many(null(), handles.as_ptr(), 1, 0, null(), null(), &mut out, err)
     });
     let message = fails(BarterStatus::NullPointer, |err| unsafe {
-        barter_backtest_run_many(args, null(), 10, 0, null(), null(), &mut ptr, &mut len, err)
+        barter_backtest_run_many(args, null(), 10, 0, null(), null(), &mut out, err)
     });
     assert!(message.contains("dynamics"), "{message}");
-    fails(BarterStatus::NullPointer, |err| unsafe {
-        barter_backtest_run_many(args, handles.as_ptr(), 1, 0, null(), null(), null_mut(), &mut len, err)
+    let message = fails(BarterStatus::NullPointer, |err| unsafe {
+        barter_backtest_run_many(args, handles.as_ptr(), 1, 0, null(), null(), null_mut(), err)
     });
-    fails(BarterStatus::NullPointer, |err| unsafe {
-        barter_backtest_run_many(args, handles.as_ptr(), 1, 0, null(), null(), &mut ptr, null_mut(), err)
-    });
+    assert_eq!(message, "out is NULL");
     let with_null = [dynamic as *const Dynamic, null()];
     let message = fails(BarterStatus::NullPointer, |err| unsafe {
-        barter_backtest_run_many(args, with_null.as_ptr(), 2, 0, null(), null(), &mut ptr, &mut len, err)
+        barter_backtest_run_many(args, with_null.as_ptr(), 2, 0, null(), null(), &mut out, err)
     });
     assert_eq!(message, "dynamics[1] is NULL");
-    assert!(ptr.is_null());
+    assert!(out.is_null());
     // (NULL, 0) is an empty batch.
-    ok(|err| unsafe {
-        barter_backtest_run_many(args, null(), 0, 0, null(), null(), &mut ptr, &mut len, err)
-    });
-    unsafe { take_bytes(ptr, len) };
+    ok(|err| unsafe { barter_backtest_run_many(args, null(), 0, 0, null(), null(), &mut out, err) });
+    let mut info = BarterSummariesInfo { count: 99, duration_ns: -1 };
+    ok(|err| unsafe { barter_summaries_info(out, &mut info, err) });
+    assert_eq!(info.count, 0);
+    let mut view = std::mem::MaybeUninit::<BarterSummaryView>::uninit();
+    let message =
+        fails(BarterStatus::InvalidInput, |err| unsafe { barter_summaries_get(out, 0, view.as_mut_ptr(), err) });
+    assert_eq!(message, "summary index 0 out of range (count 0)");
+    fails(BarterStatus::NullPointer, |err| unsafe { barter_summaries_info(null(), &mut info, err) });
+    fails(BarterStatus::NullPointer, |err| unsafe { barter_summaries_get(null(), 0, view.as_mut_ptr(), err) });
+    fails(BarterStatus::NullPointer, |err| unsafe { barter_summaries_get(out, 0, null_mut(), err) });
+    unsafe {
+        barter_summaries_free(out);
+        barter_summaries_free(null_mut());
+    }
     unsafe {
         barter_backtest_args_dynamic_free(dynamic);
         barter_backtest_args_constant_free(args);
@@ -1686,7 +1699,11 @@ fn check_summary(
     assert_eq!(summary["fill"], json!("next"));
     assert_eq!(summary["close_at_end"], json!(true));
     assert_eq!(summary["rejected_orders"], json!(0));
-    assert_eq!(summary["positions"], json!([]));
+    assert_eq!(
+        summary["positions"],
+        json!({"instruments": [], "instrument": [], "side": [], "quantity": "", "price_entry": "",
+               "price_exit": "", "fees": "", "pnl": "", "time_enter_ns": [], "time_exit_ns": []})
+    );
     assert_eq!(ordered.get("equity").keys(), ["time_ns", "value"]);
     assert_eq!(summary["id"], json!(id));
     assert_eq!(summary["risk_free_return"], json!(risk_free_return));

@@ -112,8 +112,36 @@ fn dynamic(strategy: Strategy, fill: Fill, close_at_end: bool) -> ArgsDynamic {
     build_args_dynamic("test", "0.05", Some(strategy), fill, close_at_end).unwrap()
 }
 
+/// The summary as JSON, its position columns turned into one object per position
+/// (instrument name, side "buy"/"sell", decimal strings, times) for the checks below;
+/// the columns' lengths are checked on the way.
 fn run(args: &ArgsConstant, dynamic: &ArgsDynamic) -> Value {
-    serde_json::from_slice(&run_one(args, dynamic).unwrap().to_json().unwrap()).unwrap()
+    let mut summary: Value = serde_json::from_slice(&run_one(args, dynamic).unwrap().to_json().unwrap()).unwrap();
+    let columns = summary["positions"].clone();
+    let rows = columns["side"].as_array().unwrap().len();
+    let decimals = ["quantity", "price_entry", "price_exit", "fees", "pnl"].map(|name| {
+        let text = columns[name].as_str().unwrap();
+        let items: Vec<&str> = if rows == 0 { Vec::new() } else { text.split(' ').collect() };
+        assert_eq!(items.len(), rows, "{name}: one decimal per position");
+        (name, items.into_iter().map(String::from).collect::<Vec<_>>())
+    });
+    let positions: Vec<Value> = (0..rows)
+        .map(|i| {
+            let code = columns["instrument"][i].as_u64().unwrap() as usize;
+            let mut row = json!({
+                "instrument": columns["instruments"][code],
+                "side": if columns["side"][i] == json!(1) { "buy" } else { "sell" },
+                "time_enter_ns": columns["time_enter_ns"][i],
+                "time_exit_ns": columns["time_exit_ns"][i],
+            });
+            for (name, items) in &decimals {
+                row[*name] = json!(items[i]);
+            }
+            row
+        })
+        .collect();
+    summary["positions"] = json!(positions);
+    summary
 }
 
 fn d(v: &Value) -> Decimal {

@@ -44,6 +44,7 @@ use barter_ffi::ffi::market_data::{
 use barter_ffi::ffi::{
     barter_bytes_free, barter_error_free, barter_error_message, BarterError, BarterStatus,
 };
+use barter_ffi::ffi::summary::{barter_summaries_free, barter_summaries_to_json, BarterSummaries};
 use barter_ffi::summary::BacktestSummaryWire;
 use barter_instrument::{
     asset::{name::AssetNameInternal, ExchangeAsset},
@@ -206,10 +207,16 @@ impl Ffi {
         Self { config, market_data, args }
     }
 
-    fn take_json(ptr: *mut u8, len: usize) -> (Value, Ordered) {
+    /// The summaries handle's `MultiBacktestSummary` JSON; frees the handle.
+    fn take_json(summaries: *mut BarterSummaries) -> (Value, Ordered) {
+        let (mut ptr, mut len, mut err) = (null_mut(), 0usize, null_mut());
+        check(unsafe { barter_summaries_to_json(summaries, &mut ptr, &mut len, &mut err) }, err);
         // SAFETY: a buffer of `len` bytes handed out by the library, freed once here.
         let bytes = unsafe { std::slice::from_raw_parts(ptr, len) }.to_vec();
-        unsafe { barter_bytes_free(ptr, len) };
+        unsafe {
+            barter_bytes_free(ptr, len);
+            barter_summaries_free(summaries);
+        }
         (serde_json::from_slice(&bytes).unwrap(), Ordered::parse(&bytes))
     }
 
@@ -237,36 +244,27 @@ impl Ffi {
 
     fn run(&self, id: &str, risk_free_return: &str) -> (Value, Ordered) {
         let dynamic = Self::dynamic(id, risk_free_return);
-        let (mut ptr, mut len, mut err) = (null_mut(), 0usize, null_mut());
-        check(unsafe { barter_backtest_run(self.args, dynamic, null(), &mut ptr, &mut len, &mut err) }, err);
+        let (mut out, mut err) = (null_mut(), null_mut());
+        check(unsafe { barter_backtest_run(self.args, dynamic, null(), &mut out, &mut err) }, err);
         unsafe { barter_backtest_args_dynamic_free(dynamic) };
-        Self::take_json(ptr, len)
+        let (value, ordered) = Self::take_json(out);
+        (value["summaries"][0].clone(), ordered.get("summaries").at(0).clone())
     }
 
     fn run_many(&self, specs: &[(&str, &str)]) -> (Value, Ordered) {
         let handles: Vec<*const BarterBacktestArgsDynamic> =
             specs.iter().map(|(id, rfr)| Self::dynamic(id, rfr) as *const _).collect();
-        let (mut ptr, mut len, mut err) = (null_mut(), 0usize, null_mut());
+        let (mut out, mut err) = (null_mut(), null_mut());
         check(
             unsafe {
-                barter_backtest_run_many(
-                    self.args,
-                    handles.as_ptr(),
-                    handles.len(),
-                    0,
-                    null(),
-                    null(),
-                    &mut ptr,
-                    &mut len,
-                    &mut err,
-                )
+                barter_backtest_run_many(self.args, handles.as_ptr(), handles.len(), 0, null(), null(), &mut out, &mut err)
             },
             err,
         );
         for handle in handles {
             unsafe { barter_backtest_args_dynamic_free(handle as *mut _) };
         }
-        Self::take_json(ptr, len)
+        Self::take_json(out)
     }
 }
 
@@ -365,7 +363,8 @@ fn expected_json(summary: &BacktestSummary<Daily>) -> (Value, Vec<String>, Vec<S
         "fill": "next",
         "close_at_end": true,
         "rejected_orders": 0,
-        "positions": [],
+        "positions": {"instruments": [], "instrument": [], "side": [], "quantity": "", "price_entry": "",
+                      "price_exit": "", "fees": "", "pnl": "", "time_enter_ns": [], "time_exit_ns": []},
         "equity": {"time_ns": [], "value": []},
     });
     (value, instrument_keys, asset_keys)
@@ -525,7 +524,10 @@ fn native_market_events_match_the_ffi_rows() {
         },
         err,
     );
-    let (rows, _) = Ffi::take_json(ptr, len);
+    // SAFETY: a buffer of `len` bytes handed out by the library, freed once here.
+    let bytes = unsafe { std::slice::from_raw_parts(ptr, len) }.to_vec();
+    unsafe { barter_bytes_free(ptr, len) };
+    let rows: Value = serde_json::from_slice(&bytes).unwrap();
     let items: Vec<&MarketEvent<InstrumentIndex, DataKind>> = events
         .iter()
         .filter_map(|e| match e {

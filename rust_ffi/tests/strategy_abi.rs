@@ -24,6 +24,10 @@ use barter_ffi::ffi::strategy::{
 use barter_ffi::ffi::{
     barter_bytes_free, barter_error_free, barter_error_message, BarterError, BarterStatus,
 };
+use barter_ffi::ffi::summary::{
+    barter_summaries_free, barter_summaries_get, barter_summaries_info, barter_summaries_to_json, BarterSummaries,
+    BarterSummariesInfo, BarterSummaryView, BarterText,
+};
 use barter_ffi::strategy::callback::{BarterStrategyEvent, BarterStrategyPhase};
 use common::{market_data_path, system_config_path};
 use serde_json::{json, Value};
@@ -74,6 +78,18 @@ fn bytes_out(
     let bytes = unsafe { std::slice::from_raw_parts(ptr, len) }.to_vec();
     unsafe { barter_bytes_free(ptr, len) };
     Ok(bytes)
+}
+
+/// Calls a run writing a summaries handle; the handle's `MultiBacktestSummary` JSON
+/// (`barter_summaries_to_json`), the handle freed.
+fn summaries_json(
+    f: impl FnOnce(*mut *mut BarterSummaries, *mut *mut BarterError) -> BarterStatus,
+) -> Result<Vec<u8>, (BarterStatus, String)> {
+    let mut handle = null_mut();
+    call(|err| f(&mut handle, err))?;
+    let json = bytes_out(|p, l, e| unsafe { barter_summaries_to_json(handle, p, l, e) });
+    unsafe { barter_summaries_free(handle) };
+    json
 }
 
 fn describe(strategy: *const BarterStrategy) -> Vec<u8> {
@@ -277,8 +293,10 @@ fn run(
     args: *const BarterBacktestArgsConstant,
     dynamic: *const BarterBacktestArgsDynamic,
 ) -> Result<Value, (BarterStatus, String)> {
-    bytes_out(|p, l, e| unsafe { barter_backtest_run(args, dynamic, null(), p, l, e) })
-        .map(|bytes| serde_json::from_slice(&bytes).unwrap())
+    summaries_json(|o, e| unsafe { barter_backtest_run(args, dynamic, null(), o, e) }).map(|bytes| {
+        let multi: Value = serde_json::from_slice(&bytes).unwrap();
+        multi["summaries"][0].clone()
+    })
 }
 
 #[test]
@@ -293,17 +311,18 @@ fn strategies_trade_through_the_abi() {
     let summary = run(setup.args, signal).unwrap();
     assert_eq!(summary["strategy"], json!({"name": "buy_and_hold", "params": {"quantity": "0.01"}}));
     assert_eq!((summary["fill"].as_str(), summary["close_at_end"].as_bool()), (Some("signal"), Some(true)));
-    let positions = summary["positions"].as_array().unwrap();
-    assert_eq!(positions.len(), 2);
-    assert_eq!(positions[0]["instrument"], json!("binancespot-btc_usdt"));
-    assert_eq!(positions[0]["price_entry"], json!("96962.51"));
-    assert_eq!(positions[1]["instrument"], json!("binancespot-sol_usdt"));
+    let positions = &summary["positions"];
+    assert_eq!(positions["side"], json!([1, 1]));
+    assert_eq!(positions["instruments"], json!(["binancespot-btc_usdt", "binancespot-sol_usdt"]));
+    assert_eq!(positions["instrument"], json!([0, 1]));
+    assert_eq!(positions["price_entry"].as_str().unwrap().split(' ').next(), Some("96962.51"));
     // q(P1−P0) − f·q(P0+P1) for sol: 0.01·(190.86 − 190.85) − 0.001·0.01·(190.85 + 190.86)
-    assert_eq!(positions[1]["pnl"], json!("-0.0037171"));
+    assert_eq!(positions["pnl"].as_str().unwrap().split(' ').nth(1), Some("-0.0037171"));
 
     let summary = run(setup.args, hold).unwrap();
     assert_eq!((summary["fill"].as_str(), summary["close_at_end"].as_bool()), (Some("next"), Some(false)));
-    assert_eq!(summary["positions"], json!([]));
+    assert_eq!(summary["positions"]["side"], json!([]));
+    assert_eq!(summary["positions"]["pnl"], json!(""));
     let btc = &summary["trading_summary"]["assets"]["binance_spot:btc"]["balance_end"];
     assert_eq!(btc, &json!({"total": "0.11", "free": "0.11"}));
 
@@ -311,8 +330,8 @@ fn strategies_trade_through_the_abi() {
     let handles = [signal as *const BarterBacktestArgsDynamic, hold];
     let mut outputs = Vec::new();
     for max_concurrent in [1usize, 2, 0] {
-        let bytes = bytes_out(|p, l, e| unsafe {
-            barter_backtest_run_many(setup.args, handles.as_ptr(), 2, max_concurrent, null(), null(), p, l, e)
+        let bytes = summaries_json(|o, e| unsafe {
+            barter_backtest_run_many(setup.args, handles.as_ptr(), 2, max_concurrent, null(), null(), o, e)
         })
         .unwrap();
         let mut multi: Value = serde_json::from_slice(&bytes).unwrap();
@@ -340,8 +359,7 @@ fn target_positions_length_is_checked_when_the_backtest_runs() {
         (BarterStatus::InvalidInput, "targets: 20 values but the market data has 21 items")
     );
     let handles = [dynamic as *const BarterBacktestArgsDynamic];
-    let (status, message) = bytes_out(|p, l, e| unsafe {
-        barter_backtest_run_many(setup.args, handles.as_ptr(), 1, 2, null(), null(), p, l, e)
+    let (status, message) = summaries_json(|o, e| unsafe { barter_backtest_run_many(setup.args, handles.as_ptr(), 1, 2, null(), null(), o, e)
     })
     .unwrap_err();
     assert_eq!(status, BarterStatus::InvalidInput);
@@ -556,15 +574,14 @@ fn a_tripped_cancel_token_stops_runs_with_cancelled() {
     let mut token = null_mut();
     call(|err| unsafe { barter_cancel_new(&mut token, err) }).unwrap();
     // Untripped: the runs go through.
-    bytes_out(|p, l, e| unsafe { barter_backtest_run(setup.args, dynamic, token, p, l, e) }).unwrap();
+    summaries_json(|o, e| unsafe { barter_backtest_run(setup.args, dynamic, token, o, e) }).unwrap();
     unsafe { barter_cancel_trip(token) };
     unsafe { barter_cancel_trip(token) };
     let (status, message) =
-        bytes_out(|p, l, e| unsafe { barter_backtest_run(setup.args, dynamic, token, p, l, e) }).unwrap_err();
+        summaries_json(|o, e| unsafe { barter_backtest_run(setup.args, dynamic, token, o, e) }).unwrap_err();
     assert_eq!((status, message.as_str()), (BarterStatus::Cancelled, "cancelled"));
     let handles = [dynamic as *const BarterBacktestArgsDynamic];
-    let (status, message) = bytes_out(|p, l, e| unsafe {
-        barter_backtest_run_many(setup.args, handles.as_ptr(), 1, 2, token, null(), p, l, e)
+    let (status, message) = summaries_json(|o, e| unsafe { barter_backtest_run_many(setup.args, handles.as_ptr(), 1, 2, token, null(), o, e)
     })
     .unwrap_err();
     assert_eq!((status, message.as_str()), (BarterStatus::Cancelled, "backtest \"c\": cancelled"));
@@ -573,5 +590,88 @@ fn a_tripped_cancel_token_stops_runs_with_cancelled() {
         barter_cancel_free(token);
         barter_cancel_free(null_mut());
         barter_backtest_args_dynamic_free(dynamic);
+    }
+}
+
+fn text(t: BarterText) -> String {
+    if t.len == 0 {
+        return String::new();
+    }
+    String::from_utf8(unsafe { std::slice::from_raw_parts(t.ptr, t.len) }.to_vec()).unwrap()
+}
+
+fn slice<T: Copy>(ptr: *const T, len: usize) -> Vec<T> {
+    if len == 0 {
+        return Vec::new();
+    }
+    unsafe { std::slice::from_raw_parts(ptr, len) }.to_vec()
+}
+
+#[test]
+fn summary_views_hold_the_same_columns_as_the_json() {
+    let setup = Setup::new();
+    let sma = strategy_new("sma_cross", Some(r#"{"fast": 2, "slow": 4, "quantity": "0.01"}"#)).unwrap();
+    let hold = strategy_new("buy_and_hold", Some(r#"{"quantity": "0.01"}"#)).unwrap();
+    let dynamics = [
+        dynamic_new("sma", sma, BarterFill::Signal, true).unwrap(),
+        dynamic_new("hold", hold, BarterFill::Next, true).unwrap(),
+        dynamic_new("none", null(), BarterFill::Next, true).unwrap(),
+    ];
+    let handles: Vec<*const BarterBacktestArgsDynamic> = dynamics.iter().map(|d| *d as *const _).collect();
+    let mut summaries: *mut BarterSummaries = null_mut();
+    call(|e| unsafe { barter_backtest_run_many(setup.args, handles.as_ptr(), 3, 2, null(), null(), &mut summaries, e) })
+        .unwrap();
+    let multi: Value =
+        serde_json::from_slice(&bytes_out(|p, l, e| unsafe { barter_summaries_to_json(summaries, p, l, e) }).unwrap())
+            .unwrap();
+    let mut info = BarterSummariesInfo::default();
+    call(|e| unsafe { barter_summaries_info(summaries, &mut info, e) }).unwrap();
+    assert_eq!(info.count, 3);
+    assert_eq!(json!(info.duration_ns), multi["duration_ns"]);
+    let mut positions_seen = 0;
+    for index in 0..3 {
+        let mut view = std::mem::MaybeUninit::<BarterSummaryView>::uninit();
+        call(|e| unsafe { barter_summaries_get(summaries, index, view.as_mut_ptr(), e) }).unwrap();
+        let view = unsafe { view.assume_init() };
+        let mut whole = multi["summaries"][index].clone();
+        let p = &whole["positions"];
+        let rows = p["side"].as_array().unwrap().len();
+        positions_seen += rows;
+        assert_eq!(view.positions, rows);
+        assert_eq!(json!(slice(view.instrument.ptr, view.instrument.len)), p["instrument"]);
+        assert_eq!(json!(slice(view.side.ptr, view.side.len)), p["side"]);
+        assert_eq!(json!(slice(view.time_enter_ns.ptr, view.time_enter_ns.len)), p["time_enter_ns"]);
+        assert_eq!(json!(slice(view.time_exit_ns.ptr, view.time_exit_ns.len)), p["time_exit_ns"]);
+        for (name, column) in [
+            ("quantity", view.quantity),
+            ("price_entry", view.price_entry),
+            ("price_exit", view.price_exit),
+            ("fees", view.fees),
+            ("pnl", view.pnl),
+        ] {
+            let column = text(column);
+            assert_eq!(json!(column), p[name], "{name}");
+            assert_eq!(if rows == 0 { 0 } else { column.split(' ').count() }, rows, "{name}");
+        }
+        let e = &whole["equity"];
+        assert_eq!(json!(slice(view.equity_time_ns.ptr, view.equity_time_ns.len)), e["time_ns"]);
+        assert_eq!(json!(slice(view.equity_value.ptr, view.equity_value.len)), e["value"]);
+        assert!(view.equity_time_ns.len > 0);
+        // The head: the summary without its columns, the instrument names kept.
+        let head: Value = serde_json::from_str(&text(view.head_json)).unwrap();
+        let names = whole["positions"]["instruments"].clone();
+        let object = whole.as_object_mut().unwrap();
+        object.remove("equity");
+        object.insert("positions".into(), json!({"instruments": names}));
+        assert_eq!(head, whole);
+    }
+    assert!(positions_seen > 2, "the SmaCross variant must trade: {positions_seen}");
+    unsafe {
+        barter_summaries_free(summaries);
+        for dynamic in dynamics {
+            barter_backtest_args_dynamic_free(dynamic);
+        }
+        barter_strategy_free(sma);
+        barter_strategy_free(hold);
     }
 }

@@ -1,6 +1,7 @@
 /* A C caller of barter_ffi: loads barter's example market data and config, runs one
  * SmaCross backtest and one run_many of two variants, prints the summaries' JSON (one
- * line each) and frees everything. Built and checked by tests/test_embedding.py.
+ * line each), then the single run's columns read in place through a view (one line),
+ * and frees everything. Built and checked by tests/test_embedding.py.
  *
  * usage: backtest <system_config.json> <market_data.json> */
 #include <stdio.h>
@@ -14,11 +15,30 @@ static int fail(const char *what, BarterStatus status, BarterError *err) {
     return 1;
 }
 
-static int print_json(uint8_t *ptr, size_t len) {
-    fwrite(ptr, 1, len, stdout);
-    fputc('\n', stdout);
-    barter_bytes_free(ptr, len);
-    return 0;
+/* Prints the summaries' JSON on one line. */
+static BarterStatus print_json(const BarterSummaries *summaries, BarterError **err) {
+    uint8_t *ptr = NULL;
+    size_t len = 0;
+    BarterStatus status = barter_summaries_to_json(summaries, &ptr, &len, err);
+    if (status == BARTER_STATUS_OK) {
+        fwrite(ptr, 1, len, stdout);
+        fputc('\n', stdout);
+        barter_bytes_free(ptr, len);
+    }
+    return status;
+}
+
+/* Prints summary 0's columns from its view: counts, the pnl text, the first entry time. */
+static BarterStatus print_view(const BarterSummaries *summaries, BarterError **err) {
+    BarterSummaryView view;
+    BarterStatus status = barter_summaries_get(summaries, 0, &view, err);
+    if (status != BARTER_STATUS_OK) {
+        return status;
+    }
+    printf("positions=%zu equity_points=%zu first_enter_ns=%lld pnl=%.*s\n", view.positions,
+           view.equity_time_ns.len, view.positions ? (long long)view.time_enter_ns.ptr[0] : -1LL,
+           (int)view.pnl.len, (const char *)view.pnl.ptr);
+    return BARTER_STATUS_OK;
 }
 
 int main(int argc, char **argv) {
@@ -30,8 +50,8 @@ int main(int argc, char **argv) {
     BarterStrategy *strategy = NULL;
     BarterBacktestArgsDynamic *dynamics[2] = {NULL, NULL};
     BarterMarketDataInfo info;
-    uint8_t *json = NULL;
-    size_t json_len = 0;
+    BarterSummaries *single = NULL;
+    BarterSummaries *multi = NULL;
     int rc = 1;
 
     if (argc != 3) {
@@ -71,19 +91,31 @@ int main(int argc, char **argv) {
         rc = fail("barter_backtest_args_dynamic_new", status, err);
         goto done;
     }
-    if ((status = barter_backtest_run(args, dynamics[0], NULL, &json, &json_len, &err)) != BARTER_STATUS_OK) {
+    if ((status = barter_backtest_run(args, dynamics[0], NULL, &single, &err)) != BARTER_STATUS_OK) {
         rc = fail("barter_backtest_run", status, err);
         goto done;
     }
-    print_json(json, json_len);
-    if ((status = barter_backtest_run_many(args, (const BarterBacktestArgsDynamic *const *)dynamics, 2, 2, NULL, NULL, &json, &json_len, &err)) != BARTER_STATUS_OK) {
+    if ((status = print_json(single, &err)) != BARTER_STATUS_OK) {
+        rc = fail("barter_summaries_to_json", status, err);
+        goto done;
+    }
+    if ((status = barter_backtest_run_many(args, (const BarterBacktestArgsDynamic *const *)dynamics, 2, 2, NULL, NULL, &multi, &err)) != BARTER_STATUS_OK) {
         rc = fail("barter_backtest_run_many", status, err);
         goto done;
     }
-    print_json(json, json_len);
+    if ((status = print_json(multi, &err)) != BARTER_STATUS_OK) {
+        rc = fail("barter_summaries_to_json", status, err);
+        goto done;
+    }
+    if ((status = print_view(single, &err)) != BARTER_STATUS_OK) {
+        rc = fail("barter_summaries_get", status, err);
+        goto done;
+    }
     rc = 0;
 
 done:
+    barter_summaries_free(single);
+    barter_summaries_free(multi);
     barter_backtest_args_dynamic_free(dynamics[0]);
     barter_backtest_args_dynamic_free(dynamics[1]);
     barter_strategy_free(strategy);

@@ -60,4 +60,4 @@ def backtest_discarded(BacktestArgsConstant constant not None, BacktestArgsDynam
     with nogil:
         constant.run_nogil(dynamic, &run)
         backtest_run_free(&run)
-    return run.status == 0 and run.summary_json == NULL
+    return run.status == 0 and run.summaries == NULL

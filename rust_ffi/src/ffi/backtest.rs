@@ -1,14 +1,16 @@
 //! The backtest exports: constant arguments (new, counts, market data, free), dynamic
-//! arguments (new, free) and runs (one, many on Rust threads) returning summaries as JSON.
+//! arguments (new, free) and runs (one, many on Rust threads) returning a summaries
+//! handle (`ffi::summary`).
 
 use super::cancel::{cancel_arg, BarterCancel};
 use super::config::BarterSystemConfig;
 use super::market_data::BarterMarketData;
 use super::progress::{progress_arg, BarterProgress};
 use super::strategy::BarterStrategy;
+use super::summary::BarterSummaries;
 use super::{
-    ffi_call, free_handle, handle_ref, opt_str_arg, str_arg, write_bytes, write_handle, write_out,
-    BarterError, BarterStatus, FfiError,
+    ffi_call, free_handle, handle_ref, opt_str_arg, str_arg, write_handle, write_out, BarterError, BarterStatus,
+    FfiError,
 };
 use crate::backtest::{
     build_args_constant, build_args_dynamic, parse_balance_overrides, run_many_observed, run_one_cancellable,
@@ -16,6 +18,7 @@ use crate::backtest::{
 };
 use crate::engine::Fill;
 use crate::market_data::MarketData;
+use crate::summary::MultiBacktestSummaryWire;
 use std::ffi::c_char;
 use std::sync::Arc;
 
@@ -183,8 +186,8 @@ pub unsafe extern "C" fn barter_backtest_args_dynamic_free(args: *mut BarterBack
 }
 
 /// Runs one backtest on the calling thread. `cancel` (may be NULL) stops it with
-/// `BARTER_STATUS_CANCELLED` when tripped from another thread. Writes the
-/// `BacktestSummary` as JSON; free it with `barter_bytes_free`.
+/// `BARTER_STATUS_CANCELLED` when tripped from another thread. Writes a summaries
+/// handle holding its one summary (duration 0); free it with `barter_summaries_free`.
 /// # Safety
 /// Every pointer argument must be NULL or valid as the C ABI contract in `ffi` states:
 /// handles live and made by this library, strings NUL-terminated, buffers readable for
@@ -194,24 +197,27 @@ pub unsafe extern "C" fn barter_backtest_run(
     args: *const BarterBacktestArgsConstant,
     dynamic: *const BarterBacktestArgsDynamic,
     cancel: *const BarterCancel,
-    out_ptr: *mut *mut u8,
-    out_len: *mut usize,
+    out: *mut *mut BarterSummaries,
     err: *mut *mut BarterError,
 ) -> BarterStatus {
     ffi_call(err, || {
         let args = &handle_ref(args, "backtest args handle")?.inner;
         let dynamic = &handle_ref(dynamic, "dynamic args handle")?.inner;
+        if out.is_null() {
+            return Err(FfiError::new(BarterStatus::NullPointer, "out is NULL"));
+        }
         let cancel = cancel_arg(cancel);
         let summary = run_one_cancellable(args, dynamic, &cancel)?;
-        write_bytes(summary.to_json()?, out_ptr, out_len)
+        let one = MultiBacktestSummaryWire { num_backtests: 1, duration_ns: 0, summaries: vec![summary] };
+        write_handle(out, BarterSummaries::new(one)?, "out")
     })
 }
 
 /// Runs `count` backtests on up to `max_concurrent` Rust threads (0: the number of
 /// cores), sharing the constant arguments. `dynamics` is an array of `count` handles
-/// (NULL allowed when `count` is 0); ids must be unique. Writes the
-/// `MultiBacktestSummary` as JSON (`{"num_backtests", "duration_ns", "summaries"}`,
-/// summaries in input order); free it with `barter_bytes_free`. `cancel` (may be NULL)
+/// (NULL allowed when `count` is 0); ids must be unique. Writes a summaries handle
+/// (summaries in input order, the batch's wall time); free it with
+/// `barter_summaries_free`. `cancel` (may be NULL)
 /// stops every backtest with `BARTER_STATUS_CANCELLED` when tripped. `progress` (may be
 /// NULL) is advanced by one as each backtest finishes (failed ones included): read it
 /// with `barter_progress_done` from another thread while this call runs.
@@ -227,12 +233,14 @@ pub unsafe extern "C" fn barter_backtest_run_many(
     max_concurrent: usize,
     cancel: *const BarterCancel,
     progress: *const BarterProgress,
-    out_ptr: *mut *mut u8,
-    out_len: *mut usize,
+    out: *mut *mut BarterSummaries,
     err: *mut *mut BarterError,
 ) -> BarterStatus {
     ffi_call(err, || {
         let args = &handle_ref(args, "backtest args handle")?.inner;
+        if out.is_null() {
+            return Err(FfiError::new(BarterStatus::NullPointer, "out is NULL"));
+        }
         let handles: &[*const BarterBacktestArgsDynamic] = if count == 0 {
             &[]
         } else if dynamics.is_null() {
@@ -247,6 +255,6 @@ pub unsafe extern "C" fn barter_backtest_run_many(
         }
         let summary =
             run_many_observed(args, &list, max_concurrent, &cancel_arg(cancel), &progress_arg(progress))?;
-        write_bytes(summary.to_json()?, out_ptr, out_len)
+        write_handle(out, BarterSummaries::new(summary)?, "out")
     })
 }

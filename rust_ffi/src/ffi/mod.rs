@@ -21,6 +21,7 @@ pub mod log;
 pub mod market_data;
 pub mod progress;
 pub mod strategy;
+pub mod summary;
 
 /// Error details for a failed call: a status and a UTF-8 message. Owned by Rust; free it
 /// with `barter_error_free`.
