@@ -187,7 +187,7 @@ fn main() {
             samples.push(start.elapsed().as_secs_f64());
             cpu_samples.push(cpu_time_s(false) - cpu_start);
             summaries = 1;
-            instruments = summary.trading_summary.instruments.0.len();
+            instruments = summary.head.trading_summary.instruments.0.len();
             drop(summary);
         } else {
             let batch = dynamics(options.variants, "bt-");
@@ -198,7 +198,7 @@ fn main() {
             cpu_samples.push(cpu_time_s(false) - cpu_start);
             barter_durations.push(summary.duration_ns as f64 / 1e9);
             summaries = summary.summaries.len();
-            instruments = summary.summaries.first().map_or(0, |s| s.trading_summary.instruments.0.len());
+            instruments = summary.summaries.first().map_or(0, |s| s.head.trading_summary.instruments.0.len());
             drop(summary);
         }
     }

@@ -372,7 +372,7 @@ fn target_positions_length_is_checked_when_the_backtest_runs() {
     let dynamic = dynamic_new("t", right, BarterFill::Signal, true).unwrap();
     let summary = run(setup.args, dynamic).unwrap();
     assert_eq!(summary["strategy"], json!({"name": "target_positions", "params": {"len": 21}}));
-    assert_eq!(summary["positions"].as_array().unwrap().len(), 2);
+    assert_eq!(summary["positions"]["side"].as_array().unwrap().len(), 2);
     unsafe {
         barter_backtest_args_dynamic_free(dynamic);
         barter_strategy_free(right);
@@ -504,7 +504,7 @@ fn a_callback_strategy_is_called_once_per_item_with_its_run_context() {
     let next_btc = script.events.iter().skip(1).find(|e| e.2 == 0).unwrap();
     assert_eq!(next_btc.4, 0.01);
     assert!(next_btc.5 < 10_000.0);
-    assert!(!summary["positions"].as_array().unwrap().is_empty());
+    assert!(!summary["positions"]["side"].as_array().unwrap().is_empty());
     unsafe {
         barter_backtest_args_dynamic_free(dynamic);
         barter_strategy_free(strategy);

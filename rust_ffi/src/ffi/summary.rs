@@ -111,6 +111,9 @@ pub unsafe extern "C" fn barter_summaries_get(
 ) -> BarterStatus {
     ffi_call(err, || {
         let handle = handle_ref(handle, "summaries handle")?;
+        if out.is_null() {
+            return Err(FfiError::new(BarterStatus::NullPointer, "out is NULL"));
+        }
         let count = handle.inner.summaries.len();
         let (Some(summary), Some(head)) = (handle.inner.summaries.get(index), handle.heads.get(index)) else {
             return Err(FfiError::invalid(format!("summary index {index} out of range (count {count})")));
