@@ -352,7 +352,10 @@ impl BacktestSummaryWire {
     /// The head as JSON: every field but the columns, and `"positions"` holding only
     /// `"instruments"` (the names the `instrument` column indexes).
     pub fn head_json(&self) -> FfiResult<Vec<u8>> {
-        to_json(&HeadJson { head: &self.head, positions: InstrumentNames { instruments: &self.positions.instruments } })
+        to_json(&HeadJson {
+            head: &self.head,
+            positions: InstrumentNames { instruments: &self.positions.instruments },
+        })
     }
 }
 

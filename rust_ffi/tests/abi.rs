@@ -105,8 +105,11 @@ extern "C" {
         out: *mut *mut Summaries,
         err: *mut *mut Error,
     ) -> BarterStatus;
-    fn barter_summaries_info(handle: *const Summaries, out: *mut BarterSummariesInfo, err: *mut *mut Error)
-        -> BarterStatus;
+    fn barter_summaries_info(
+        handle: *const Summaries,
+        out: *mut BarterSummariesInfo,
+        err: *mut *mut Error,
+    ) -> BarterStatus;
     fn barter_summaries_get(
         handle: *const Summaries,
         index: usize,
@@ -468,7 +471,16 @@ fn run_many_limit(
     let result = match failure {
         Some(e) => Err(e),
         None => summaries_out(|out, e| unsafe {
-            barter_backtest_run_many(args, handles.as_ptr(), handles.len(), max_concurrent, null(), null(), out, e)
+            barter_backtest_run_many(
+                args,
+                handles.as_ptr(),
+                handles.len(),
+                max_concurrent,
+                null(),
+                null(),
+                out,
+                e,
+            )
         }),
     };
     for handle in handles {
@@ -985,11 +997,23 @@ fn null_err_out_parameter_is_accepted() {
         );
         assert!(dynamic.is_null());
         let mut summaries: *mut Summaries = null_mut();
-        assert_eq!(barter_backtest_run(args, null(), null(), &mut summaries, null_mut()), BarterStatus::NullPointer);
+        assert_eq!(
+            barter_backtest_run(args, null(), null(), &mut summaries, null_mut()),
+            BarterStatus::NullPointer
+        );
         assert!(summaries.is_null());
         let handles = [null::<Dynamic>()];
         assert_eq!(
-            barter_backtest_run_many(args, handles.as_ptr(), 1, 0, null(), null(), &mut summaries, null_mut()),
+            barter_backtest_run_many(
+                args,
+                handles.as_ptr(),
+                1,
+                0,
+                null(),
+                null(),
+                &mut summaries,
+                null_mut()
+            ),
             BarterStatus::NullPointer
         );
         assert!(summaries.is_null());
@@ -1460,10 +1484,15 @@ fn args_constant_null_arguments() {
     assert!(dynamic.is_null());
     let dynamic = dynamic_new("id", "0.05").unwrap();
     let mut out: *mut Summaries = null_mut();
-    fails(BarterStatus::NullPointer, |err| unsafe { barter_backtest_run(null(), dynamic, null(), &mut out, err) });
-    fails(BarterStatus::NullPointer, |err| unsafe { barter_backtest_run(args, null(), null(), &mut out, err) });
-    let message =
-        fails(BarterStatus::NullPointer, |err| unsafe { barter_backtest_run(args, dynamic, null(), null_mut(), err) });
+    fails(BarterStatus::NullPointer, |err| unsafe {
+        barter_backtest_run(null(), dynamic, null(), &mut out, err)
+    });
+    fails(BarterStatus::NullPointer, |err| unsafe {
+        barter_backtest_run(args, null(), null(), &mut out, err)
+    });
+    let message = fails(BarterStatus::NullPointer, |err| unsafe {
+        barter_backtest_run(args, dynamic, null(), null_mut(), err)
+    });
     assert_eq!(message, "out is NULL");
     let handles = [dynamic as *const Dynamic];
     fails(BarterStatus::NullPointer, |err| unsafe {
@@ -1489,11 +1518,14 @@ fn args_constant_null_arguments() {
     ok(|err| unsafe { barter_summaries_info(out, &mut info, err) });
     assert_eq!(info.count, 0);
     let mut view = std::mem::MaybeUninit::<BarterSummaryView>::uninit();
-    let message =
-        fails(BarterStatus::InvalidInput, |err| unsafe { barter_summaries_get(out, 0, view.as_mut_ptr(), err) });
+    let message = fails(BarterStatus::InvalidInput, |err| unsafe {
+        barter_summaries_get(out, 0, view.as_mut_ptr(), err)
+    });
     assert_eq!(message, "summary index 0 out of range (count 0)");
     fails(BarterStatus::NullPointer, |err| unsafe { barter_summaries_info(null(), &mut info, err) });
-    fails(BarterStatus::NullPointer, |err| unsafe { barter_summaries_get(null(), 0, view.as_mut_ptr(), err) });
+    fails(BarterStatus::NullPointer, |err| unsafe {
+        barter_summaries_get(null(), 0, view.as_mut_ptr(), err)
+    });
     fails(BarterStatus::NullPointer, |err| unsafe { barter_summaries_get(out, 0, null_mut(), err) });
     unsafe {
         barter_summaries_free(out);

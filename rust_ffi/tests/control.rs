@@ -98,9 +98,9 @@ fn progress_counts_each_finished_backtest_at_any_thread_count() {
 #[test]
 fn progress_handle_through_the_abi() {
     use barter_ffi::ffi::backtest::*;
-    use barter_ffi::ffi::summary::barter_summaries_free;
     use barter_ffi::ffi::config::{barter_system_config_free, barter_system_config_from_json_file};
     use barter_ffi::ffi::market_data::{barter_market_data_free, barter_market_data_from_json_file};
+    use barter_ffi::ffi::summary::barter_summaries_free;
     let _guard = serial();
     let (mut progress, mut err) = (null_mut(), null_mut());
     assert_eq!(unsafe { barter_progress_new(&mut progress, &mut err) }, BarterStatus::Ok);
@@ -145,8 +145,9 @@ fn progress_handle_through_the_abi() {
     let handles: Vec<*const BarterBacktestArgsDynamic> = dynamics.iter().map(|d| *d as *const _).collect();
     for (round, progress_arg) in [(1, progress as *const _), (2, progress as *const _), (2, null())] {
         let mut out = null_mut();
-        let status =
-            unsafe { barter_backtest_run_many(args, handles.as_ptr(), 3, 2, null(), progress_arg, &mut out, null_mut()) };
+        let status = unsafe {
+            barter_backtest_run_many(args, handles.as_ptr(), 3, 2, null(), progress_arg, &mut out, null_mut())
+        };
         assert_eq!(status, BarterStatus::Ok);
         unsafe { barter_summaries_free(out) };
         // Advanced by one per backtest; a NULL counter is accepted and nothing counts.

@@ -116,7 +116,8 @@ fn dynamic(strategy: Strategy, fill: Fill, close_at_end: bool) -> ArgsDynamic {
 /// (instrument name, side "buy"/"sell", decimal strings, times) for the checks below;
 /// the columns' lengths are checked on the way.
 fn run(args: &ArgsConstant, dynamic: &ArgsDynamic) -> Value {
-    let mut summary: Value = serde_json::from_slice(&run_one(args, dynamic).unwrap().to_json().unwrap()).unwrap();
+    let mut summary: Value =
+        serde_json::from_slice(&run_one(args, dynamic).unwrap().to_json().unwrap()).unwrap();
     let columns = summary["positions"].clone();
     let rows = columns["side"].as_array().unwrap().len();
     let decimals = ["quantity", "price_entry", "price_exit", "fees", "pnl"].map(|name| {

@@ -41,10 +41,10 @@ use barter_ffi::ffi::config::{
 use barter_ffi::ffi::market_data::{
     barter_market_data_free, barter_market_data_from_json_file, BarterMarketData,
 };
+use barter_ffi::ffi::summary::{barter_summaries_free, barter_summaries_to_json, BarterSummaries};
 use barter_ffi::ffi::{
     barter_bytes_free, barter_error_free, barter_error_message, BarterError, BarterStatus,
 };
-use barter_ffi::ffi::summary::{barter_summaries_free, barter_summaries_to_json, BarterSummaries};
 use barter_ffi::summary::BacktestSummaryWire;
 use barter_instrument::{
     asset::{name::AssetNameInternal, ExchangeAsset},
@@ -257,7 +257,16 @@ impl Ffi {
         let (mut out, mut err) = (null_mut(), null_mut());
         check(
             unsafe {
-                barter_backtest_run_many(self.args, handles.as_ptr(), handles.len(), 0, null(), null(), &mut out, &mut err)
+                barter_backtest_run_many(
+                    self.args,
+                    handles.as_ptr(),
+                    handles.len(),
+                    0,
+                    null(),
+                    null(),
+                    &mut out,
+                    &mut err,
+                )
             },
             err,
         );

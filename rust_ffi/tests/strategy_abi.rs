@@ -21,12 +21,12 @@ use barter_ffi::ffi::strategy::{
     barter_strategy_callback, barter_strategy_describe, barter_strategy_free, barter_strategy_new,
     barter_strategy_target_positions, BarterStrategy,
 };
+use barter_ffi::ffi::summary::{
+    barter_summaries_free, barter_summaries_get, barter_summaries_info, barter_summaries_to_json,
+    BarterSummaries, BarterSummariesInfo, BarterSummaryView, BarterText,
+};
 use barter_ffi::ffi::{
     barter_bytes_free, barter_error_free, barter_error_message, BarterError, BarterStatus,
-};
-use barter_ffi::ffi::summary::{
-    barter_summaries_free, barter_summaries_get, barter_summaries_info, barter_summaries_to_json, BarterSummaries,
-    BarterSummariesInfo, BarterSummaryView, BarterText,
 };
 use barter_ffi::strategy::callback::{BarterStrategyEvent, BarterStrategyPhase};
 use common::{market_data_path, system_config_path};
@@ -359,7 +359,8 @@ fn target_positions_length_is_checked_when_the_backtest_runs() {
         (BarterStatus::InvalidInput, "targets: 20 values but the market data has 21 items")
     );
     let handles = [dynamic as *const BarterBacktestArgsDynamic];
-    let (status, message) = summaries_json(|o, e| unsafe { barter_backtest_run_many(setup.args, handles.as_ptr(), 1, 2, null(), null(), o, e)
+    let (status, message) = summaries_json(|o, e| unsafe {
+        barter_backtest_run_many(setup.args, handles.as_ptr(), 1, 2, null(), null(), o, e)
     })
     .unwrap_err();
     assert_eq!(status, BarterStatus::InvalidInput);
@@ -581,7 +582,8 @@ fn a_tripped_cancel_token_stops_runs_with_cancelled() {
         summaries_json(|o, e| unsafe { barter_backtest_run(setup.args, dynamic, token, o, e) }).unwrap_err();
     assert_eq!((status, message.as_str()), (BarterStatus::Cancelled, "cancelled"));
     let handles = [dynamic as *const BarterBacktestArgsDynamic];
-    let (status, message) = summaries_json(|o, e| unsafe { barter_backtest_run_many(setup.args, handles.as_ptr(), 1, 2, token, null(), o, e)
+    let (status, message) = summaries_json(|o, e| unsafe {
+        barter_backtest_run_many(setup.args, handles.as_ptr(), 1, 2, token, null(), o, e)
     })
     .unwrap_err();
     assert_eq!((status, message.as_str()), (BarterStatus::Cancelled, "backtest \"c\": cancelled"));
@@ -619,11 +621,14 @@ fn summary_views_hold_the_same_columns_as_the_json() {
     ];
     let handles: Vec<*const BarterBacktestArgsDynamic> = dynamics.iter().map(|d| *d as *const _).collect();
     let mut summaries: *mut BarterSummaries = null_mut();
-    call(|e| unsafe { barter_backtest_run_many(setup.args, handles.as_ptr(), 3, 2, null(), null(), &mut summaries, e) })
-        .unwrap();
-    let multi: Value =
-        serde_json::from_slice(&bytes_out(|p, l, e| unsafe { barter_summaries_to_json(summaries, p, l, e) }).unwrap())
-            .unwrap();
+    call(|e| unsafe {
+        barter_backtest_run_many(setup.args, handles.as_ptr(), 3, 2, null(), null(), &mut summaries, e)
+    })
+    .unwrap();
+    let multi: Value = serde_json::from_slice(
+        &bytes_out(|p, l, e| unsafe { barter_summaries_to_json(summaries, p, l, e) }).unwrap(),
+    )
+    .unwrap();
     let mut info = BarterSummariesInfo::default();
     call(|e| unsafe { barter_summaries_info(summaries, &mut info, e) }).unwrap();
     assert_eq!(info.count, 3);

@@ -9,8 +9,8 @@ use super::progress::{progress_arg, BarterProgress};
 use super::strategy::BarterStrategy;
 use super::summary::BarterSummaries;
 use super::{
-    ffi_call, free_handle, handle_ref, opt_str_arg, str_arg, write_handle, write_out, BarterError, BarterStatus,
-    FfiError,
+    ffi_call, free_handle, handle_ref, opt_str_arg, str_arg, write_handle, write_out, BarterError,
+    BarterStatus, FfiError,
 };
 use crate::backtest::{
     build_args_constant, build_args_dynamic, parse_balance_overrides, run_many_observed, run_one_cancellable,

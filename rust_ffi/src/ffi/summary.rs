@@ -92,7 +92,11 @@ pub unsafe extern "C" fn barter_summaries_info(
 ) -> BarterStatus {
     ffi_call(err, || {
         let inner = &handle_ref(handle, "summaries handle")?.inner;
-        write_out(out, BarterSummariesInfo { count: inner.summaries.len(), duration_ns: inner.duration_ns }, "out")
+        write_out(
+            out,
+            BarterSummariesInfo { count: inner.summaries.len(), duration_ns: inner.duration_ns },
+            "out",
+        )
     })
 }
 
@@ -132,7 +136,10 @@ pub unsafe extern "C" fn barter_summaries_get(
             time_enter_ns: i64_column(&p.time_enter_ns),
             time_exit_ns: i64_column(&p.time_exit_ns),
             equity_time_ns: i64_column(&summary.equity.time_ns),
-            equity_value: BarterF64Column { ptr: summary.equity.value.as_ptr(), len: summary.equity.value.len() },
+            equity_value: BarterF64Column {
+                ptr: summary.equity.value.as_ptr(),
+                len: summary.equity.value.len(),
+            },
         };
         write_out(out, view, "out")
     })
