@@ -9,7 +9,7 @@ objects are immutable and thread-safe on the Rust side, so they can be shared ac
 threads; each frees its handle exactly once, in ``__dealloc__``. Their C-level interface
 for other Cython extensions is declared in ``_native.pxd``."""
 
-from libc.stdint cimport uint8_t, int8_t, int64_t
+from libc.stdint cimport uint8_t, int64_t
 from libc.stdlib cimport malloc, free
 from libc.string cimport memcpy
 from libc.math cimport isnan
@@ -1134,30 +1134,14 @@ cdef class BacktestArgsConstant:
 # (flat copies, no parsing): a batch of summaries with ~10^6 positions costs copies of
 # ~10^8 bytes under the GIL, not parsing ~4·10^8 bytes of JSON.
 
-cdef object _i64_array(BarterI64Column column):
+cdef object _copied(const void *ptr, size_t count, object dtype):
+    """A new 1-D numpy array of ``count`` values of ``dtype`` copied from ``ptr``."""
     import numpy as np
-    out = np.empty(column.len, np.int64)
-    cdef int64_t[::1] view = out
-    if column.len:
-        memcpy(&view[0], column.ptr, column.len * sizeof(int64_t))
-    return out
-
-
-cdef object _i8_array(BarterI8Column column):
-    import numpy as np
-    out = np.empty(column.len, np.int8)
-    cdef int8_t[::1] view = out
-    if column.len:
-        memcpy(&view[0], column.ptr, column.len * sizeof(int8_t))
-    return out
-
-
-cdef object _f64_array(BarterF64Column column):
-    import numpy as np
-    out = np.empty(column.len, np.float64)
-    cdef double[::1] view = out
-    if column.len:
-        memcpy(&view[0], column.ptr, column.len * sizeof(double))
+    out = np.empty(count, dtype)
+    cdef uint8_t[::1] raw
+    if count:
+        raw = out.view(np.uint8)
+        memcpy(&raw[0], ptr, raw.shape[0])
     return out
 
 
@@ -1168,18 +1152,20 @@ cdef str _ascii(BarterText text):
 
 
 cdef dict _summary_wire(const BarterSummaryView *view):
+    import numpy as np
     head = json.loads((<const char *>view.head_json.ptr)[:view.head_json.len])
     positions = head["positions"]
-    positions["instrument"] = _i64_array(view.instrument)
-    positions["side"] = _i8_array(view.side)
+    positions["instrument"] = _copied(view.instrument.ptr, view.instrument.len, np.int64)
+    positions["side"] = _copied(view.side.ptr, view.side.len, np.int8)
     positions["quantity"] = _ascii(view.quantity)
     positions["price_entry"] = _ascii(view.price_entry)
     positions["price_exit"] = _ascii(view.price_exit)
     positions["fees"] = _ascii(view.fees)
     positions["pnl"] = _ascii(view.pnl)
-    positions["time_enter_ns"] = _i64_array(view.time_enter_ns)
-    positions["time_exit_ns"] = _i64_array(view.time_exit_ns)
-    head["equity"] = {"time_ns": _i64_array(view.equity_time_ns), "value": _f64_array(view.equity_value)}
+    positions["time_enter_ns"] = _copied(view.time_enter_ns.ptr, view.time_enter_ns.len, np.int64)
+    positions["time_exit_ns"] = _copied(view.time_exit_ns.ptr, view.time_exit_ns.len, np.int64)
+    head["equity"] = {"time_ns": _copied(view.equity_time_ns.ptr, view.equity_time_ns.len, np.int64),
+                      "value": _copied(view.equity_value.ptr, view.equity_value.len, np.float64)}
     return head
 
 
