@@ -108,14 +108,33 @@ def trigger_panic(str message):
 # cycle. Validation helpers and the payload table live in barter_cy.data.
 
 
-cdef inline tuple _trade_key(PublicTrade t):
-    return (t._id, t._price, t._amount, t._side)
+cdef class _EventValue:
+    """Value semantics of the event classes from one tuple of fields: equal when of the
+    same type with equal fields, hashed and pickled from them (the constructor takes
+    them in that order)."""
+
+    cdef tuple _fields(self):
+        raise NotImplementedError
+
+    def _key(self):
+        return self._fields()
+
+    def __eq__(self, other):
+        if type(other) is not type(self):
+            return NotImplemented
+        return self._fields() == (<_EventValue>other)._fields()
+
+    def __hash__(self):
+        return hash((type(self),) + self._fields())
+
+    def __reduce__(self):
+        return (type(self), self._fields())
 
 
 @cython.final
 @cython.no_gc
 @cython.freelist(512)
-cdef class PublicTrade:
+cdef class PublicTrade(_EventValue):
     """barter ``PublicTrade { id: String, price: f64, amount: f64, side: Side }``.
 
     ``price`` and ``amount`` are Python floats, i.e. exactly the same binary64 values
@@ -151,19 +170,8 @@ cdef class PublicTrade:
         """Aggressor side (:class:`barter_cy.data.Side`)."""
         return self._side
 
-    def _key(self):
-        return _trade_key(self)
-
-    def __eq__(self, other):
-        if type(other) is not PublicTrade:
-            return NotImplemented
-        return _trade_key(self) == _trade_key(<PublicTrade>other)
-
-    def __hash__(self):
-        return hash((PublicTrade,) + _trade_key(self))
-
-    def __reduce__(self):
-        return (PublicTrade, _trade_key(self))
+    cdef tuple _fields(self):
+        return (self._id, self._price, self._amount, self._side)
 
     def __repr__(self):
         return (f"PublicTrade(id={self._id!r}, price={self._price!r}, "
@@ -179,7 +187,7 @@ cdef class PublicTrade:
 @cython.final
 @cython.no_gc
 @cython.freelist(512)
-cdef class DataKind:
+cdef class DataKind(_EventValue):
     """barter ``DataKind``: exactly one market data payload.
 
     ``kind_name`` is barter's kind name (``"public_trade"``, ``"l1"``, ``"l2"``,
@@ -243,16 +251,8 @@ cdef class DataKind:
                             f"{[t.__name__ for t in _data._KIND_BY_TYPE]}, got {type(payload).__name__}")
         return DataKind._make(name, payload)
 
-    def __reduce__(self):
-        return (DataKind, (self._kind_name, self._value))
-
-    def __eq__(self, other):
-        if type(other) is not DataKind:
-            return NotImplemented
-        return self._kind_name == (<DataKind>other)._kind_name and self._value == (<DataKind>other)._value
-
-    def __hash__(self):
-        return hash((DataKind, self._kind_name, self._value))
+    cdef tuple _fields(self):
+        return (self._kind_name, self._value)
 
     def __repr__(self):
         return f"DataKind.{_data._KIND_INFO[self._kind_name][2]}({self._value!r})"
@@ -266,14 +266,10 @@ cdef class DataKind:
         return {_data._KIND_INFO[self._kind_name][1]: self._value._to_barter()}
 
 
-cdef inline tuple _event_key(MarketEvent e):
-    return (e._time_exchange, e._time_received, e._exchange, e._instrument, e._kind)
-
-
 @cython.final
 @cython.no_gc
 @cython.freelist(512)
-cdef class MarketEvent:
+cdef class MarketEvent(_EventValue):
     """barter ``MarketEvent<InstrumentIndex, DataKind>``.
 
     Times are kept as i64 nanoseconds and turned into ``datetime`` only when read
@@ -340,19 +336,8 @@ cdef class MarketEvent:
         """DataKind payload wrapper."""
         return self._kind
 
-    def _key(self):
-        return _event_key(self)
-
-    def __eq__(self, other):
-        if type(other) is not MarketEvent:
-            return NotImplemented
-        return _event_key(self) == _event_key(<MarketEvent>other)
-
-    def __hash__(self):
-        return hash((MarketEvent,) + _event_key(self))
-
-    def __reduce__(self):
-        return (MarketEvent, _event_key(self))
+    cdef tuple _fields(self):
+        return (self._time_exchange, self._time_received, self._exchange, self._instrument, self._kind)
 
     def __repr__(self):
         return (f"MarketEvent(time_exchange={_data._fmt_time(self._time_exchange)}, "
