@@ -408,8 +408,8 @@ cdef MarketDataInMemory _market_data(type cls, BarterMarketData *ptr):
     return md
 
 
-#: Inputs smaller than this load directly on the calling thread; larger ones on a
-#: helper thread so that Ctrl-C can stop them (barter_cy._control.interruptible).
+#: Inputs smaller than this load directly; larger ones so that Ctrl-C can stop them
+#: (barter_cy._control.interruptible).
 INTERRUPTIBLE_BYTES = 4 << 20
 
 
@@ -418,8 +418,8 @@ cdef const BarterCancel *_cancel_ptr(CancelToken cancel):
 
 
 cdef object _load(object loader, Py_ssize_t size, tuple args):
-    """Runs ``loader(*args, cancel=...)``: on a helper thread that Ctrl-C stops when the
-    input is large, directly otherwise."""
+    """Runs ``loader(*args, cancel=...)`` so that Ctrl-C stops it when the input is large
+    (:func:`barter_cy._control.interruptible`), directly otherwise."""
     if size >= INTERRUPTIBLE_BYTES:
         from barter_cy._control import interruptible
         return interruptible(loader, *args)
@@ -1034,6 +1034,79 @@ def _config_from_pickle(cls, system, risk_free_return):
     if risk_free_return is None:
         return cls.from_dict(system)
     return cls.from_dict({"system": system, "risk_free_return": risk_free_return})
+
+
+cdef extern from *:
+    """
+    #include <signal.h>
+    #include <string.h>
+    #include "barter_ffi.h"
+
+    /* Ctrl-C without a helper thread: while a native call runs on the main thread, a
+     * SIGINT handler trips that call's cancel token (an atomic store: async-signal-safe)
+     * and then runs the handler it replaced (Python's, which flags KeyboardInterrupt). */
+    static BarterCancel *volatile barter_cy_sigint_token = NULL;
+    static struct sigaction barter_cy_sigint_replaced;
+
+    static void barter_cy_on_sigint(int signum, siginfo_t *info, void *context) {
+        barter_cancel_trip(barter_cy_sigint_token);
+        if (barter_cy_sigint_replaced.sa_flags & SA_SIGINFO) {
+            barter_cy_sigint_replaced.sa_sigaction(signum, info, context);
+        } else if (barter_cy_sigint_replaced.sa_handler != SIG_DFL
+                   && barter_cy_sigint_replaced.sa_handler != SIG_IGN) {
+            barter_cy_sigint_replaced.sa_handler(signum);
+        }
+    }
+
+    /* Points SIGINT at `token` (main thread only). Nested calls just swap the token;
+     * `*outer` receives the previous one for barter_cy_sigint_leave. 0: not installed. */
+    static int barter_cy_sigint_enter(BarterCancel *token, BarterCancel **outer) {
+        struct sigaction current, ours;
+        *outer = barter_cy_sigint_token;
+        if (*outer != NULL) {
+            barter_cy_sigint_token = token;
+            return 1;
+        }
+        if (sigaction(SIGINT, NULL, &current) != 0) return 0;
+        memset(&ours, 0, sizeof ours);
+        ours.sa_sigaction = barter_cy_on_sigint;
+        ours.sa_flags = SA_SIGINFO | (current.sa_flags & SA_ONSTACK);
+        sigemptyset(&ours.sa_mask);
+        barter_cy_sigint_replaced = current;
+        barter_cy_sigint_token = token;
+        if (sigaction(SIGINT, &ours, NULL) != 0) {
+            barter_cy_sigint_token = NULL;
+            return 0;
+        }
+        return 1;
+    }
+
+    static void barter_cy_sigint_leave(BarterCancel *outer) {
+        if (outer == NULL) sigaction(SIGINT, &barter_cy_sigint_replaced, NULL);
+        barter_cy_sigint_token = outer;
+    }
+    """
+    int barter_cy_sigint_enter(BarterCancel *token, BarterCancel **outer)
+    void barter_cy_sigint_leave(BarterCancel *outer)
+
+
+def call_on_sigint(CancelToken token not None, call, tuple args, dict kwargs):
+    """``call(*args, **kwargs)`` on this thread (the main thread, whose SIGINT handler is
+    Python's default) with SIGINT also tripping ``token``: a native call that releases
+    the GIL stops within milliseconds and the KeyboardInterrupt Python flagged is raised."""
+    cdef BarterCancel *outer = NULL
+    cdef bint interrupted = False
+    cdef int installed = barter_cy_sigint_enter(token.ptr, &outer)
+    try:
+        return call(*args, **kwargs)
+    except KeyboardInterrupt:
+        interrupted = True
+    finally:
+        if installed:
+            barter_cy_sigint_leave(outer)
+    if interrupted:
+        PyErr_CheckSignals()  # raises the KeyboardInterrupt Python's handler flagged
+        raise KeyboardInterrupt
 
 
 cdef class CancelToken:
