@@ -410,7 +410,7 @@ pub fn thread_count(max_concurrent: usize, count: usize) -> usize {
 fn run_caught(args: &ArgsConstant, dynamic: &ArgsDynamic, cancel: &Cancel) -> FfiResult<BacktestSummaryWire> {
     crate::log::catch_quietly(|| run_one_cancellable(args, dynamic, cancel))
         .unwrap_or_else(|payload| {
-            Err(FfiError::new(BarterStatus::Panic, crate::error::panic_message(payload.as_ref())))
+            Err(FfiError::new(BarterStatus::Panic, crate::log::caught_panic_message(payload.as_ref())))
         })
         .map_err(|e| FfiError::new(e.status, format!("backtest {:?}: {}", dynamic.id.as_str(), e.message)))
 }

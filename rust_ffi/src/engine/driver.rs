@@ -126,8 +126,27 @@ pub struct RunOutput<Interval> {
 type Txs = MultiExchangeTxMap<UnboundedTx<ExecutionRequest>>;
 type BacktestEngine = Engine<EventClock, State, Txs, EngineStrategy, DefaultRiskManager<State>>;
 
-/// Runs one backtest.
+/// Runs one backtest. barter's position and statistics arithmetic panics when a value
+/// leaves rust_decimal's range (extreme prices, quantities or balances): that stops the
+/// run with an `Engine` error naming the record (or the summary), not a panic.
 pub fn run<Interval: TimeInterval>(input: RunInput<'_, Interval>) -> FfiResult<RunOutput<Interval>> {
+    let at = std::cell::Cell::new(None);
+    crate::log::catch_decimal_overflow(|| run_records(input, &at)).unwrap_or_else(|message| {
+        let place = match at.get() {
+            Some(record) => format!("at market data record {record}"),
+            None => "at the end of the data (closing positions, making the summary)".to_owned(),
+        };
+        Err(FfiError::engine(format!(
+            "backtest stopped {place}: barter's decimal arithmetic overflowed ({message}); prices, \
+             quantities or balances this far apart are beyond rust_decimal's 28 digits"
+        )))
+    })
+}
+
+fn run_records<Interval: TimeInterval>(
+    input: RunInput<'_, Interval>,
+    at: &std::cell::Cell<Option<usize>>,
+) -> FfiResult<RunOutput<Interval>> {
     input.strategy.check_items(input.items)?;
     let mut driver = Driver::new(&input);
     let callback = driver.engine.strategy.callback.clone();
@@ -139,6 +158,7 @@ pub fn run<Interval: TimeInterval>(input: RunInput<'_, Interval>) -> FfiResult<R
             break;
         }
         input.cancel.check()?;
+        at.set(Some(index));
         driver.engine.state.global.record = index;
         driver.record(record);
     }
@@ -152,6 +172,7 @@ pub fn run<Interval: TimeInterval>(input: RunInput<'_, Interval>) -> FfiResult<R
         }
     }
     input.cancel.check()?;
+    at.set(None);
     driver.finish(&input)
 }
 
