@@ -23,7 +23,6 @@ CHUNK_RECORDS: int
 MAX_THREADS: int
 SUMMARY_INTERVALS: tuple[str, ...]
 FILLS: tuple[str, ...]
-RUST_DECIMAL_MAX: Decimal
 
 class MarketDataInMemory:
     """In-memory market data for backtests, held in Rust."""

@@ -106,14 +106,27 @@ pub fn parse_decimal(text: &str, field: &str) -> FfiResult<Decimal> {
     })
 }
 
+/// Largest `latency_ms` accepted in an execution config: one hour. (The deterministic
+/// driver fills without a wall-clock delay; barter's mock exchange would sleep this long
+/// per request.)
+pub const MAX_LATENCY_MS: u64 = 3_600_000;
+
+/// An asset name as barter keys it: `AssetNameInternal::new` (Unicode lowercase), so
+/// `"USDT"`, `"usdt"` and `"Usdt"` are one asset, and `"ÄBC"` is `"äbc"` as in barter.
+pub fn asset_key(name: &str) -> String {
+    AssetNameInternal::new(name).name().to_string()
+}
+
 /// Applies the overrides to the mock executions' initial balances and returns the
-/// balances the engine state starts from, so the two agree.
+/// balances the engine state starts from, so the two agree. An asset given twice for
+/// one exchange (names compared as barter keys them) is an error naming both entries.
 fn apply_balances(
     executions: &mut [ExecutionConfig],
     known_assets: &HashSet<(ExchangeId, String)>,
     overrides: &[BalanceOverride],
     time_default: DateTime<Utc>,
 ) -> FfiResult<Vec<Keyed<ExchangeAsset<AssetNameInternal>, Balance>>> {
+    let mut given: Vec<(ExchangeId, String, usize)> = Vec::with_capacity(overrides.len());
     for (index, entry) in overrides.iter().enumerate() {
         let field = |name: &str| format!("initial_balances[{index}].{name}");
         let exchange_name = entry.exchange.trim();
@@ -132,7 +145,17 @@ fn apply_balances(
         };
         let ExecutionConfig::Mock(mock) = &mut executions[position];
         let exchange = mock.mocked_exchange;
-        let asset = entry.asset.trim().to_ascii_lowercase();
+        let asset = asset_key(entry.asset.trim());
+        if let Some((_, _, first)) = given.iter().find(|(e, a, _)| *e == exchange && *a == asset) {
+            return Err(FfiError::invalid(format!(
+                "{}: asset {:?} on {} is given twice (initial_balances[{first}] and [{index}]; names are \
+                 compared lowercased, as barter keys assets)",
+                field("asset"),
+                asset,
+                exchange.as_str()
+            )));
+        }
+        given.push((exchange, asset.clone(), index));
         if !known_assets.contains(&(exchange, asset.clone())) {
             let mut known: Vec<&str> =
                 known_assets.iter().filter(|(e, _)| *e == exchange).map(|(_, a)| a.as_str()).collect();
@@ -160,7 +183,7 @@ fn apply_balances(
         }
         let balance = Balance::new(total, free);
         let balances = &mut mock.initial_state.balances;
-        match balances.iter_mut().find(|b| b.asset.name().to_ascii_lowercase() == asset) {
+        match balances.iter_mut().find(|b| asset_key(b.asset.name()) == asset) {
             Some(existing) => existing.balance = balance,
             None => balances.push(AssetBalance {
                 asset: asset.as_str().into(),
@@ -173,7 +196,7 @@ fn apply_balances(
     let mut engine_balances = Vec::new();
     for ExecutionConfig::Mock(mock) in executions.iter() {
         for b in &mock.initial_state.balances {
-            let asset = b.asset.name().to_ascii_lowercase();
+            let asset = asset_key(b.asset.name());
             if known_assets.contains(&(mock.mocked_exchange, asset.clone())) {
                 engine_balances.push(Keyed {
                     key: ExchangeAsset::new(mock.mocked_exchange, AssetNameInternal::from(asset.as_str())),
@@ -206,14 +229,28 @@ fn check_executions(
                 exchange.as_str()
             )));
         }
+        if mock.latency_ms > MAX_LATENCY_MS {
+            return Err(FfiError::invalid(format!(
+                "executions[{index}].latency_ms: at most {MAX_LATENCY_MS} (one hour), got {}",
+                mock.latency_ms
+            )));
+        }
+        let mut assets: Vec<String> = Vec::with_capacity(mock.initial_state.balances.len());
         for (position, balance) in mock.initial_state.balances.iter().enumerate() {
-            let asset = balance.asset.name().to_ascii_lowercase();
+            let asset = asset_key(balance.asset.name());
             if !known_assets.contains(&(exchange, asset.clone())) {
                 return Err(FfiError::invalid(format!(
                     "executions[{index}].initial_state.balances[{position}]: asset {asset:?} is not an asset of any instrument on {}",
                     exchange.as_str()
                 )));
             }
+            if let Some(first) = assets.iter().position(|a| *a == asset) {
+                return Err(FfiError::invalid(format!(
+                    "executions[{index}].initial_state.balances[{position}]: asset {asset:?} is given twice \
+                     (balances[{first}] and [{position}]; names are compared lowercased, as barter keys assets)"
+                )));
+            }
+            assets.push(asset);
         }
     }
     Ok(())
@@ -310,7 +347,7 @@ pub fn build_args_constant(
     let known_assets: HashSet<(ExchangeId, String)> = instruments
         .assets()
         .iter()
-        .map(|keyed| (keyed.value.exchange, keyed.value.asset.name_internal.name().to_ascii_lowercase()))
+        .map(|keyed| (keyed.value.exchange, keyed.value.asset.name_internal.name().to_string()))
         .collect();
     let mut executions = config.system.executions.clone();
     check_executions(&executions, &instruments, &known_assets)?;

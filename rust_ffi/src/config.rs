@@ -24,8 +24,30 @@ struct Wrapped {
     risk_free_return: Option<Decimal>,
 }
 
-fn located(source: &str, e: &serde_json::Error) -> FfiError {
-    FfiError::invalid(format!("{source}: invalid system config: {e}"))
+/// serde_json's nesting limit (it stops there with "recursion limit exceeded").
+const JSON_DEPTH_LIMIT: usize = 128;
+
+/// Deserialises `bytes` as `T`; an error names the input, the field path where it
+/// happened (`instruments[0].quote`, "." for the top level) and serde's line and column.
+fn from_slice_at<'de, T: Deserialize<'de>>(bytes: &'de [u8], source: &str) -> FfiResult<T> {
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let value = match serde_path_to_error::deserialize(&mut deserializer) {
+        Ok(value) => deserializer.end().map(|()| value).map_err(|e| (".".to_owned(), e)),
+        Err(e) => Err((e.path().to_string(), e.into_inner())),
+    };
+    value.map_err(|(path, inner)| {
+        let where_ = if path == "." { "the top level".to_owned() } else { path };
+        let detail = if inner.to_string().starts_with("recursion limit exceeded") {
+            format!(
+                "nested deeper than {JSON_DEPTH_LIMIT} levels at line {} column {}",
+                inner.line(),
+                inner.column()
+            )
+        } else {
+            inner.to_string()
+        };
+        FfiError::invalid(format!("{source}: invalid system config at {where_}: {detail}"))
+    })
 }
 
 /// Parses a config in either shape. `source` names the input in error messages.
@@ -33,13 +55,12 @@ pub fn parse(bytes: &[u8], source: &str) -> FfiResult<Config> {
     // A UTF-8 BOM is accepted, as in market data files.
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF".as_slice()).unwrap_or(bytes);
     // Look at the top-level keys first (syntax errors surface here with their location).
-    let keys: BTreeMap<String, serde::de::IgnoredAny> =
-        serde_json::from_slice(bytes).map_err(|e| located(source, &e))?;
+    let keys: BTreeMap<String, serde::de::IgnoredAny> = from_slice_at(bytes, source)?;
     let (system, risk_free_return) = if keys.contains_key("system") {
-        let w: Wrapped = serde_json::from_slice(bytes).map_err(|e| located(source, &e))?;
+        let w: Wrapped = from_slice_at(bytes, source)?;
         (w.system, w.risk_free_return)
     } else {
-        (serde_json::from_slice::<SystemConfig>(bytes).map_err(|e| located(source, &e))?, None)
+        (from_slice_at::<SystemConfig>(bytes, source)?, None)
     };
     if system.instruments.is_empty() {
         return Err(FfiError::invalid(format!("{source}: system config has no instruments")));

@@ -15,8 +15,9 @@
 //!   prints nothing; the panic is then reported through the call's status and error
 //!   message. A panic outside it (a Rust program's own, a failing Rust test) is recorded
 //!   and also handed to the previous hook, which prints it as usual. When backtraces are
-//!   enabled (`RUST_BACKTRACE` / `RUST_LIB_BACKTRACE`, as std decides), the backtrace is
-//!   added to the record and kept for the error message ([`caught_panic_message`]).
+//!   enabled (`RUST_BACKTRACE` / `RUST_LIB_BACKTRACE`, as std decides), a caught panic's
+//!   backtrace is kept for its error message ([`caught_panic_message`]: the message, then
+//!   `"\nbacktrace:\n"` and the backtrace); the log record stays one line.
 
 use crate::error::panic_message;
 use serde::Serialize;
@@ -200,16 +201,14 @@ pub fn install() {
             if ARITHMETIC.with(|depth| depth.get()) > 0 && is_decimal_overflow(&message) {
                 return; // reported as an error by catch_decimal_overflow
             }
-            let mut text = match info.location() {
+            let text = match info.location() {
                 Some(at) => format!("panic at {}:{}:{}: {message}", at.file(), at.line(), at.column()),
                 None => format!("panic: {message}"),
             };
-            let backtrace = std::backtrace::Backtrace::capture();
-            if backtrace.status() == std::backtrace::BacktraceStatus::Captured {
-                let backtrace = backtrace.to_string();
-                let _ = write!(text, "\nbacktrace:\n{backtrace}");
-                if CATCHING.with(|depth| depth.get()) > 0 {
-                    BACKTRACE.with(|slot| *slot.borrow_mut() = Some(backtrace));
+            if CATCHING.with(|depth| depth.get()) > 0 {
+                let backtrace = std::backtrace::Backtrace::capture();
+                if backtrace.status() == std::backtrace::BacktraceStatus::Captured {
+                    BACKTRACE.with(|slot| *slot.borrow_mut() = Some(backtrace.to_string()));
                 }
             }
             if LEVEL.load(Ordering::Relaxed) >= LEVEL_ERROR {
