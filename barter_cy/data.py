@@ -1355,7 +1355,8 @@ def from_barter(value: dict) -> MarketEvent | Reconnecting:
             body["instrument"],
             DataKind(kind._kind_name, kind._value),
         )
-    except (KeyError, AttributeError) as exc:
+    except (KeyError, AttributeError, IndexError, ArithmeticError) as exc:
+        # ArithmeticError: decimal.InvalidOperation from a level's text that is no number.
         raise ValueError(f"malformed barter event: {type(exc).__name__}: {exc}") from exc
     _revalidate(kind._value)
     return ev
