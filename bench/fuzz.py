@@ -2,15 +2,20 @@
 
 Feeds hypothesis-generated structured inputs (the targets of ``tests/fuzz_targets.py``:
 market data JSON, config dicts and texts, backtest arguments, columnar imports, binary
-caches, event lists — most reaching a backtest) to barter_cy in batches, each batch in a
-fresh subprocess with its own seed, and counts per target:
+caches, event lists — many reaching a backtest) to barter_cy in batches, each batch in a
+fresh subprocess with its own seed. The byte targets (market data JSON, config text,
+binary cache) also get ``--variants`` random byte edits of every drawn input (mutational
+fuzzing around the structured inputs; hypothesis' generation costs ~1-10 ms an input,
+a variant ~0.1-1 ms). Counts per target:
 
 - crashes: a batch process that died (signal or exit without its report);
 - hangs: a batch that did not finish within ``--timeout`` seconds;
 - panics: ``BarterPanic`` raised (a Rust panic reached the boundary);
 - undocumented: any exception type outside ``barter_cy.errors.DOCUMENTED_EXCEPTIONS``;
-- RSS growth: resident memory after the whole batch minus after its first tenth
-  (a leak grows with the inputs; the allocator's warm-up does not).
+- RSS growth: hypothesis' own bookkeeping grows with every input it draws, so leaks are
+  measured apart from it: after the batch, its first 300 inputs are replayed 5 times;
+  the growth of resident memory from the end of the first replay to the end of the
+  last (1,200 calls; a leak grows with them, the allocator's warm-up does not).
 
 Prints a Markdown table (and ``--json`` the raw counts). Exit status 1 if anything but
 "ok" and documented exceptions was seen."""
@@ -47,8 +52,11 @@ def _rss_kib() -> int:
     return 0
 
 
-def worker(target: str, count: int, seed: int) -> None:
-    """Runs ``count`` inputs of one target; prints one JSON report line."""
+def worker(target: str, count: int, seed: int, variants: int) -> None:
+    """Runs ``count`` inputs of one target (drawn, plus ``variants`` byte edits of each
+    drawn input for the byte targets); prints one JSON report line."""
+    import random
+
     from hypothesis import HealthCheck, Phase, given, settings
     from hypothesis import seed as hypothesis_seed
 
@@ -57,11 +65,24 @@ def worker(target: str, count: int, seed: int) -> None:
     counts = collections.Counter()
     types = collections.Counter()
     examples: dict[str, str] = {}
-    rss = {"warm": None}
+    kept: list = []
+    rng = random.Random(seed)
+    vary = targets.VARIANTS.get(target)
+    per_draw = 1 + (variants if vary else 0)
+
+    def record(drawn):
+        category, error = targets.run(target, drawn)
+        counts[category] += 1
+        if error is not None:
+            types[type(error).__name__] += 1
+            if category in ("panic", "undocumented") and len(examples) < 5:
+                examples.setdefault(f"{type(error).__name__}: {str(error)[:200]}", repr(drawn)[:400])
+        if len(kept) < 300:
+            kept.append(drawn)
 
     @hypothesis_seed(seed)
     @settings(
-        max_examples=count,
+        max_examples=max(1, count // per_draw),
         derandomize=False,
         database=None,
         deadline=None,
@@ -70,30 +91,35 @@ def worker(target: str, count: int, seed: int) -> None:
     )
     @given(strategy)
     def run(drawn):
-        category, error = targets.run(target, drawn)
-        counts[category] += 1
-        if error is not None:
-            types[type(error).__name__] += 1
-            if category in ("panic", "undocumented") and len(examples) < 5:
-                examples.setdefault(f"{type(error).__name__}: {str(error)[:200]}", repr(drawn)[:400])
-        if sum(counts.values()) == max(1, count // 10):
-            rss["warm"] = _rss_kib()
+        record(drawn)
+        for _ in range(per_draw - 1):
+            edits = [(rng.randrange(2**20), rng.randrange(4), rng.randrange(256)) for _ in range(rng.randint(1, 4))]
+            record(vary(drawn, edits))
 
     run()
+    import gc
+
+    replay = {}
+    for round_ in range(5):
+        for drawn in kept:
+            targets.run(target, drawn)
+        gc.collect()
+        replay[round_] = _rss_kib()
     report = {
         "target": target,
         "inputs": sum(counts.values()),
         "counts": dict(counts),
         "types": dict(types),
         "examples": examples,
-        "rss_growth_kib": _rss_kib() - (rss["warm"] or _rss_kib()),
+        "rss_growth_kib": replay[4] - replay[0],
+        "replayed": 4 * len(kept),
     }
     print(json.dumps(report), flush=True)
 
 
-def _batch(target: str, count: int, seed: int, timeout: float) -> dict:
+def _batch(target: str, count: int, seed: int, timeout: float, variants: int) -> dict:
     command = [sys.executable, str(Path(__file__).resolve()), "--worker", target, "--count", str(count),
-               "--seed", str(seed)]
+               "--seed", str(seed), "--variants", str(variants)]
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
     try:
         done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=env)
@@ -117,20 +143,27 @@ def main(argv=None) -> int:
     parser.add_argument("--timeout", type=float, default=1800.0, help="seconds before a batch counts as a hang")
     parser.add_argument("--seed", type=int, default=0, help="first batch seed")
     parser.add_argument("--targets", default=None, help="comma-separated subset of the targets")
+    parser.add_argument("--variants", type=int, default=20, help="byte-edited variants per drawn input (byte targets)")
+    parser.add_argument("--structured-share", type=float, default=0.2,
+                        help="share of the inputs for the targets without variants (drawn inputs only)")
     parser.add_argument("--json", action="store_true", help="also print the raw per-target counts as JSON")
     parser.add_argument("--worker", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--count", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
-        worker(args.worker, args.count, args.seed)
+        worker(args.worker, args.count, args.seed, args.variants)
         return 0
 
-    names = args.targets.split(",") if args.targets else sorted(_load_targets().TARGETS)
-    per_target = args.inputs // len(names)
+    targets = _load_targets()
+    names = args.targets.split(",") if args.targets else sorted(targets.TARGETS)
+    structured = [name for name in names if name not in targets.VARIANTS or not args.variants]
+    mutational = [name for name in names if name not in structured]
+    share = args.structured_share if structured and mutational else (1.0 if structured else 0.0)
     plan = []
     seed = args.seed
     for name in names:
-        left = per_target
+        group = structured if name in structured else mutational
+        left = int(args.inputs * (share if name in structured else 1 - share)) // len(group)
         while left > 0:
             plan.append((name, min(args.batch, left), seed))
             left -= args.batch
@@ -143,7 +176,7 @@ def main(argv=None) -> int:
     rss_growth = collections.defaultdict(int)
     done_batches = 0
     with ThreadPoolExecutor(max_workers=args.jobs) as pool:
-        for report in pool.map(lambda item: _batch(*item, args.timeout), plan):
+        for report in pool.map(lambda item: _batch(*item, args.timeout, args.variants), plan):
             done_batches += 1
             total = totals[report["target"]]
             total["batches"] += 1
@@ -165,9 +198,10 @@ def main(argv=None) -> int:
     elapsed = time.perf_counter() - started
 
     print(f"\n{sum(t['inputs'] for t in totals.values()):,} inputs in {elapsed:.0f} s "
-          f"({len(plan)} batches of up to {args.batch:,}, {args.jobs} at a time)\n")
+          f"({len(plan)} batches of up to {args.batch:,}, {args.jobs} at a time; byte targets: "
+          f"{args.variants} byte-edited variants per drawn input)\n")
     print("| target | inputs | ok | documented exceptions | panics | undocumented | crashes | hangs "
-          "| max RSS growth per batch |")
+          "| max RSS growth over 1,200 replayed calls |")
     print("|:--|--:|--:|--:|--:|--:|--:|--:|--:|")
     grand = collections.Counter()
     for name in names:

@@ -393,8 +393,10 @@ def target_columns(drawn):
             sort=c["sort"],
         )
     md.to_numpy()
-    _run_on(md, SmaCross(2, 3, "0.01"), "signal")
-    _run_on(md, BuyAndHold("1"), "next")
+    if c["candles"]:
+        _run_on(md, BuyAndHold("1"), "next")
+    else:
+        _run_on(md, SmaCross(2, 3, "0.01"), "signal")
 
 
 def target_binary(mutation):
@@ -427,6 +429,17 @@ TARGETS = {
     "columns": (target_columns, columns()),
     "binary": (target_binary, MUTATION),
     "events": (target_events, st.tuples(RECORDS, strategies())),
+}
+
+
+#: Targets whose input is bytes (or edits of bytes): ``VARIANTS[name](drawn, edits)`` is
+#: the drawn input with more byte edits (``(position, kind, byte)`` as in ``_mutate``),
+#: a new input for the same target; the long run uses them for mutational fuzzing
+#: around each structured input.
+VARIANTS = {
+    "market_json": lambda drawn, edits: (_mutate(drawn[0], edits), drawn[1]),
+    "config_text": lambda drawn, edits: (drawn[0], list(drawn[1]) + list(edits)),
+    "binary": lambda drawn, edits: list(drawn) + list(edits),
 }
 
 

@@ -32,10 +32,22 @@ const JSON_DEPTH_LIMIT: usize = 128;
 fn from_slice_at<'de, T: Deserialize<'de>>(bytes: &'de [u8], source: &str) -> FfiResult<T> {
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     let value = match serde_path_to_error::deserialize(&mut deserializer) {
-        Ok(value) => deserializer.end().map(|()| value).map_err(|e| (".".to_owned(), e)),
-        Err(e) => Err((e.path().to_string(), e.into_inner())),
+        Ok(value) => deserializer.end().map(|()| value).map_err(|e| (".".to_owned(), e.to_string(), e)),
+        Err(e) => {
+            let (path, inner) = (e.path().clone(), e.into_inner());
+            // barter's ExecutionConfig is an untagged enum of one variant, whose error
+            // says only "did not match any variant": ask the variant itself what is wrong.
+            let (path, detail) = if inner.to_string().starts_with(UNTAGGED_EXECUTION) {
+                execution_error(bytes, &path)
+                    .map(|(field, detail)| (field, format!("{detail} ({})", position(&inner))))
+                    .unwrap_or_else(|| (path.to_string(), inner.to_string()))
+            } else {
+                (path.to_string(), inner.to_string())
+            };
+            Err((path, detail, inner))
+        }
     };
-    value.map_err(|(path, inner)| {
+    value.map_err(|(path, detail, inner)| {
         let where_ = if path == "." { "the top level".to_owned() } else { path };
         let detail = if inner.to_string().starts_with("recursion limit exceeded") {
             format!(
@@ -44,10 +56,40 @@ fn from_slice_at<'de, T: Deserialize<'de>>(bytes: &'de [u8], source: &str) -> Ff
                 inner.column()
             )
         } else {
-            inner.to_string()
+            detail
         };
         FfiError::invalid(format!("{source}: invalid system config at {where_}: {detail}"))
     })
+}
+
+const UNTAGGED_EXECUTION: &str = "data did not match any variant of untagged enum ExecutionConfig";
+
+fn position(error: &serde_json::Error) -> String {
+    format!("line {} column {}", error.line(), error.column())
+}
+
+/// For an `executions[i]` that matched no variant: the field path and error of its one
+/// variant, `MockExecutionConfig`, read from the JSON value at `path`.
+fn execution_error(bytes: &[u8], path: &serde_path_to_error::Path) -> Option<(String, String)> {
+    use serde_path_to_error::Segment;
+    let value: serde_json::Value = serde_json::from_slice(bytes).ok()?;
+    let mut pointer = String::new();
+    for segment in path.iter() {
+        match segment {
+            Segment::Seq { index } => pointer.push_str(&format!("/{index}")),
+            Segment::Map { key } => pointer.push_str(&format!("/{}", key.replace('~', "~0").replace('/', "~1"))),
+            _ => return None,
+        }
+    }
+    let element = value.pointer(&pointer)?;
+    match serde_path_to_error::deserialize::<_, barter_execution::client::mock::MockExecutionConfig>(element) {
+        Ok(_) => None,
+        Err(e) => {
+            let inner_path = e.path().to_string();
+            let field = if inner_path == "." { path.to_string() } else { format!("{path}.{inner_path}") };
+            Some((field, e.inner().to_string()))
+        }
+    }
 }
 
 /// Parses a config in either shape. `source` names the input in error messages.
