@@ -77,12 +77,15 @@ fn execution_error(bytes: &[u8], path: &serde_path_to_error::Path) -> Option<(St
     for segment in path.iter() {
         match segment {
             Segment::Seq { index } => pointer.push_str(&format!("/{index}")),
-            Segment::Map { key } => pointer.push_str(&format!("/{}", key.replace('~', "~0").replace('/', "~1"))),
+            Segment::Map { key } => {
+                pointer.push_str(&format!("/{}", key.replace('~', "~0").replace('/', "~1")))
+            }
             _ => return None,
         }
     }
     let element = value.pointer(&pointer)?;
-    match serde_path_to_error::deserialize::<_, barter_execution::client::mock::MockExecutionConfig>(element) {
+    match serde_path_to_error::deserialize::<_, barter_execution::client::mock::MockExecutionConfig>(element)
+    {
         Ok(_) => None,
         Err(e) => {
             let inner_path = e.path().to_string();
