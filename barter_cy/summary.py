@@ -32,6 +32,7 @@ from typing import Any, Callable, TypeVar
 import numpy as np
 
 from barter_cy.data import datetime_to_ns as _datetime_to_ns
+from barter_cy.data import decimal_text
 from barter_cy.data import ns_to_datetime as _ns_to_datetime
 from barter_cy.data import ns_to_rfc3339 as _ns_to_rfc3339
 
@@ -103,8 +104,7 @@ def _to_rust_decimal(value: Any, name: str) -> RustDecimal:
             out = RustDecimal(value)
         except (InvalidOperation, ValueError):
             raise ValueError(f"{name}: invalid decimal {value!r}") from None
-        if not out.is_finite():
-            raise ValueError(f"{name}: decimal must be finite, got {value!r}")
+        decimal_text(out, name)  # the shared range check (barter's Decimal holds it)
         return out
     raise TypeError(f"{name}: expected Decimal, str or int, got {type(value).__name__}")
 
