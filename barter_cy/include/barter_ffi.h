@@ -10,6 +10,13 @@
 #include <stdint.h>
 
 /*
+ Largest `latency_ms` accepted in an execution config: one hour. (The deterministic
+ driver fills without a wall-clock delay; barter's mock exchange would sleep this long
+ per request.)
+ */
+#define MAX_LATENCY_MS 3600000
+
+/*
  Largest config file read (a config is a few kilobytes; this only stops a wrong path
  from being read into memory).
  */
