@@ -379,8 +379,8 @@ fn a_caught_panic_is_logged_with_its_location_not_printed() {
     let mut err = null_mut();
     assert_eq!(unsafe { barter_testing_panic(text.as_ptr(), &mut err) }, BarterStatus::Panic);
     // The message, then the backtrace when RUST_BACKTRACE enables one.
-    let text = error_text(err);
-    assert_eq!(text.split("\nbacktrace:\n").next(), Some("deliberate: ünïcode"));
+    let reported = error_text(err);
+    assert_eq!(reported.split("\nbacktrace:\n").next(), Some("deliberate: ünïcode"));
     let logged = records(&drain());
     assert_eq!(logged.len(), 1, "{logged:?}");
     let (level, target, message) = &logged[0];
