@@ -82,7 +82,7 @@ def worker(target: str, count: int, seed: int, variants: int) -> None:
 
     @hypothesis_seed(seed)
     @settings(
-        max_examples=max(1, count // per_draw),
+        max_examples=max(1, -(-count // per_draw)),  # at least ``count`` inputs
         derandomize=False,
         database=None,
         deadline=None,
@@ -163,7 +163,7 @@ def main(argv=None) -> int:
     seed = args.seed
     for name in names:
         group = structured if name in structured else mutational
-        left = int(args.inputs * (share if name in structured else 1 - share)) // len(group)
+        left = -(-int(args.inputs * (share if name in structured else 1 - share)) // len(group))  # rounded up
         while left > 0:
             plan.append((name, min(args.batch, left), seed))
             left -= args.batch
