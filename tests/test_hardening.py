@@ -397,3 +397,17 @@ def test_the_readme_errors_section_lists_every_documented_type():
     section = readme.split("### Errors", 1)[1].split("\n### ", 1)[0]
     for kind in DOCUMENTED_EXCEPTIONS:
         assert f"{kind.__name__}`" in section, kind.__name__
+
+
+# =========================================================================== #
+# Found by tests/test_fuzz.py: a level whose text is no number
+# =========================================================================== #
+def test_from_barter_level_that_is_no_number_is_a_value_error():
+    from barter_cy.data import from_barter
+
+    event = {"Item": {"time_exchange": "2024-01-01T00:00:00Z", "time_received": "2024-01-01T00:00:00Z",
+                      "exchange": "binance_spot", "instrument": 0,
+                      "kind": {"OrderBookL1": {"last_update_time": "2024-01-01T00:00:00Z", "best_bid": None,
+                                               "best_ask": {"price": "1", "amount": "abc"}}}}}
+    with pytest.raises(ValueError, match=r"^malformed barter event: InvalidOperation"):
+        from_barter(event)
