@@ -722,8 +722,23 @@ cdef class MarketDataInMemory:
         )
 
 
+# How many times this process rebuilt market data from a pickle: a cheap diagnostic that
+# shows whether a process pool or a cluster shipped the market data more than once
+# (tests read it in Dask workers). Monkeypatching _market_data_from_pickle instead breaks
+# re-pickling in that process (pickle finds another object under the name), which Dask's
+# worker-to-worker replication retries forever.
+cdef Py_ssize_t _unpickled_market_data = 0
+
+
 def _market_data_from_pickle(cls, data):
+    global _unpickled_market_data
+    _unpickled_market_data += 1
     return cls.from_bytes(data)
+
+
+def unpickled_market_data_count():
+    """Market data objects this process rebuilt from a pickle so far."""
+    return _unpickled_market_data
 
 
 # ---------------------------------------------------------------------------
