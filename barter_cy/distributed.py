@@ -41,7 +41,7 @@ __all__ = ["BatchFailed", "run_backtests"]
 
 #: Batches per worker thread when ``batch_size`` is not given: enough for Dask to
 #: balance uneven variants, few enough that each task amortises its overhead.
-BATCHES_PER_THREAD = 4
+BATCHES_PER_THREAD = 8
 
 
 def _require_distributed() -> Any:
@@ -74,7 +74,7 @@ def run_backtests(
       released at the end; or a Dask ``Future`` of one you scattered yourself (e.g.
       ``client.scatter(args, broadcast=True)``) to reuse across calls (left alone).
     - ``batch_size``: variants per task (default: the variants spread over
-      ``4 ×`` the cluster's worker threads).
+      ``8 ×`` the cluster's worker threads).
     - ``max_concurrent``: Rust threads per task (default 1: the workers' thread count
       is the parallelism, so give workers one thread per core; ``None``: one per core).
     - ``progress``: ``True`` for a tqdm bar, or ``callable(done, total)``; advanced per
