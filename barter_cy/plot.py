@@ -118,7 +118,8 @@ def _parameter(rows: list[dict[str, Any]], params: list[str], name: str, role: s
     if not isinstance(name, str):
         raise TypeError(f"{role} must be str, got {type(name).__name__}")
     if name not in params:
-        raise ValueError(f"unknown {role} parameter {name!r}; the strategies' parameters: {', '.join(params) or 'none'}")
+        known = ", ".join(params) or "none"
+        raise ValueError(f"unknown {role} parameter {name!r}; the strategies' parameters: {known}")
     missing = [row["id"] for row in rows if name not in row]
     if missing:
         raise ValueError(f"{role} parameter {name!r} is missing in backtests {', '.join(map(repr, missing[:5]))}")

