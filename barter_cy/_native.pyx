@@ -9,17 +9,14 @@ objects are immutable and thread-safe on the Rust side, so they can be shared ac
 threads; each frees its handle exactly once, in ``__dealloc__``. Their C-level interface
 for other Cython extensions is declared in ``_native.pxd``."""
 
+cimport cython
 from libc.stdint cimport uint8_t, int64_t
 from libc.stdlib cimport malloc, free
 from libc.math cimport isnan
 from cpython.exc cimport PyErr_CheckSignals
 from cpython.ref cimport PyObject
-from cpython.object cimport PyTypeObject, newfunc
 from cpython.unicode cimport PyUnicode_DecodeUTF8
 from barter_cy._ffi cimport *
-
-cdef extern from "Python.h":
-    void PyObject_GC_UnTrack(void *op)
 
 import copy
 import json
@@ -101,21 +98,57 @@ def trigger_panic(str message):
         status = barter_testing_panic(c_raw, &err)
     _check(status, err)
 
-
 # ---------------------------------------------------------------------------
-# The storage of the hot event classes (barter_cy.data builds on these)
+# The hot event classes: PublicTrade, DataKind, MarketEvent (re-exported by barter_cy.data)
 # ---------------------------------------------------------------------------
-# Value objects: they hold strings, floats, enums and each other, never a container,
-# so they cannot form reference cycles; the ones built from Rust records are untracked
-# by the cyclic GC (as CPython does for tuples of atoms), so a million events cost no
-# GC traversal.
+# Value objects: they hold strings, floats, enums and each other (DataKind's payload is
+# one of barter_cy.data's value classes, checked by type), never a container of their
+# own, so they cannot form reference cycles: no cyclic-GC header (`no_gc`), and a free
+# list, because events() makes three of them per trade. Final: a subclass could add a
+# cycle. Validation helpers and the payload table live in barter_cy.data.
 
-cdef class _PublicTradeFields:
-    """C storage and accessors of :class:`barter_cy.data.PublicTrade` (its base)."""
+
+cdef class _EventValue:
+    """Value semantics of the event classes from one tuple of fields: equal when of the
+    same type with equal fields, hashed and pickled from them (the constructor takes
+    them in that order)."""
+
+    cdef tuple _fields(self):
+        raise NotImplementedError
+
+    def _key(self):
+        return self._fields()
+
+    def __eq__(self, other):
+        if type(other) is not type(self):
+            return NotImplemented
+        return self._fields() == (<_EventValue>other)._fields()
+
+    def __hash__(self):
+        return hash((type(self),) + self._fields())
+
+    def __reduce__(self):
+        return (type(self), self._fields())
+
+
+@cython.final
+@cython.no_gc
+@cython.freelist(512)
+cdef class PublicTrade(_EventValue):
+    """barter ``PublicTrade { id: String, price: f64, amount: f64, side: Side }``.
+
+    ``price`` and ``amount`` are Python floats, i.e. exactly the same binary64 values
+    as barter's ``f64`` (no decimal conversion is applied)."""
     cdef public str _id
     cdef public double _price
     cdef public double _amount
     cdef public object _side
+
+    def __init__(self, id, price, amount, side):
+        self._id = _data._str_field(id, "PublicTrade.id", allow_empty=True)
+        self._price = _data._f64(price, "PublicTrade.price")
+        self._amount = _data._f64(amount, "PublicTrade.amount")
+        self._side = _data._side(side, "PublicTrade.side")
 
     @property
     def id(self):
@@ -134,14 +167,42 @@ cdef class _PublicTradeFields:
 
     @property
     def side(self):
-        """Aggressor side."""
+        """Aggressor side (:class:`barter_cy.data.Side`)."""
         return self._side
 
+    cdef tuple _fields(self):
+        return (self._id, self._price, self._amount, self._side)
 
-cdef class _DataKindFields:
-    """C storage and accessors of :class:`barter_cy.data.DataKind` (its base)."""
+    def __repr__(self):
+        return (f"PublicTrade(id={self._id!r}, price={self._price!r}, "
+                f"amount={self._amount!r}, side={self._side!r})")
+
+    def to_dict(self):
+        return {"id": self._id, "price": self._price, "amount": self._amount, "side": self._side._value_}
+
+    def _to_barter(self):
+        return self.to_dict()
+
+
+@cython.final
+@cython.no_gc
+@cython.freelist(512)
+cdef class DataKind(_EventValue):
+    """barter ``DataKind``: exactly one market data payload.
+
+    ``kind_name`` is barter's kind name (``"public_trade"``, ``"l1"``, ``"l2"``,
+    ``"candle"``, ``"liquidation"``) and ``value`` the payload object."""
     cdef public str _kind_name
     cdef public object _value
+
+    def __init__(self, kind_name, value):
+        info = _data._KIND_INFO.get(kind_name) if isinstance(kind_name, str) else None
+        if info is None:
+            raise ValueError(f"DataKind.kind_name must be one of {sorted(_data._KIND_INFO)}, got {kind_name!r}")
+        if type(value) is not info[0]:
+            raise TypeError(f"DataKind.value for {kind_name!r} must be {info[0].__name__}, got {type(value).__name__}")
+        self._kind_name = kind_name
+        self._value = value
 
     @property
     def kind_name(self):
@@ -153,15 +214,104 @@ cdef class _DataKindFields:
         """The payload object."""
         return self._value
 
+    @staticmethod
+    def _make(str kind_name, value):
+        """Unvalidated constructor (internal)."""
+        cdef DataKind kind = DataKind.__new__(DataKind)
+        kind._kind_name = kind_name
+        kind._value = value
+        return kind
 
-cdef class _MarketEventFields:
-    """C storage and accessors of :class:`barter_cy.data.MarketEvent` (its base): times
-    as i64 nanoseconds, turned into ``datetime`` only when read."""
+    @classmethod
+    def trade(cls, trade):
+        return cls("public_trade", trade)
+
+    @classmethod
+    def order_book_l1(cls, book):
+        return cls("l1", book)
+
+    @classmethod
+    def order_book(cls, event):
+        return cls("l2", event)
+
+    @classmethod
+    def candle(cls, candle):
+        return cls("candle", candle)
+
+    @classmethod
+    def liquidation(cls, liquidation):
+        return cls("liquidation", liquidation)
+
+    @classmethod
+    def of(cls, payload):
+        """Wrap any payload object, choosing the variant from its type."""
+        name = _data._KIND_BY_TYPE.get(type(payload))
+        if name is None:
+            raise TypeError(f"DataKind payload must be one of "
+                            f"{[t.__name__ for t in _data._KIND_BY_TYPE]}, got {type(payload).__name__}")
+        return DataKind._make(name, payload)
+
+    cdef tuple _fields(self):
+        return (self._kind_name, self._value)
+
+    def __repr__(self):
+        return f"DataKind.{_data._KIND_INFO[self._kind_name][2]}({self._value!r})"
+
+    def to_dict(self):
+        return {"kind_name": self._kind_name, "value": self._value.to_dict()}
+
+    def _to_barter(self):
+        if type(self._value) is PublicTrade:
+            return {"Trade": (<PublicTrade>self._value).to_dict()}
+        return {_data._KIND_INFO[self._kind_name][1]: self._value._to_barter()}
+
+
+@cython.final
+@cython.no_gc
+@cython.freelist(512)
+cdef class MarketEvent(_EventValue):
+    """barter ``MarketEvent<InstrumentIndex, DataKind>``.
+
+    Times are kept as i64 nanoseconds and turned into ``datetime`` only when read
+    (``time_exchange``; ``time_exchange_ns`` is exact). ``kind`` may be given as a
+    :class:`DataKind` or a bare payload (wrapped with :meth:`DataKind.of`)."""
     cdef public int64_t _time_exchange
     cdef public int64_t _time_received
     cdef public str _exchange
     cdef public size_t _instrument
-    cdef public object _kind
+    cdef public DataKind _kind
+
+    def __init__(self, time_exchange, time_received, exchange, instrument, kind):
+        self._time_exchange = _data._time_ns(time_exchange, "MarketEvent.time_exchange")
+        self._time_received = _data._time_ns(time_received, "MarketEvent.time_received")
+        self._exchange = _data._str_field(exchange, "MarketEvent.exchange")
+        self._instrument = _data._uint(instrument, "MarketEvent.instrument")
+        if type(kind) is not DataKind:
+            if type(kind) not in _data._KIND_BY_TYPE:
+                raise TypeError(f"MarketEvent.kind must be DataKind, got {type(kind).__name__}")
+            kind = DataKind.of(kind)
+        self._kind = kind
+
+    @staticmethod
+    def _make(int64_t time_exchange, int64_t time_received, str exchange, size_t instrument, DataKind kind):
+        """Unvalidated constructor (internal)."""
+        cdef MarketEvent event = MarketEvent.__new__(MarketEvent)
+        event._time_exchange = time_exchange
+        event._time_received = time_received
+        event._exchange = exchange
+        event._instrument = instrument
+        event._kind = kind
+        return event
+
+    @property
+    def time_exchange(self):
+        """Exchange time (tz-aware UTC ``datetime``, truncated to microseconds)."""
+        return _data.ns_to_datetime(self._time_exchange)
+
+    @property
+    def time_received(self):
+        """Receive time (tz-aware UTC ``datetime``, truncated to microseconds)."""
+        return _data.ns_to_datetime(self._time_received)
 
     @property
     def time_exchange_ns(self):
@@ -185,6 +335,24 @@ cdef class _MarketEventFields:
     def kind(self):
         """DataKind payload wrapper."""
         return self._kind
+
+    cdef tuple _fields(self):
+        return (self._time_exchange, self._time_received, self._exchange, self._instrument, self._kind)
+
+    def __repr__(self):
+        return (f"MarketEvent(time_exchange={_data._fmt_time(self._time_exchange)}, "
+                f"time_received={_data._fmt_time(self._time_received)}, "
+                f"exchange={self._exchange!r}, instrument={self._instrument}, kind={self._kind!r})")
+
+    def to_dict(self):
+        return {"time_exchange": self.time_exchange, "time_received": self.time_received,
+                "exchange": self._exchange, "instrument": self._instrument, "kind": self._kind.to_dict()}
+
+    def _to_barter(self):
+        return {"Item": {"time_exchange": _data.ns_to_rfc3339(self._time_exchange),
+                         "time_received": _data.ns_to_rfc3339(self._time_received),
+                         "exchange": self._exchange, "instrument": self._instrument,
+                         "kind": self._kind._to_barter()}}
 
 
 # ---------------------------------------------------------------------------
@@ -240,8 +408,8 @@ cdef MarketDataInMemory _market_data(type cls, BarterMarketData *ptr):
     return md
 
 
-#: Inputs smaller than this load directly on the calling thread; larger ones on a
-#: helper thread so that Ctrl-C can stop them (barter_cy._control.interruptible).
+#: Inputs smaller than this load directly; larger ones so that Ctrl-C can stop them
+#: (barter_cy._control.interruptible).
 INTERRUPTIBLE_BYTES = 4 << 20
 
 
@@ -250,8 +418,8 @@ cdef const BarterCancel *_cancel_ptr(CancelToken cancel):
 
 
 cdef object _load(object loader, Py_ssize_t size, tuple args):
-    """Runs ``loader(*args, cancel=...)``: on a helper thread that Ctrl-C stops when the
-    input is large, directly otherwise."""
+    """Runs ``loader(*args, cancel=...)`` so that Ctrl-C stops it when the input is large
+    (:func:`barter_cy._control.interruptible`), directly otherwise."""
     if size >= INTERRUPTIBLE_BYTES:
         from barter_cy._control import interruptible
         return interruptible(loader, *args)
@@ -570,18 +738,9 @@ cdef class MarketDataInMemory:
         cdef size_t index
         if stop > self._records:
             stop = self._records
-        cdef _PublicTradeFields trade
-        cdef _DataKindFields kind
-        cdef _MarketEventFields event
-        cdef type MarketEvent = _data.MarketEvent
-        cdef type DataKind = _data.DataKind
-        cdef type PublicTrade = _data.PublicTrade
-        # Their tp_new (inherited from the C bases: allocate, fields None/0), called
-        # directly: no __new__ lookup, no argument tuple per object.
-        cdef newfunc new_event = (<PyTypeObject *>MarketEvent).tp_new
-        cdef newfunc new_kind = (<PyTypeObject *>DataKind).tp_new
-        cdef newfunc new_trade = (<PyTypeObject *>PublicTrade).tp_new
-        cdef PyObject *no_args = <PyObject *>()
+        cdef PublicTrade trade
+        cdef DataKind kind
+        cdef MarketEvent event
         buy, sell = _data.Side.BUY, _data.Side.SELL
         cdef dict exchanges = {}
         cdef const uint8_t *last_exchange = NULL
@@ -610,23 +769,20 @@ cdef class MarketDataInMemory:
                             exchange = PyUnicode_DecodeUTF8(<const char *>view.exchange, view.exchange_len, NULL)
                             exchanges[<size_t>view.exchange] = exchange
                         last_exchange = view.exchange
-                    trade = new_trade(PublicTrade, no_args, NULL)
+                    trade = PublicTrade.__new__(PublicTrade)
                     trade._id = PyUnicode_DecodeUTF8(<const char *>view.trade_id, view.trade_id_len, NULL)
                     trade._price = view.trade_price
                     trade._amount = view.trade_amount
                     trade._side = buy if view.trade_side == 0 else sell
-                    kind = new_kind(DataKind, no_args, NULL)
+                    kind = DataKind.__new__(DataKind)
                     kind._kind_name = "public_trade"
                     kind._value = trade
-                    event = new_event(MarketEvent, no_args, NULL)
+                    event = MarketEvent.__new__(MarketEvent)
                     event._time_exchange = view.time_exchange_ns
                     event._time_received = view.time_received_ns
                     event._exchange = exchange
                     event._instrument = view.instrument
                     event._kind = kind
-                    PyObject_GC_UnTrack(<void *>trade)
-                    PyObject_GC_UnTrack(<void *>kind)
-                    PyObject_GC_UnTrack(<void *>event)
                     out.append(event)
                 base += count
         return out
@@ -909,6 +1065,79 @@ def _config_from_pickle(cls, system, risk_free_return):
     if risk_free_return is None:
         return cls.from_dict(system)
     return cls.from_dict({"system": system, "risk_free_return": risk_free_return})
+
+
+cdef extern from *:
+    """
+    #include <signal.h>
+    #include <string.h>
+    #include "barter_ffi.h"
+
+    /* Ctrl-C without a helper thread: while a native call runs on the main thread, a
+     * SIGINT handler trips that call's cancel token (an atomic store: async-signal-safe)
+     * and then runs the handler it replaced (Python's, which flags KeyboardInterrupt). */
+    static BarterCancel *volatile barter_cy_sigint_token = NULL;
+    static struct sigaction barter_cy_sigint_replaced;
+
+    static void barter_cy_on_sigint(int signum, siginfo_t *info, void *context) {
+        barter_cancel_trip(barter_cy_sigint_token);
+        if (barter_cy_sigint_replaced.sa_flags & SA_SIGINFO) {
+            barter_cy_sigint_replaced.sa_sigaction(signum, info, context);
+        } else if (barter_cy_sigint_replaced.sa_handler != SIG_DFL
+                   && barter_cy_sigint_replaced.sa_handler != SIG_IGN) {
+            barter_cy_sigint_replaced.sa_handler(signum);
+        }
+    }
+
+    /* Points SIGINT at `token` (main thread only). Nested calls just swap the token;
+     * `*outer` receives the previous one for barter_cy_sigint_leave. 0: not installed. */
+    static int barter_cy_sigint_enter(BarterCancel *token, BarterCancel **outer) {
+        struct sigaction current, ours;
+        *outer = barter_cy_sigint_token;
+        if (*outer != NULL) {
+            barter_cy_sigint_token = token;
+            return 1;
+        }
+        if (sigaction(SIGINT, NULL, &current) != 0) return 0;
+        memset(&ours, 0, sizeof ours);
+        ours.sa_sigaction = barter_cy_on_sigint;
+        ours.sa_flags = SA_SIGINFO | (current.sa_flags & SA_ONSTACK);
+        sigemptyset(&ours.sa_mask);
+        barter_cy_sigint_replaced = current;
+        barter_cy_sigint_token = token;
+        if (sigaction(SIGINT, &ours, NULL) != 0) {
+            barter_cy_sigint_token = NULL;
+            return 0;
+        }
+        return 1;
+    }
+
+    static void barter_cy_sigint_leave(BarterCancel *outer) {
+        if (outer == NULL) sigaction(SIGINT, &barter_cy_sigint_replaced, NULL);
+        barter_cy_sigint_token = outer;
+    }
+    """
+    int barter_cy_sigint_enter(BarterCancel *token, BarterCancel **outer)
+    void barter_cy_sigint_leave(BarterCancel *outer)
+
+
+def call_on_sigint(CancelToken token not None, call, tuple args, dict kwargs):
+    """``call(*args, **kwargs)`` on this thread (the main thread, whose SIGINT handler is
+    Python's default) with SIGINT also tripping ``token``: a native call that releases
+    the GIL stops within milliseconds and the KeyboardInterrupt Python flagged is raised."""
+    cdef BarterCancel *outer = NULL
+    cdef bint interrupted = False
+    cdef int installed = barter_cy_sigint_enter(token.ptr, &outer)
+    try:
+        return call(*args, **kwargs)
+    except KeyboardInterrupt:
+        interrupted = True
+    finally:
+        if installed:
+            barter_cy_sigint_leave(outer)
+    if interrupted:
+        PyErr_CheckSignals()  # raises the KeyboardInterrupt Python's handler flagged
+        raise KeyboardInterrupt
 
 
 cdef class CancelToken:

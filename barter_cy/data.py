@@ -44,7 +44,9 @@ from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any, Iterable
 
-from barter_cy._native import _DataKindFields, _MarketEventFields, _PublicTradeFields
+# The three hot classes are extension types (barter_cy/_native.pyx); the rest live here.
+from barter_cy._native import DataKind, MarketEvent, PublicTrade
+
 
 __all__ = [
     "Side",
@@ -410,51 +412,6 @@ def _opt_level(value: Any, field: str) -> Level | None:
     return None if value is None else _level_arg(value, field)
 
 
-class PublicTrade(_PublicTradeFields, _Value):
-    """barter ``PublicTrade { id: String, price: f64, amount: f64, side: Side }``.
-
-    ``price`` and ``amount`` are Python floats, i.e. exactly the same binary64
-    values as barter's ``f64`` (no decimal conversion is applied). The fields and
-    their accessors (``id``, ``price``, ``amount``, ``side``) live in the C base.
-    """
-
-    __slots__ = ()
-
-    def __init__(self, id: str, price: float, amount: float, side: Side | str) -> None:
-        self._id = _str_field(id, "PublicTrade.id", allow_empty=True)
-        self._price = _f64(price, "PublicTrade.price")
-        self._amount = _f64(amount, "PublicTrade.amount")
-        self._side = _side(side, "PublicTrade.side")
-
-    def _key(self) -> tuple:
-        return (self._id, self._price, self._amount, self._side)
-
-    def __reduce__(self) -> tuple:
-        return (PublicTrade, self._key())
-
-    def __repr__(self) -> str:
-        return (
-            f"PublicTrade(id={self._id!r}, price={self._price!r}, "
-            f"amount={self._amount!r}, side={self._side!r})"
-        )
-
-    def to_dict(self) -> dict:
-        return {
-            "id": self._id,
-            "price": self._price,
-            "amount": self._amount,
-            "side": self._side._value_,
-        }
-
-    def _to_barter(self) -> dict:
-        return {
-            "id": self._id,
-            "price": self._price,
-            "amount": self._amount,
-            "side": self._side._value_,
-        }
-
-
 class OrderBookL1(_Value):
     """barter ``OrderBookL1 { last_update_time, best_bid: Option<Level>, best_ask }``."""
 
@@ -780,196 +737,9 @@ _KIND_INFO = {
 _KIND_BY_TYPE = {info[0]: name for name, info in _KIND_INFO.items()}
 
 
-class DataKind(_DataKindFields):
-    """barter ``DataKind``: exactly one market data payload.
-
-    ``kind_name`` is barter's kind name (``"public_trade"``, ``"l1"``, ``"l2"``,
-    ``"candle"``, ``"liquidation"``) and ``value`` the payload object (fields and
-    accessors in the C base).
-    """
-
-    __slots__ = ()
-
-    def __init__(self, kind_name: str, value: Any) -> None:
-        info = _KIND_INFO.get(kind_name) if isinstance(kind_name, str) else None
-        if info is None:
-            raise ValueError(
-                f"DataKind.kind_name must be one of {sorted(_KIND_INFO)}, got {kind_name!r}"
-            )
-        if type(value) is not info[0]:
-            raise TypeError(
-                f"DataKind.value for {kind_name!r} must be {info[0].__name__}, "
-                f"got {type(value).__name__}"
-            )
-        self._kind_name = kind_name
-        self._value = value
-
-    @classmethod
-    def _make(cls, kind_name: str, value: Any) -> "DataKind":
-        dk = _DataKindFields.__new__(cls)
-        dk._kind_name = kind_name
-        dk._value = value
-        return dk
-
-    @classmethod
-    def trade(cls, trade: PublicTrade) -> "DataKind":
-        return cls("public_trade", trade)
-
-    @classmethod
-    def order_book_l1(cls, book: OrderBookL1) -> "DataKind":
-        return cls("l1", book)
-
-    @classmethod
-    def order_book(cls, event: OrderBookEvent) -> "DataKind":
-        return cls("l2", event)
-
-    @classmethod
-    def candle(cls, candle: Candle) -> "DataKind":
-        return cls("candle", candle)
-
-    @classmethod
-    def liquidation(cls, liquidation: Liquidation) -> "DataKind":
-        return cls("liquidation", liquidation)
-
-    @classmethod
-    def of(cls, payload: Any) -> "DataKind":
-        """Wrap any payload object, choosing the variant from its type."""
-        name = _KIND_BY_TYPE.get(type(payload))
-        if name is None:
-            raise TypeError(
-                f"DataKind payload must be one of "
-                f"{[t.__name__ for t in _KIND_BY_TYPE]}, got {type(payload).__name__}"
-            )
-        return cls._make(name, payload)
-
-    def __reduce__(self) -> tuple:
-        return (DataKind, (self._kind_name, self._value))
-
-    def __eq__(self, other: object) -> bool:
-        if type(other) is not DataKind:
-            return NotImplemented
-        return self._kind_name == other._kind_name and self._value == other._value
-
-    def __hash__(self) -> int:
-        return hash((DataKind, self._kind_name, self._value))
-
-    def __repr__(self) -> str:
-        return f"DataKind.{_KIND_INFO[self._kind_name][2]}({self._value!r})"
-
-    def to_dict(self) -> dict:
-        return {"kind_name": self._kind_name, "value": self._value.to_dict()}
-
-    def _to_barter(self) -> dict:
-        v = self._value
-        if self._kind_name == "public_trade":
-            return {
-                "Trade": {
-                    "id": v._id,
-                    "price": v._price,
-                    "amount": v._amount,
-                    "side": v._side._value_,
-                }
-            }
-        return {_KIND_INFO[self._kind_name][1]: v._to_barter()}
-
-
 # --------------------------------------------------------------------------- #
 # MarketEvent / Reconnecting
 # --------------------------------------------------------------------------- #
-class MarketEvent(_MarketEventFields, _Value):
-    """barter ``MarketEvent<InstrumentIndex, DataKind>``.
-
-    ``kind`` may be a :class:`DataKind` or a bare payload (wrapped with
-    :meth:`DataKind.of`). Fields and their plain accessors (``time_exchange_ns``,
-    ``time_received_ns``, ``exchange``, ``instrument``, ``kind``) live in the C base.
-    """
-
-    __slots__ = ()
-
-    def __init__(
-        self,
-        time_exchange: datetime | int,
-        time_received: datetime | int,
-        exchange: str,
-        instrument: int,
-        kind: DataKind | Any,
-    ) -> None:
-        self._time_exchange = _time_ns(time_exchange, "MarketEvent.time_exchange")
-        self._time_received = _time_ns(time_received, "MarketEvent.time_received")
-        self._exchange = _str_field(exchange, "MarketEvent.exchange")
-        self._instrument = _uint(instrument, "MarketEvent.instrument")
-        if type(kind) is not DataKind:
-            if type(kind) in _KIND_BY_TYPE:
-                kind = DataKind.of(kind)
-            else:
-                raise TypeError(
-                    f"MarketEvent.kind must be DataKind, got {type(kind).__name__}"
-                )
-        self._kind = kind
-
-    @classmethod
-    def _make(
-        cls, time_exchange: int, time_received: int, exchange: str, instrument: int,
-        kind: DataKind,
-    ) -> "MarketEvent":
-        """Unvalidated fast constructor (internal)."""
-        ev = _MarketEventFields.__new__(cls)
-        ev._time_exchange = time_exchange
-        ev._time_received = time_received
-        ev._exchange = exchange
-        ev._instrument = instrument
-        ev._kind = kind
-        return ev
-
-    @property
-    def time_exchange(self) -> datetime:
-        return ns_to_datetime(self._time_exchange)
-
-    @property
-    def time_received(self) -> datetime:
-        return ns_to_datetime(self._time_received)
-
-    def __reduce__(self) -> tuple:
-        return (MarketEvent, (self._time_exchange, self._time_received, self._exchange, self._instrument, self._kind))
-
-    def _key(self) -> tuple:
-        return (
-            self._time_exchange,
-            self._time_received,
-            self._exchange,
-            self._instrument,
-            self._kind,
-        )
-
-    def __repr__(self) -> str:
-        return (
-            f"MarketEvent(time_exchange={_fmt_time(self._time_exchange)}, "
-            f"time_received={_fmt_time(self._time_received)}, "
-            f"exchange={self._exchange!r}, instrument={self._instrument}, "
-            f"kind={self._kind!r})"
-        )
-
-    def to_dict(self) -> dict:
-        return {
-            "time_exchange": self.time_exchange,
-            "time_received": self.time_received,
-            "exchange": self._exchange,
-            "instrument": self._instrument,
-            "kind": self._kind.to_dict(),
-        }
-
-    def _to_barter(self) -> dict:
-        return {
-            "Item": {
-                "time_exchange": ns_to_rfc3339(self._time_exchange),
-                "time_received": ns_to_rfc3339(self._time_received),
-                "exchange": self._exchange,
-                "instrument": self._instrument,
-                "kind": self._kind._to_barter(),
-            }
-        }
-
-
 class Reconnecting:
     """Reconnect marker; barter ``Event::Reconnecting(ExchangeId)``."""
 
@@ -1111,14 +881,14 @@ def _wire_opt_level(d: Any) -> Level | None:
 
 
 def _wire_trade(d: dict) -> DataKind:
-    t = _PublicTradeFields.__new__(PublicTrade)
+    t = PublicTrade.__new__(PublicTrade)
     p = d["price"]
     a = d["amount"]
     t._id = d["id"]
     t._price = p if type(p) is float else _wire_float(p)
     t._amount = a if type(a) is float else _wire_float(a)
     t._side = _wire_side(d["side"])
-    dk = _DataKindFields.__new__(DataKind)
+    dk = DataKind.__new__(DataKind)
     dk._kind_name = "public_trade"
     dk._value = t
     return dk
@@ -1227,9 +997,9 @@ def events_from_wire_json(raw: bytes | str) -> list[MarketEvent]:
 
 
 def _build_events(rows: list, out: list) -> None:
-    new_event, ME = _MarketEventFields.__new__, MarketEvent
-    new_kind, DK = _DataKindFields.__new__, DataKind
-    new_trade, PT = _PublicTradeFields.__new__, PublicTrade
+    new_event, ME = MarketEvent.__new__, MarketEvent
+    new_kind, DK = DataKind.__new__, DataKind
+    new_trade, PT = PublicTrade.__new__, PublicTrade
     wire_kind = _WIRE_KIND
     sides = _SIDE_WIRE
     append = out.append

@@ -6,13 +6,11 @@ use super::{
     bytes_arg, ffi_call, free_handle, handle_ref, opt_str_arg, str_arg, write_bytes, write_handle, write_out,
     BarterError, BarterStatus, FfiError,
 };
-use crate::market_data::{
-    binary, load_file, load_file_cancellable, load_file_with, parse, parse_cancellable, to_ns, LoadOptions,
-    MarketData,
-};
+use crate::market_data::{binary, load_file_cancellable, parse_cancellable, to_ns, LoadOptions, MarketData};
 use barter_data::event::DataKind;
 use barter_data::streams::reconnect::Event as ReconnectEvent;
 use std::ffi::c_char;
+use std::ptr;
 
 /// Opaque handle to market data (`Arc` inside, `Send + Sync`).
 pub struct BarterMarketData {
@@ -177,11 +175,9 @@ pub unsafe extern "C" fn barter_market_data_from_json_file(
     out: *mut *mut BarterMarketData,
     err: *mut *mut BarterError,
 ) -> BarterStatus {
-    ffi_call(err, || {
-        let path = str_arg(path, "path")?;
-        let inner = load_file(path, skip_errors)?;
-        write_handle(out, BarterMarketData { inner }, "out")
-    })
+    let options = BarterLoadOptions { skip_errors, ..BarterLoadOptions::default() };
+    // SAFETY: the caller's contract is the cancellable loader's; NULL: never cancelled.
+    unsafe { barter_market_data_from_json_file_cancellable(path, &options, ptr::null(), out, err) }
 }
 
 /// Loads market data from a UTF-8 JSON buffer (either shape); `source` (may be NULL)
@@ -199,12 +195,11 @@ pub unsafe extern "C" fn barter_market_data_from_json_bytes(
     out: *mut *mut BarterMarketData,
     err: *mut *mut BarterError,
 ) -> BarterStatus {
-    ffi_call(err, || {
-        let bytes = bytes_arg(data, len, "data")?;
-        let source = opt_str_arg(source, "source")?.unwrap_or("<json>");
-        let inner = parse(bytes, source, skip_errors)?;
-        write_handle(out, BarterMarketData { inner }, "out")
-    })
+    let options = BarterLoadOptions { skip_errors, ..BarterLoadOptions::default() };
+    // SAFETY: the caller's contract is the cancellable loader's; NULL: never cancelled.
+    unsafe {
+        barter_market_data_from_json_bytes_cancellable(data, len, source, &options, ptr::null(), out, err)
+    }
 }
 
 /// Loads market data from a file with options (NULL `options`: the defaults). The file
@@ -222,14 +217,8 @@ pub unsafe extern "C" fn barter_market_data_from_json_file_with(
     out: *mut *mut BarterMarketData,
     err: *mut *mut BarterError,
 ) -> BarterStatus {
-    ffi_call(err, || {
-        let path = str_arg(path, "path")?;
-        // SAFETY: NULL or a readable options struct, by contract.
-        let options = unsafe { options.as_ref() }.copied().unwrap_or_default();
-        let options = LoadOptions { skip_errors: options.skip_errors, threads: options.threads };
-        let inner = load_file_with(path, options)?;
-        write_handle(out, BarterMarketData { inner }, "out")
-    })
+    // SAFETY: the caller's contract is the cancellable loader's; NULL: never cancelled.
+    unsafe { barter_market_data_from_json_file_cancellable(path, options, ptr::null(), out, err) }
 }
 
 /// The binary form of the market data (see `market_data::binary`: versioned header,
@@ -267,12 +256,8 @@ pub unsafe extern "C" fn barter_market_data_from_bytes(
     out: *mut *mut BarterMarketData,
     err: *mut *mut BarterError,
 ) -> BarterStatus {
-    ffi_call(err, || {
-        let bytes = bytes_arg(data, len, "data")?;
-        let source = opt_str_arg(source, "source")?.unwrap_or("<bytes>");
-        let inner = binary::decode(bytes, source, threads)?;
-        write_handle(out, BarterMarketData { inner }, "out")
-    })
+    // SAFETY: the caller's contract is the cancellable loader's; NULL: never cancelled.
+    unsafe { barter_market_data_from_bytes_cancellable(data, len, source, threads, ptr::null(), out, err) }
 }
 
 /// Writes the binary form to `path` (a temporary file renamed into place).
@@ -306,10 +291,8 @@ pub unsafe extern "C" fn barter_market_data_load(
     out: *mut *mut BarterMarketData,
     err: *mut *mut BarterError,
 ) -> BarterStatus {
-    ffi_call(err, || {
-        let inner = binary::load(str_arg(path, "path")?, threads)?;
-        write_handle(out, BarterMarketData { inner }, "out")
-    })
+    // SAFETY: the caller's contract is the cancellable loader's; NULL: never cancelled.
+    unsafe { barter_market_data_load_cancellable(path, threads, ptr::null(), out, err) }
 }
 
 /// A second handle sharing the same records (no parsing, no copy).
