@@ -88,7 +88,7 @@ def main(argv=None) -> int:
 
     started = time.perf_counter()
     cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                           dashboard_address=None, worker_dashboard_address=None)
+                           dashboard_address="127.0.0.1:0", worker_dashboard_address=None)
     client = Client(cluster)
     client.wait_for_workers(2, timeout=60)
     cluster_s = time.perf_counter() - started

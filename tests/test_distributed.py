@@ -1,4 +1,6 @@
-"""barter_cy.distributed.run_backtests on a 2-worker LocalCluster (processes, loopback).
+"""barter_cy.distributed.run_backtests on a 2-worker LocalCluster (processes, loopback:
+every socket, the scheduler's HTTP server included, on 127.0.0.1; ``dashboard_address=None``
+would still try port 8787 first).
 
 Every call that waits on the cluster has a timeout, and a watchdog ends the process with
 a traceback if the module as a whole hangs, so a hang fails fast instead of blocking CI."""
@@ -35,7 +37,7 @@ def client():
         with dask.config.set({"distributed.comm.timeouts.connect": "20s",
                               "distributed.comm.timeouts.tcp": "20s"}):
             with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                              dashboard_address=None, worker_dashboard_address=None) as cluster:
+                              dashboard_address="127.0.0.1:0", worker_dashboard_address=None) as cluster:
                 with Client(cluster, timeout="20s") as client:
                     client.wait_for_workers(2, timeout=WAIT)
                     yield client
