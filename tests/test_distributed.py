@@ -136,6 +136,16 @@ def test_python_strategies_run_on_the_workers(client, sweep):
     assert bd.run_backtests(client, args, variants, timeout=WAIT).summaries == run_backtests(args, variants).summaries
 
 
+def test_progress_bar_and_missing_dask(client, sweep, capsys, monkeypatch):
+    args, variants, local = sweep
+    multi = bd.run_backtests(client, args, variants[:4], batch_size=2, progress=True, timeout=WAIT)
+    assert multi.summaries == local.summaries[:4]
+    assert "4/4" in capsys.readouterr().err
+    monkeypatch.setitem(sys.modules, "distributed", None)
+    with pytest.raises(ImportError, match=r"pip install 'barter_cy\[dask\]'"):
+        bd.run_backtests(client, args, variants)
+
+
 def test_arguments_are_checked_before_anything_is_sent(client, sweep):
     args, variants, _ = sweep
     with pytest.raises(TypeError, match="args_constant must be BacktestArgsConstant"):
