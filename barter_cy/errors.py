@@ -1,6 +1,6 @@
 """Exceptions raised by barter_cy."""
 
-__all__ = ["DOCUMENTED_EXCEPTIONS", "BacktestsFailed", "BarterError", "BarterPanic"]
+__all__ = ["DOCUMENTED_EXCEPTIONS", "BacktestsFailed", "BarterError", "BarterPanic", "BatchFailed"]
 
 
 class BarterError(RuntimeError):
@@ -34,12 +34,36 @@ class BacktestsFailed(BarterError):
         )
         self.__cause__ = first
 
+    def __reduce__(self):
+        # Raised in worker processes (processes=, Dask) and pickled back to the caller.
+        return (type(self), (self.summary, self.errors))
+
+
+class BatchFailed(BarterError):
+    """A batch of a distributed sweep (:func:`barter_cy.distributed.run_backtests`)
+    failed: ``ids`` are the ids of the variants it held (input order), ``batch`` its
+    index among the batches. The exception the worker raised (or Dask's, e.g. a lost
+    worker) is the ``__cause__``."""
+
+    def __init__(self, batch, ids, error):
+        self.batch = batch
+        self.ids = list(ids)
+        super().__init__(
+            f"batch {batch} (variants {', '.join(map(repr, self.ids))}) failed: {type(error).__name__}: {error}"
+        )
+        self.__cause__ = error
+
+    def __reduce__(self):
+        return (type(self), (self.batch, self.ids, self.__cause__))
+
 
 #: Every exception type a public barter_cy call can raise (README, "Errors"), besides
-#: whatever a Python strategy's own code raises (re-raised as it was). ValueError and TypeError name the field, parameter, record or file
-#: position; ImportError names a missing optional extra (pandas, tqdm); IndexError,
-#: KeyError and AttributeError are the protocols' own (summary indexing, ``by_id``, the
-#: immutable objects); NotImplementedError is ``risk=`` other than None.
+#: whatever a Python strategy's own code raises (re-raised as it was). ValueError and
+#: TypeError name the field, parameter, record or file position; ImportError names a
+#: missing optional extra (pandas, tqdm, dask, matplotlib); IndexError, KeyError and
+#: AttributeError are the protocols' own (summary indexing, ``by_id``, the immutable
+#: objects); NotImplementedError is ``risk=`` other than None; BatchFailed is
+#: a failed batch of ``barter_cy.distributed.run_backtests``.
 DOCUMENTED_EXCEPTIONS = (
     FileNotFoundError,
     OSError,
@@ -54,4 +78,5 @@ DOCUMENTED_EXCEPTIONS = (
     BarterError,
     BarterPanic,
     BacktestsFailed,
+    BatchFailed,
 )
