@@ -21,10 +21,9 @@ use barter_data::streams::reconnect::Event as ReconnectEvent;
 use barter_data::subscription::trade::PublicTrade;
 use barter_ffi::backtest::{build_args_constant, build_args_dynamic, run_many, run_one, SummaryInterval};
 use barter_ffi::engine::Fill;
-use barter_ffi::market_data::MarketData;
+use barter_ffi::market_data::{MarketData, Store};
 use barter_ffi::strategy::Strategy;
 use barter_instrument::{exchange::ExchangeId, instrument::InstrumentIndex, Side};
-use std::sync::Arc;
 use std::time::Instant;
 
 #[path = "bench_common/mod.rs"]
@@ -93,14 +92,7 @@ fn random_walk(events: usize, seed: u64) -> MarketData {
             kind: DataKind::Trade(PublicTrade { id: i.to_string(), price, amount: 1.0, side: Side::Buy }),
         }));
     }
-    MarketData {
-        records: Arc::new(records),
-        time_first_event_ns: start.timestamp_nanos_opt().unwrap(),
-        item_count: events,
-        reconnect_count: 0,
-        skipped_error_count: 0,
-        max_instrument: 0,
-    }
+    MarketData::new(Store::Records(records), 0, "random walk").unwrap()
 }
 
 fn sma(fast: usize, slow: usize) -> Strategy {

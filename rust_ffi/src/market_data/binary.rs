@@ -41,7 +41,7 @@
 //! Times are i64 nanoseconds (deltas with wrapping arithmetic, so every i64 round-trips),
 //! floats their IEEE bits, decimals their exact bytes (scale included).
 
-use super::{advise_huge_pages, Builder, DayCache, MarketData, Record};
+use super::{advise_huge_pages, Builder, DayCache, MarketData, Record, Store};
 use crate::cancel::Cancel;
 use crate::error::{panic_message, FfiError, FfiResult};
 use barter_data::books::{Level, OrderBook};
@@ -143,7 +143,7 @@ fn exchange_name(exchange: ExchangeId) -> String {
 
 /// Encodes market data in the binary form (header included).
 pub fn encode(data: &MarketData) -> FfiResult<Vec<u8>> {
-    let records = &data.records;
+    let records = data.records();
     // The exchange table, in order of first appearance.
     let mut exchanges: Vec<ExchangeId> = Vec::new();
     let index_of = |exchange: ExchangeId, exchanges: &mut Vec<ExchangeId>| -> FfiResult<u8> {
@@ -727,7 +727,7 @@ pub fn decode_cancellable(
     }
     let first = stats.first_ns.ok_or_else(|| corrupt(source, "no market events"))?;
     Ok(MarketData {
-        records: Arc::new(records),
+        store: Arc::new(Store::Records(records)),
         time_first_event_ns: first,
         item_count: stats.items,
         reconnect_count: stats.reconnects,
