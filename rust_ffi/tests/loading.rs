@@ -431,12 +431,11 @@ fn binary_round_trips_many_blocks_and_loaded_json() {
     let text = trades_jsonl(70_000, 0); // two 65,536-record blocks
     let data = parse_with(text.as_bytes(), "x", opts(2)).unwrap();
     let bytes = binary::encode(&data).unwrap();
-    assert!(
-        bytes.len() < data.records().len() * 40,
-        "{} bytes for {} records",
-        bytes.len(),
-        data.records().len()
-    );
+    // Columns (version 2): 8 bytes per time, price and amount, 1 per side, 4 per
+    // instrument, 4 + 10 digits per trade id.
+    assert!(matches!(data.store(), Store::Trades(_)));
+    assert_eq!(bytes[8], 2);
+    assert!(bytes.len() < data.len() * 52, "{} bytes for {} records", bytes.len(), data.len());
     for threads in [1, 2, 5] {
         exact(&binary::decode(&bytes, "b", threads).unwrap(), &data);
     }
@@ -476,9 +475,13 @@ fn binary_truncated_at_every_offset_or_any_bit_flipped_is_invalid_input() {
 fn binary_other_versions_and_foreign_input_are_named() {
     let bytes = binary::encode(&every_kind()).unwrap();
     let mut other = bytes.clone();
-    other[8] = 2;
+    other[8] = 3;
     let error = binary::decode(&other, "b", 1).unwrap_err();
-    assert!(error.message.contains("version 2") && error.message.contains("version 1"), "{}", error.message);
+    assert!(
+        error.message.contains("version 3") && error.message.contains("versions 1 and 2"),
+        "{}",
+        error.message
+    );
     for foreign in [&b""[..], b"[]", b"{\"Item\":{}}", b"BARTERM"] {
         let error = binary::decode(foreign, "b", 1).unwrap_err();
         assert_eq!(error.status, BarterStatus::InvalidInput);

@@ -145,9 +145,10 @@ pub struct TradeStore {
     /// The exchanges of the trades and markers, in order of first appearance.
     pub exchanges: Vec<ExchangeId>,
     /// Trade `t`'s id is `ids[id_ends[t - 1]..id_ends[t]]` (from 0 for the first);
-    /// `id_ends` is empty while every id is empty.
+    /// `id_ends` is empty while every id is empty. (At most 4 GiB of ids: more data
+    /// stays barter's records.)
     pub ids: String,
-    pub id_ends: Vec<u64>,
+    pub id_ends: Vec<u32>,
     /// Reconnect markers: (record index, exchange), record indices ascending.
     pub reconnects: Vec<(usize, ExchangeId)>,
 }
@@ -247,7 +248,7 @@ impl TradeStore {
             + self.instrument.bytes()
             + self.exchange.bytes()
             + self.ids.capacity()
-            + self.id_ends.capacity() * 8
+            + self.id_ends.capacity() * 4
             + self.reconnects.capacity() * std::mem::size_of::<(usize, ExchangeId)>()
     }
 
@@ -279,10 +280,11 @@ impl TradeStore {
     }
 
     /// Appends a trade; `false` (nothing appended) when it does not fit the columns
-    /// (instrument over `u32`, a 257th exchange).
+    /// (instrument over `u32`, a 257th exchange, over 4 GiB of trade ids).
     #[inline]
     pub fn push_trade(&mut self, trade: &TradeRef<'_>) -> bool {
         let Ok(instrument) = u32::try_from(trade.instrument) else { return false };
+        let Ok(id_end) = u32::try_from(self.ids.len() + trade.id.len()) else { return false };
         let Some(exchange) = self.exchange_index(trade.exchange) else { return false };
         let row = self.time_exchange_ns.len();
         self.time_exchange_ns.push(trade.time_exchange_ns);
@@ -304,7 +306,7 @@ impl TradeStore {
                 self.id_ends.resize(row, 0);
             }
             self.ids.push_str(trade.id);
-            self.id_ends.push(self.ids.len() as u64);
+            self.id_ends.push(id_end);
         }
         true
     }
@@ -316,8 +318,11 @@ impl TradeStore {
     }
 
     /// Appends `other`'s records; `false` (nothing appended) when the exchanges do not
-    /// fit one table.
+    /// fit one table or the ids 4 GiB.
     pub fn append(&mut self, other: &TradeStore) -> bool {
+        if u32::try_from(self.ids.len() + other.ids.len()).is_err() {
+            return false;
+        }
         let mut map = Vec::with_capacity(other.exchanges.len());
         let mut exchanges = self.exchanges.clone();
         for exchange in &other.exchanges {
@@ -361,7 +366,7 @@ impl TradeStore {
             if self.id_ends.is_empty() {
                 self.id_ends.resize(rows, 0);
             }
-            let base = self.ids.len() as u64;
+            let base = self.ids.len() as u32;
             self.ids.push_str(&other.ids);
             if other.id_ends.is_empty() {
                 self.id_ends.resize(rows + other.trade_count(), base);
