@@ -379,8 +379,10 @@ def test_save_and_load(big_jsonl, tmp_path):
         assert back.to_bytes() == md.to_bytes()
     back = MarketDataInMemory.load(str(path))
     assert back.events()[:100] == md.events()[:100]
-    # About 30 bytes per trade here, against ~230 of JSON.
-    assert path.stat().st_size < 40 * len(md)
+    # Trades are saved as columns (format version 2): about 43 bytes per trade here
+    # (times, price, amount, side, instrument, a 10-digit id), against ~230 of JSON.
+    assert path.read_bytes()[8] == 2
+    assert path.stat().st_size < 48 * len(md)
 
 
 def test_load_errors(tmp_path, example_market_data_path):
@@ -423,7 +425,7 @@ def test_every_bit_flip_is_value_error():
 def test_other_version_is_named():
     data = bytearray(MarketDataInMemory(EVERY_KIND).to_bytes())
     data[8:10] = (7).to_bytes(2, "little")
-    with pytest.raises(ValueError, match="format version 7; this build of barter_cy reads version 1"):
+    with pytest.raises(ValueError, match="format version 7; this build of barter_cy reads versions 1 and 2"):
         MarketDataInMemory.from_bytes(bytes(data))
 
 
