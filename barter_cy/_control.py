@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
+import signal
 import threading
 import time
 from typing import Any, Callable
@@ -147,10 +148,13 @@ class Progress:
 
 def interruptible(call: Any, *args: Any, on_progress: Callable[[int], Any] | None = None) -> Any:
     """Runs ``call(*args, cancel=token)`` (a native call that releases the GIL) so that
-    Ctrl-C works: on the main thread the call runs on a helper thread while this one waits
-    in short slices; a KeyboardInterrupt trips the token, waits for Rust to stop (within
-    milliseconds) and is re-raised. Elsewhere (signals only reach the main thread) the
-    call runs directly, unless ``on_progress`` is given.
+    Ctrl-C works. On the main thread, with Python's default SIGINT handler, the call runs
+    right here with a C SIGINT handler that trips the token before Python's runs (no
+    helper thread). With another handler installed, or with ``on_progress``, the call
+    runs on a helper thread while this one waits in short slices; a KeyboardInterrupt
+    trips the token, waits for Rust to stop (within milliseconds) and is re-raised. Off
+    the main thread (signals only reach the main thread) the call runs directly, unless
+    ``on_progress`` is given.
 
     With ``on_progress``, the call also gets ``progress=counter`` and
     ``on_progress(counter.done())`` is called from the waiting loop (every ~50 ms) and
@@ -164,8 +168,11 @@ def interruptible(call: Any, *args: Any, on_progress: Callable[[int], Any] | Non
         counter = _native.ProgressCounter()
         kwargs["progress"] = counter
     try:
-        if counter is None and threading.current_thread() is not threading.main_thread():
-            return call(*args, **kwargs)
+        if counter is None:
+            if threading.current_thread() is not threading.main_thread():
+                return call(*args, **kwargs)
+            if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+                return _native.call_on_sigint(token, call, args, kwargs)
         value = _wait_for(call, args, kwargs, token, counter, on_progress)
         if counter is not None:
             on_progress(counter.done())

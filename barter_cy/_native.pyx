@@ -108,14 +108,33 @@ def trigger_panic(str message):
 # cycle. Validation helpers and the payload table live in barter_cy.data.
 
 
-cdef inline tuple _trade_key(PublicTrade t):
-    return (t._id, t._price, t._amount, t._side)
+cdef class _EventValue:
+    """Value semantics of the event classes from one tuple of fields: equal when of the
+    same type with equal fields, hashed and pickled from them (the constructor takes
+    them in that order)."""
+
+    cdef tuple _fields(self):
+        raise NotImplementedError
+
+    def _key(self):
+        return self._fields()
+
+    def __eq__(self, other):
+        if type(other) is not type(self):
+            return NotImplemented
+        return self._fields() == (<_EventValue>other)._fields()
+
+    def __hash__(self):
+        return hash((type(self),) + self._fields())
+
+    def __reduce__(self):
+        return (type(self), self._fields())
 
 
 @cython.final
 @cython.no_gc
 @cython.freelist(512)
-cdef class PublicTrade:
+cdef class PublicTrade(_EventValue):
     """barter ``PublicTrade { id: String, price: f64, amount: f64, side: Side }``.
 
     ``price`` and ``amount`` are Python floats, i.e. exactly the same binary64 values
@@ -151,19 +170,8 @@ cdef class PublicTrade:
         """Aggressor side (:class:`barter_cy.data.Side`)."""
         return self._side
 
-    def _key(self):
-        return _trade_key(self)
-
-    def __eq__(self, other):
-        if type(other) is not PublicTrade:
-            return NotImplemented
-        return _trade_key(self) == _trade_key(<PublicTrade>other)
-
-    def __hash__(self):
-        return hash((PublicTrade,) + _trade_key(self))
-
-    def __reduce__(self):
-        return (PublicTrade, _trade_key(self))
+    cdef tuple _fields(self):
+        return (self._id, self._price, self._amount, self._side)
 
     def __repr__(self):
         return (f"PublicTrade(id={self._id!r}, price={self._price!r}, "
@@ -179,7 +187,7 @@ cdef class PublicTrade:
 @cython.final
 @cython.no_gc
 @cython.freelist(512)
-cdef class DataKind:
+cdef class DataKind(_EventValue):
     """barter ``DataKind``: exactly one market data payload.
 
     ``kind_name`` is barter's kind name (``"public_trade"``, ``"l1"``, ``"l2"``,
@@ -243,16 +251,8 @@ cdef class DataKind:
                             f"{[t.__name__ for t in _data._KIND_BY_TYPE]}, got {type(payload).__name__}")
         return DataKind._make(name, payload)
 
-    def __reduce__(self):
-        return (DataKind, (self._kind_name, self._value))
-
-    def __eq__(self, other):
-        if type(other) is not DataKind:
-            return NotImplemented
-        return self._kind_name == (<DataKind>other)._kind_name and self._value == (<DataKind>other)._value
-
-    def __hash__(self):
-        return hash((DataKind, self._kind_name, self._value))
+    cdef tuple _fields(self):
+        return (self._kind_name, self._value)
 
     def __repr__(self):
         return f"DataKind.{_data._KIND_INFO[self._kind_name][2]}({self._value!r})"
@@ -266,14 +266,10 @@ cdef class DataKind:
         return {_data._KIND_INFO[self._kind_name][1]: self._value._to_barter()}
 
 
-cdef inline tuple _event_key(MarketEvent e):
-    return (e._time_exchange, e._time_received, e._exchange, e._instrument, e._kind)
-
-
 @cython.final
 @cython.no_gc
 @cython.freelist(512)
-cdef class MarketEvent:
+cdef class MarketEvent(_EventValue):
     """barter ``MarketEvent<InstrumentIndex, DataKind>``.
 
     Times are kept as i64 nanoseconds and turned into ``datetime`` only when read
@@ -340,19 +336,8 @@ cdef class MarketEvent:
         """DataKind payload wrapper."""
         return self._kind
 
-    def _key(self):
-        return _event_key(self)
-
-    def __eq__(self, other):
-        if type(other) is not MarketEvent:
-            return NotImplemented
-        return _event_key(self) == _event_key(<MarketEvent>other)
-
-    def __hash__(self):
-        return hash((MarketEvent,) + _event_key(self))
-
-    def __reduce__(self):
-        return (MarketEvent, _event_key(self))
+    cdef tuple _fields(self):
+        return (self._time_exchange, self._time_received, self._exchange, self._instrument, self._kind)
 
     def __repr__(self):
         return (f"MarketEvent(time_exchange={_data._fmt_time(self._time_exchange)}, "
@@ -423,8 +408,8 @@ cdef MarketDataInMemory _market_data(type cls, BarterMarketData *ptr):
     return md
 
 
-#: Inputs smaller than this load directly on the calling thread; larger ones on a
-#: helper thread so that Ctrl-C can stop them (barter_cy._control.interruptible).
+#: Inputs smaller than this load directly; larger ones so that Ctrl-C can stop them
+#: (barter_cy._control.interruptible).
 INTERRUPTIBLE_BYTES = 4 << 20
 
 
@@ -433,8 +418,8 @@ cdef const BarterCancel *_cancel_ptr(CancelToken cancel):
 
 
 cdef object _load(object loader, Py_ssize_t size, tuple args):
-    """Runs ``loader(*args, cancel=...)``: on a helper thread that Ctrl-C stops when the
-    input is large, directly otherwise."""
+    """Runs ``loader(*args, cancel=...)`` so that Ctrl-C stops it when the input is large
+    (:func:`barter_cy._control.interruptible`), directly otherwise."""
     if size >= INTERRUPTIBLE_BYTES:
         from barter_cy._control import interruptible
         return interruptible(loader, *args)
@@ -1049,6 +1034,79 @@ def _config_from_pickle(cls, system, risk_free_return):
     if risk_free_return is None:
         return cls.from_dict(system)
     return cls.from_dict({"system": system, "risk_free_return": risk_free_return})
+
+
+cdef extern from *:
+    """
+    #include <signal.h>
+    #include <string.h>
+    #include "barter_ffi.h"
+
+    /* Ctrl-C without a helper thread: while a native call runs on the main thread, a
+     * SIGINT handler trips that call's cancel token (an atomic store: async-signal-safe)
+     * and then runs the handler it replaced (Python's, which flags KeyboardInterrupt). */
+    static BarterCancel *volatile barter_cy_sigint_token = NULL;
+    static struct sigaction barter_cy_sigint_replaced;
+
+    static void barter_cy_on_sigint(int signum, siginfo_t *info, void *context) {
+        barter_cancel_trip(barter_cy_sigint_token);
+        if (barter_cy_sigint_replaced.sa_flags & SA_SIGINFO) {
+            barter_cy_sigint_replaced.sa_sigaction(signum, info, context);
+        } else if (barter_cy_sigint_replaced.sa_handler != SIG_DFL
+                   && barter_cy_sigint_replaced.sa_handler != SIG_IGN) {
+            barter_cy_sigint_replaced.sa_handler(signum);
+        }
+    }
+
+    /* Points SIGINT at `token` (main thread only). Nested calls just swap the token;
+     * `*outer` receives the previous one for barter_cy_sigint_leave. 0: not installed. */
+    static int barter_cy_sigint_enter(BarterCancel *token, BarterCancel **outer) {
+        struct sigaction current, ours;
+        *outer = barter_cy_sigint_token;
+        if (*outer != NULL) {
+            barter_cy_sigint_token = token;
+            return 1;
+        }
+        if (sigaction(SIGINT, NULL, &current) != 0) return 0;
+        memset(&ours, 0, sizeof ours);
+        ours.sa_sigaction = barter_cy_on_sigint;
+        ours.sa_flags = SA_SIGINFO | (current.sa_flags & SA_ONSTACK);
+        sigemptyset(&ours.sa_mask);
+        barter_cy_sigint_replaced = current;
+        barter_cy_sigint_token = token;
+        if (sigaction(SIGINT, &ours, NULL) != 0) {
+            barter_cy_sigint_token = NULL;
+            return 0;
+        }
+        return 1;
+    }
+
+    static void barter_cy_sigint_leave(BarterCancel *outer) {
+        if (outer == NULL) sigaction(SIGINT, &barter_cy_sigint_replaced, NULL);
+        barter_cy_sigint_token = outer;
+    }
+    """
+    int barter_cy_sigint_enter(BarterCancel *token, BarterCancel **outer)
+    void barter_cy_sigint_leave(BarterCancel *outer)
+
+
+def call_on_sigint(CancelToken token not None, call, tuple args, dict kwargs):
+    """``call(*args, **kwargs)`` on this thread (the main thread, whose SIGINT handler is
+    Python's default) with SIGINT also tripping ``token``: a native call that releases
+    the GIL stops within milliseconds and the KeyboardInterrupt Python flagged is raised."""
+    cdef BarterCancel *outer = NULL
+    cdef bint interrupted = False
+    cdef int installed = barter_cy_sigint_enter(token.ptr, &outer)
+    try:
+        return call(*args, **kwargs)
+    except KeyboardInterrupt:
+        interrupted = True
+    finally:
+        if installed:
+            barter_cy_sigint_leave(outer)
+    if interrupted:
+        PyErr_CheckSignals()  # raises the KeyboardInterrupt Python's handler flagged
+        raise KeyboardInterrupt
 
 
 cdef class CancelToken:

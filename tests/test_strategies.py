@@ -447,3 +447,46 @@ def test_ctrl_c_stops_run_backtests_within_a_second():
     assert raised - started < 5.0
     # The process and the arguments go on working.
     assert run_backtests(args, variants[:2]).ids == ["v0", "v1"]
+
+
+@pytest.mark.parametrize("handler", ["default", "custom"])
+def test_ctrl_c_stops_backtest_with_either_sigint_handler_and_restores_it(handler):
+    """With Python's default SIGINT handler the call runs on this thread under a C handler
+    that trips its token; with a handler of the user's the call runs on a helper thread.
+    Either way the interrupt stops it within a second and the handler in place before is
+    in place after (a second SIGINT reaches it)."""
+    import os
+    import signal
+    import threading
+    import time
+
+    args = args_for(trades(random_walk(50_000, seed=4)))
+    variants = [BacktestArgsDynamic(f"v{i}", 0, strategy=SmaCross(2 + i % 7, 20 + i, 1)) for i in range(300)]
+    seen = []
+
+    def custom(signum, frame):
+        seen.append(signum)
+        raise KeyboardInterrupt("custom handler")
+
+    previous = signal.signal(signal.SIGINT, custom) if handler == "custom" else None
+    try:
+        sent = []
+        thread = threading.Thread(target=lambda: (time.sleep(0.5), sent.append(time.perf_counter()),
+                                                  os.kill(os.getpid(), signal.SIGINT)))
+        thread.start()
+        with pytest.raises(KeyboardInterrupt) as caught:
+            run_backtests(args, variants)
+        raised = time.perf_counter()
+        thread.join()
+        assert raised - sent[0] < 1.0
+        if handler == "custom":
+            assert seen == [signal.SIGINT] and str(caught.value) == "custom handler"
+        # The handler from before is back: a plain SIGINT now goes straight to it.
+        with pytest.raises(KeyboardInterrupt):
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(1.0)
+        assert signal.getsignal(signal.SIGINT) is (custom if handler == "custom" else signal.default_int_handler)
+        assert seen == ([signal.SIGINT] * 2 if handler == "custom" else [])
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
