@@ -382,19 +382,18 @@ impl TradeStore {
     #[inline]
     pub fn trade(&self, t: usize) -> TradeRef<'_> {
         let time_exchange_ns = self.time_exchange_ns[t];
-        let id = if self.id_ends.is_empty() {
-            ""
-        } else {
-            let start = if t == 0 { 0 } else { self.id_ends[t - 1] as usize };
-            &self.ids[start..self.id_ends[t] as usize]
+        // Lookups that cannot panic (the store's invariants make them exact), so that a
+        // reader that ignores the id or the receive time does not pay for them.
+        let id = match self.id_ends.get(t) {
+            Some(end) => {
+                let start = t.checked_sub(1).and_then(|p| self.id_ends.get(p)).map_or(0, |s| *s as usize);
+                self.ids.get(start..*end as usize).unwrap_or("")
+            }
+            None => "",
         };
         TradeRef {
             time_exchange_ns,
-            time_received_ns: if self.time_received_ns.is_empty() {
-                time_exchange_ns
-            } else {
-                self.time_received_ns[t]
-            },
+            time_received_ns: self.time_received_ns.get(t).copied().unwrap_or(time_exchange_ns),
             exchange: self.exchanges[usize::from(self.exchange.get(t))],
             instrument: self.instrument.get(t) as usize,
             price: self.price[t],
