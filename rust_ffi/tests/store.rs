@@ -326,6 +326,21 @@ fn binary_versions_load_into_the_store_they_describe() {
 }
 
 #[test]
+fn markers_of_exchanges_without_trades_round_trip() {
+    let text =
+        trades_jsonl(50).replacen("{\"Reconnecting\":\"binance_spot\"}", "{\"Reconnecting\":\"okx\"}", 1)
+            + "{\"Reconnecting\":\"coinbase\"}\n";
+    let data = parse_with(text.as_bytes(), "x", LoadOptions::default()).unwrap();
+    assert!(matches!(data.store(), Store::Trades(_)));
+    let exchanges: Vec<_> = data.iter().filter(|r| r.instrument().is_none()).map(|r| r.exchange()).collect();
+    assert_eq!(exchanges, [ExchangeId::Okx, ExchangeId::Coinbase]);
+    let bytes = binary::encode(&data).unwrap();
+    let back = binary::decode(&bytes, "b", 1).unwrap();
+    same_everywhere(&back, &data);
+    assert_eq!(binary::encode(&back).unwrap(), bytes);
+}
+
+#[test]
 fn binary_v2_truncated_flipped_or_corrupt_is_invalid_input() {
     let text = trades_jsonl(40);
     let data = parse_with(text.as_bytes(), "x", LoadOptions::default()).unwrap();

@@ -148,7 +148,7 @@ fn exchange_name(exchange: ExchangeId) -> String {
 /// Encodes market data in the binary form (header included).
 pub fn encode(data: &MarketData) -> FfiResult<Vec<u8>> {
     if let Store::Trades(trades) = data.store() {
-        return Ok(encode_trades(trades, data.skipped_error_count));
+        return encode_trades(trades, data.skipped_error_count);
     }
     let records = data.records();
     // The exchange table, in order of first appearance.
@@ -869,8 +869,18 @@ fn put<T: Copy>(out: &mut Vec<u8>, values: &[T], to_le: impl Fn(T) -> [u8; 8]) {
     }
 }
 
-fn encode_trades(trades: &TradeStore, skipped: usize) -> Vec<u8> {
+fn encode_trades(trades: &TradeStore, skipped: usize) -> FfiResult<Vec<u8>> {
     let n = trades.trade_count();
+    // The trades' exchanges (their indices unchanged), then those only markers name.
+    let mut table = trades.exchanges.clone();
+    for (_, exchange) in &trades.reconnects {
+        if !table.contains(exchange) {
+            table.push(*exchange);
+        }
+    }
+    if table.len() > 255 {
+        return Err(FfiError::invalid("more than 255 exchanges cannot be encoded"));
+    }
     let mut flags = 0;
     let received = !trades.time_received_ns.is_empty();
     let instrument = trades.instrument.each();
@@ -887,7 +897,7 @@ fn encode_trades(trades: &TradeStore, skipped: usize) -> Vec<u8> {
     let mut out =
         Vec::with_capacity(HEADER_LEN + 64 + n * row + trades.ids.len() + trades.reconnects.len() * 9);
     out.resize(HEADER_LEN, 0);
-    exchange_table(&trades.exchanges, &mut out);
+    exchange_table(&table, &mut out);
     out.extend_from_slice(&(n as u64).to_le_bytes());
     out.extend_from_slice(&(trades.reconnects.len() as u64).to_le_bytes());
     out.push(flags);
@@ -912,11 +922,12 @@ fn encode_trades(trades: &TradeStore, skipped: usize) -> Vec<u8> {
     }
     for (at, exchange) in &trades.reconnects {
         out.extend_from_slice(&(*at as u64).to_le_bytes());
-        let index = trades.exchanges.iter().position(|e| e == exchange).unwrap_or(0);
+        let index =
+            table.iter().position(|e| e == exchange).expect("every marker's exchange is in the table");
         out.push(index as u8);
     }
     seal(&mut out, VERSION_TRADES, trades.len(), skipped);
-    out
+    Ok(out)
 }
 
 /// Where version 2 is read from: bytes in memory or a file, hashed as they are read.

@@ -272,15 +272,15 @@ impl TradeStore {
         if let Some(index) = self.exchanges.iter().position(|e| *e == exchange) {
             return Some(index as u8);
         }
-        if self.exchanges.len() == usize::from(u8::MAX) + 1 {
-            return None;
+        if self.exchanges.len() == usize::from(u8::MAX) {
+            return None; // 255 at most: the binary form's table counts them in a byte
         }
         self.exchanges.push(exchange);
         Some((self.exchanges.len() - 1) as u8)
     }
 
     /// Appends a trade; `false` (nothing appended) when it does not fit the columns
-    /// (instrument over `u32`, a 257th exchange, over 4 GiB of trade ids).
+    /// (instrument over `u32`, a 256th exchange, over 4 GiB of trade ids).
     #[inline]
     pub fn push_trade(&mut self, trade: &TradeRef<'_>) -> bool {
         let Ok(instrument) = u32::try_from(trade.instrument) else { return false };
@@ -328,7 +328,7 @@ impl TradeStore {
         for exchange in &other.exchanges {
             match exchanges.iter().position(|e| e == exchange) {
                 Some(index) => map.push(index as u8),
-                None if exchanges.len() <= usize::from(u8::MAX) => {
+                None if exchanges.len() < usize::from(u8::MAX) => {
                     exchanges.push(*exchange);
                     map.push((exchanges.len() - 1) as u8);
                 }
