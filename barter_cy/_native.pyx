@@ -654,6 +654,22 @@ cdef class MarketDataInMemory:
         # Pickles as the compact binary form made in Rust (not JSON, not Python objects).
         return (_market_data_from_pickle, (type(self), self.to_bytes()))
 
+    def __eq__(self, other):
+        """Value equality: the same records, bit for bit (compared as their binary form,
+        :meth:`to_bytes`, after the counts), whatever way each object was made."""
+        if not isinstance(other, MarketDataInMemory):
+            return NotImplemented
+        cdef MarketDataInMemory that = <MarketDataInMemory>other
+        if self is that:
+            return True
+        if (self._records != that._records or self._items != that._items
+                or self._reconnects != that._reconnects or self._skipped_errors != that._skipped_errors
+                or self._first_ns != that._first_ns):
+            return False
+        return self.to_bytes() == that.to_bytes()
+
+    __hash__ = None
+
     # -- counts ------------------------------------------------------------------------
     def __len__(self):
         """All records, reconnect markers included."""
@@ -862,8 +878,23 @@ cdef class MarketDataInMemory:
         )
 
 
+# How many times this process rebuilt market data from a pickle: a cheap diagnostic that
+# shows whether a process pool or a cluster shipped the market data more than once
+# (tests read it in Dask workers). Monkeypatching _market_data_from_pickle instead breaks
+# re-pickling in that process (pickle finds another object under the name), which Dask's
+# worker-to-worker replication retries forever.
+cdef Py_ssize_t _unpickled_market_data = 0
+
+
 def _market_data_from_pickle(cls, data):
+    global _unpickled_market_data
+    _unpickled_market_data += 1
     return cls.from_bytes(data)
+
+
+def unpickled_market_data_count():
+    """Market data objects this process rebuilt from a pickle so far."""
+    return _unpickled_market_data
 
 
 # ---------------------------------------------------------------------------
@@ -1280,6 +1311,18 @@ cdef class BacktestArgsConstant:
 
     def __reduce__(self):
         return (type(self), (self._system_config, self._market_data, self._interval, self._balances))
+
+    def __eq__(self, other):
+        """Value equality: equal config, equal market data, same interval and balances."""
+        if not isinstance(other, BacktestArgsConstant):
+            return NotImplemented
+        cdef BacktestArgsConstant that = <BacktestArgsConstant>other
+        return self is that or (
+            self._interval == that._interval and self._balances == that._balances
+            and self._system_config == that._system_config and self._market_data == that._market_data
+        )
+
+    __hash__ = None
 
     def __repr__(self):
         return (

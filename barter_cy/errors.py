@@ -1,6 +1,6 @@
 """Exceptions raised by barter_cy."""
 
-__all__ = ["BacktestsFailed", "BarterError", "BarterPanic"]
+__all__ = ["BacktestsFailed", "BarterError", "BarterPanic", "BatchFailed"]
 
 
 class BarterError(RuntimeError):
@@ -29,3 +29,25 @@ class BacktestsFailed(BarterError):
             f"first: {first_id!r}: {type(first).__name__}: {first}"
         )
         self.__cause__ = first
+
+    def __reduce__(self):
+        # Raised in worker processes (processes=, Dask) and pickled back to the caller.
+        return (type(self), (self.summary, self.errors))
+
+
+class BatchFailed(BarterError):
+    """A batch of a distributed sweep (:func:`barter_cy.distributed.run_backtests`)
+    failed: ``ids`` are the ids of the variants it held (input order), ``batch`` its
+    index among the batches. The exception the worker raised (or Dask's, e.g. a lost
+    worker) is the ``__cause__``."""
+
+    def __init__(self, batch, ids, error):
+        self.batch = batch
+        self.ids = list(ids)
+        super().__init__(
+            f"batch {batch} (variants {', '.join(map(repr, self.ids))}) failed: {type(error).__name__}: {error}"
+        )
+        self.__cause__ = error
+
+    def __reduce__(self):
+        return (type(self), (self.batch, self.ids, self.__cause__))
