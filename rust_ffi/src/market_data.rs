@@ -411,8 +411,11 @@ pub fn load_file(path: &str, skip_errors: bool) -> FfiResult<MarketData> {
 
 impl MarketData {
     /// Market data over `store`, its counts computed; `source` names it in errors (no
-    /// records, no items).
+    /// records, no items, columns that do not fit together).
     pub fn new(store: Store, skipped_error_count: usize, source: &str) -> FfiResult<MarketData> {
+        if let Store::Trades(trades) = &store {
+            trades.check().map_err(|e| FfiError::invalid(format!("{source}: {e}")))?;
+        }
         let mut builder = Builder { skipped: skipped_error_count, ..Builder::default() };
         for record in store_iter(&store, 0) {
             match record.instrument() {

@@ -1090,34 +1090,14 @@ fn decode_trades(input: &mut dyn Input, header: &Header, source: &str) -> FfiRes
     if n == 0 {
         return Err(corrupt(source, "no market events"));
     }
-    let exchange_count = exchanges.len();
-    if usize::from(exchange.each().map_or(exchange_all, |e| e.iter().copied().max().unwrap_or(0)))
-        >= exchange_count
-    {
-        return Err(corrupt(source, "a trade's exchange is not in the exchange table"));
-    }
-    if let Some(row) = side.iter().position(|s| *s > 1) {
-        return Err(corrupt(source, format!("trade {row}: side byte {}", side[row])));
-    }
     let ids = String::from_utf8(id_bytes).map_err(|_| corrupt(source, "trade ids are not UTF-8"))?;
-    let mut previous = 0u32;
-    for end in &id_ends {
-        if *end < previous || !ids.is_char_boundary(*end as usize) {
-            return Err(corrupt(source, "trade id offsets out of order"));
-        }
-        previous = *end;
-    }
     let mut reconnects = Vec::with_capacity(m);
     for marker in markers.chunks_exact(9) {
-        let at = u64_at(marker, 0);
-        let records = (n + m) as u64;
-        if at >= records || reconnects.last().is_some_and(|(last, _)| *last as u64 >= at) {
-            return Err(corrupt(source, "reconnect marker positions out of order"));
-        }
+        let at = usize::try_from(u64_at(marker, 0)).map_err(|_| too_many())?;
         let exchange = *exchanges
             .get(usize::from(marker[8]))
             .ok_or_else(|| corrupt(source, "a marker's exchange is unknown"))?;
-        reconnects.push((at as usize, exchange));
+        reconnects.push((at, exchange));
     }
     let max_instrument = instrument.each().map_or(instrument_all, |i| i.iter().copied().max().unwrap_or(0));
     let store = TradeStore {
@@ -1133,6 +1113,7 @@ fn decode_trades(input: &mut dyn Input, header: &Header, source: &str) -> FfiRes
         id_ends,
         reconnects,
     };
+    store.check().map_err(|e| corrupt(source, e))?;
     Ok(MarketData {
         time_first_event_ns: store.time_exchange_ns[0],
         store: Arc::new(Store::Trades(store)),

@@ -252,6 +252,53 @@ impl TradeStore {
             + self.reconnects.capacity() * std::mem::size_of::<(usize, ExchangeId)>()
     }
 
+    /// Checks that the columns fit together (what the accessors rely on): one length,
+    /// exchange indices inside the table, sides 0 or 1, id offsets ascending on
+    /// character boundaries up to the ids' end, marker positions ascending inside the
+    /// records.
+    pub fn check(&self) -> Result<(), String> {
+        let n = self.trade_count();
+        let lengths = [
+            ("time_received_ns", self.time_received_ns.len(), self.time_received_ns.is_empty()),
+            ("price", self.price.len(), false),
+            ("amount", self.amount.len(), false),
+            ("side", self.side.len(), false),
+            ("instrument", self.instrument.len(), false),
+            ("exchange", self.exchange.len(), false),
+            ("id_ends", self.id_ends.len(), self.id_ends.is_empty()),
+        ];
+        if let Some((name, len, _)) = lengths.iter().find(|(_, len, optional)| *len != n && !optional) {
+            return Err(format!("{name} has {len} values for {n} trades"));
+        }
+        let max_exchange =
+            self.exchange.each().map_or(self.exchange.first(), |e| e.iter().copied().max().unwrap_or(0));
+        if n > 0 && usize::from(max_exchange) >= self.exchanges.len() {
+            return Err("a trade's exchange is not in the exchange table".to_owned());
+        }
+        if let Some(row) = self.side.iter().position(|s| *s > 1) {
+            return Err(format!("trade {row}: side byte {}", self.side[row]));
+        }
+        let mut previous = 0u32;
+        for end in &self.id_ends {
+            if *end < previous || !self.ids.is_char_boundary(*end as usize) {
+                return Err("trade id offsets out of order".to_owned());
+            }
+            previous = *end;
+        }
+        if !self.id_ends.is_empty() && previous as usize != self.ids.len() {
+            return Err("trade ids past the last offset".to_owned());
+        }
+        let records = self.len();
+        let mut next = 0;
+        for (at, _) in &self.reconnects {
+            if *at < next || *at >= records {
+                return Err("reconnect marker positions out of order".to_owned());
+            }
+            next = at + 1;
+        }
+        Ok(())
+    }
+
     /// Room for `additional` more trades.
     pub fn reserve(&mut self, additional: usize) {
         self.time_exchange_ns.reserve_exact(additional);
@@ -577,6 +624,37 @@ mod tests {
         assert_eq!((same.len(), same.each()), (5, None));
         assert_eq!(Uniform::from_vec(vec![4u8, 4]).each(), None);
         assert_eq!(Uniform::from_vec(vec![4u8, 5]).get(1), 5);
+    }
+
+    #[test]
+    fn check_names_columns_that_do_not_fit_together() {
+        let mut store = TradeStore::default();
+        for t in 0..4 {
+            assert!(store.push_trade(&trade(10 + t, if t == 1 { "ab" } else { "" }, 1, ExchangeId::Okx)));
+        }
+        store.push_reconnect(ExchangeId::Kraken);
+        assert_eq!(store.check(), Ok(()));
+        let broken = |edit: &dyn Fn(&mut TradeStore)| {
+            let mut copy = store.clone();
+            edit(&mut copy);
+            copy.check().unwrap_err()
+        };
+        assert_eq!(broken(&|s| s.price.truncate(3)), "price has 3 values for 4 trades");
+        assert_eq!(broken(&|s| s.side[2] = 2), "trade 2: side byte 2");
+        assert_eq!(
+            broken(&|s| s.exchange = Uniform::same(1, 4)),
+            "a trade's exchange is not in the exchange table"
+        );
+        assert_eq!(broken(&|s| s.id_ends[2] = 1), "trade id offsets out of order");
+        assert_eq!(broken(&|s| s.ids.push('x')), "trade ids past the last offset");
+        assert_eq!(broken(&|s| s.reconnects[0].0 = 5), "reconnect marker positions out of order");
+        let error = super::super::MarketData::new(
+            Store::Trades(TradeStore { side: vec![0], ..store.clone() }),
+            0,
+            "test",
+        )
+        .unwrap_err();
+        assert_eq!(error.message, "test: side has 1 values for 4 trades");
     }
 
     #[test]
