@@ -35,7 +35,11 @@ cdef extern from "barter_ffi.h" nogil:
   # Log records kept before the oldest are dropped.
   const size_t BARTER_LOG_CAPACITY # = 10000
 
+  # The version `encode` writes for barter's records (any kind of event).
   const uint16_t VERSION # = 1
+
+  # The version `encode` writes for a column store of trades.
+  const uint16_t VERSION_TRADES # = 2
 
   const size_t HEADER_LEN # = 64
 

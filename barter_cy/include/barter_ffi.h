@@ -42,7 +42,15 @@
  */
 #define BARTER_LOG_CAPACITY 10000
 
+/*
+ The version `encode` writes for barter's records (any kind of event).
+ */
 #define VERSION 1
+
+/*
+ The version `encode` writes for a column store of trades.
+ */
+#define VERSION_TRADES 2
 
 #define HEADER_LEN 64
 

@@ -13,7 +13,6 @@ use crate::strategy::Strategy;
 use crate::summary::{BacktestSummaryWire, MultiBacktestSummaryWire};
 use barter::statistic::time::TimeInterval;
 use barter::system::config::ExecutionConfig;
-use barter_data::streams::reconnect::Event as ReconnectEvent;
 use barter_execution::balance::{AssetBalance, Balance};
 use barter_instrument::{
     asset::{name::AssetNameInternal, ExchangeAsset},
@@ -275,24 +274,25 @@ fn check_market_data(instruments: &IndexedInstruments, market_data: &MarketData)
     let exchanges: Vec<ExchangeId> =
         instruments.instruments().iter().map(|keyed| keyed.value.exchange.value).collect();
     let mut item = 0usize;
-    for (record_index, record) in market_data.records.iter().enumerate() {
-        match record {
-            ReconnectEvent::Item(event) => {
-                let expected = exchanges[event.instrument.index()];
-                if event.exchange != expected {
+    for (record_index, record) in market_data.iter().enumerate() {
+        let exchange = record.exchange();
+        match record.instrument() {
+            Some(instrument) => {
+                let expected = exchanges[instrument];
+                if exchange != expected {
                     return Err(FfiError::invalid(format!(
                         "market data item {item} (record {record_index}): exchange {} but instrument {} ({}) \
                          is on {}",
-                        event.exchange.as_str(),
-                        event.instrument.index(),
-                        instruments.instruments()[event.instrument.index()].value.name_internal.name(),
+                        exchange.as_str(),
+                        instrument,
+                        instruments.instruments()[instrument].value.name_internal.name(),
                         expected.as_str()
                     )));
                 }
                 item += 1;
             }
-            ReconnectEvent::Reconnecting(exchange) => {
-                if !exchanges.contains(exchange) {
+            None => {
+                if !exchanges.contains(&exchange) {
                     return Err(FfiError::invalid(format!(
                         "market data record {record_index}: reconnect marker for {}, which has no instruments \
                          in the config",
@@ -420,7 +420,7 @@ pub fn run_one_cancellable(
     let output = engine::run(RunInput {
         cancel,
         instruments: &args.instruments,
-        records: &args.market_data.records,
+        market_data: &args.market_data,
         items: args.market_data.item_count,
         time_start: args.time_start,
         balances: &args.balances,

@@ -192,8 +192,8 @@ fn trades_jsonl(count: usize) -> String {
 }
 
 fn same(a: &MarketData, b: &MarketData) {
-    assert_eq!(a.records.len(), b.records.len());
-    assert_eq!(serde_json::to_string(&*a.records).unwrap(), serde_json::to_string(&*b.records).unwrap());
+    assert_eq!(a.records().len(), b.records().len());
+    assert_eq!(serde_json::to_string(&*a.records()).unwrap(), serde_json::to_string(&*b.records()).unwrap());
 }
 
 /// Runs `load` with a token tripped `delay` after the start, returning the result and

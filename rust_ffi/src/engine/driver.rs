@@ -21,7 +21,7 @@ use super::{EquityCurve, Fill, State};
 use crate::cancel::Cancel;
 use crate::error::{BarterStatus, FfiError, FfiResult};
 
-use crate::market_data::{to_ns, Record};
+use crate::market_data::{to_ns, MarketData, Record, Replay};
 use crate::strategy::orders::{signed_position, EngineStrategy};
 use crate::strategy::Strategy;
 use barter::engine::action::generate_algo_orders::GenerateAlgoOrders;
@@ -73,8 +73,8 @@ pub struct RunInput<'a, Interval> {
     /// Checked before every record (one relaxed atomic load).
     pub cancel: &'a Cancel,
     pub instruments: &'a IndexedInstruments,
-    pub records: &'a [Record],
-    /// Items among `records` (reconnect markers excluded).
+    pub market_data: &'a MarketData,
+    /// Items among the records (reconnect markers excluded).
     pub items: usize,
     /// The first item's `time_exchange`.
     pub time_start: DateTime<Utc>,
@@ -153,14 +153,15 @@ fn run_records<Interval: TimeInterval>(
     if let Some(run) = &callback {
         run.start(crate::market_data::to_ns(input.time_start));
     }
-    for (index, record) in input.records.iter().enumerate() {
+    let mut replay = Replay::default();
+    for (index, record) in input.market_data.iter().enumerate() {
         if callback.as_ref().is_some_and(|run| run.stopped()) {
             break;
         }
         input.cancel.check()?;
         at.set(Some(index));
         driver.engine.state.global.record = index;
-        driver.record(record);
+        driver.record(replay.record(record));
     }
     if let Some(run) = &callback {
         if !run.stopped() {
