@@ -19,7 +19,7 @@ from barter_cy.backtest import (
 )
 from barter_cy.config import SystemConfig
 from barter_cy.data import DataKind, MarketEvent, Reconnecting, Side
-from barter_cy.errors import BacktestsFailed, BarterError, BarterPanic
+from barter_cy.errors import DOCUMENTED_EXCEPTIONS, BacktestsFailed, BarterError, BarterPanic, BatchFailed
 from barter_cy.market_data import MarketDataInMemory
 from barter_cy.strategy import (
     BollingerReversion,
@@ -75,11 +75,13 @@ __all__ = [
     "BacktestArgsDynamic",
     "BacktestSummary",
     "BacktestsFailed",
+    "BatchFailed",
     "BarterError",
     "BollingerReversion",
     "Breakout",
     "BuyAndHold",
     "BarterPanic",
+    "DOCUMENTED_EXCEPTIONS",
     "DataKind",
     "MarketDataInMemory",
     "MarketEvent",

@@ -10,6 +10,11 @@ cdef extern from *:
 
 cdef extern from "barter_ffi.h" nogil:
 
+  # Largest `latency_ms` accepted in an execution config: one hour. (The deterministic
+  # driver fills without a wall-clock delay; barter's mock exchange would sleep this long
+  # per request.)
+  const uint64_t MAX_LATENCY_MS # = 3600000
+
   # Largest config file read (a config is a few kilobytes; this only stops a wrong path
   # from being read into memory).
   const uint64_t MAX_CONFIG_BYTES # = (64 << 20)
@@ -30,7 +35,11 @@ cdef extern from "barter_ffi.h" nogil:
   # Log records kept before the oldest are dropped.
   const size_t BARTER_LOG_CAPACITY # = 10000
 
+  # The version `encode` writes for barter's records (any kind of event).
   const uint16_t VERSION # = 1
+
+  # The version `encode` writes for a column store of trades.
+  const uint16_t VERSION_TRADES # = 2
 
   const size_t HEADER_LEN # = 64
 

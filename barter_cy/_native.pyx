@@ -40,7 +40,11 @@ cdef object _exception_for(BarterStatus status, str message):
     if status == BARTER_STATUS_IO:
         return OSError(message)
     if status == BARTER_STATUS_PANIC:
-        return _errors.BarterPanic(message)
+        # Rust appends the backtrace (when RUST_BACKTRACE enables it) after this marker.
+        message, _, backtrace = message.partition("\nbacktrace:\n")
+        panic = _errors.BarterPanic(message)
+        panic.backtrace = backtrace or None
+        return panic
     if status == BARTER_STATUS_NULL_POINTER:
         return ValueError(message)
     return _errors.BarterError(message)
@@ -655,6 +659,22 @@ cdef class MarketDataInMemory:
         # Pickles as the compact binary form made in Rust (not JSON, not Python objects).
         return (_market_data_from_pickle, (type(self), self.to_bytes()))
 
+    def __eq__(self, other):
+        """Value equality: the same records, bit for bit (compared as their binary form,
+        :meth:`to_bytes`, after the counts), whatever way each object was made."""
+        if not isinstance(other, MarketDataInMemory):
+            return NotImplemented
+        cdef MarketDataInMemory that = <MarketDataInMemory>other
+        if self is that:
+            return True
+        if (self._records != that._records or self._items != that._items
+                or self._reconnects != that._reconnects or self._skipped_errors != that._skipped_errors
+                or self._first_ns != that._first_ns):
+            return False
+        return self.to_bytes() == that.to_bytes()
+
+    __hash__ = None
+
     # -- counts ------------------------------------------------------------------------
     def __len__(self):
         """All records, reconnect markers included."""
@@ -863,8 +883,23 @@ cdef class MarketDataInMemory:
         )
 
 
+# How many times this process rebuilt market data from a pickle: a cheap diagnostic that
+# shows whether a process pool or a cluster shipped the market data more than once
+# (tests read it in Dask workers). Monkeypatching _market_data_from_pickle instead breaks
+# re-pickling in that process (pickle finds another object under the name), which Dask's
+# worker-to-worker replication retries forever.
+cdef Py_ssize_t _unpickled_market_data = 0
+
+
 def _market_data_from_pickle(cls, data):
+    global _unpickled_market_data
+    _unpickled_market_data += 1
     return cls.from_bytes(data)
+
+
+def unpickled_market_data_count():
+    """Market data objects this process rebuilt from a pickle so far."""
+    return _unpickled_market_data
 
 
 # ---------------------------------------------------------------------------
@@ -898,14 +933,6 @@ cdef SystemConfig _adopt_config(type cls, BarterSystemConfig *ptr):
     config._instruments = info.instruments
     config._executions = info.executions
     return config
-
-
-def _config_json_default(value):
-    if isinstance(value, Decimal):
-        if not value.is_finite():
-            raise ValueError(f"non-finite decimal in config: {value}")
-        return format(value, "f")
-    raise TypeError(f"cannot put {type(value).__name__} into a system config")
 
 
 cdef class SystemConfig:
@@ -972,10 +999,8 @@ cdef class SystemConfig:
     def from_dict(cls, data):
         """Build a config from a dict of either shape (Decimals may be given as
         ``Decimal``, str, int or float)."""
-        if not isinstance(data, dict):
-            raise TypeError(f"data must be dict, got {type(data).__name__}")
-        text = json.dumps(data, default=_config_json_default, allow_nan=False)
-        return _system_config(cls, text.encode("utf-8"), b"<dict>")
+        from barter_cy.config import config_dict_json
+        return _system_config(cls, config_dict_json(data).encode("utf-8"), b"<dict>")
 
     def to_dict(self):
         """The config in the plain shape as barter serialises it (decimals as strings,
@@ -1195,10 +1220,6 @@ SUMMARY_INTERVALS = ("daily", "annual_252", "annual_365")
 #: Fill rules: at the next event of the instrument, or at the signal's own price.
 FILLS = ("next", "signal")
 
-#: rust_decimal's Decimal::MAX; larger magnitudes cannot cross into barter.
-RUST_DECIMAL_MAX = Decimal("79228162514264337593543950335")
-
-
 cdef class BacktestArgsConstant:
     """The inputs shared by every backtest of a batch: instruments and executions from
     the config, the market data, the summary interval (``daily``, ``annual_252`` or
@@ -1281,6 +1302,18 @@ cdef class BacktestArgsConstant:
 
     def __reduce__(self):
         return (type(self), (self._system_config, self._market_data, self._interval, self._balances))
+
+    def __eq__(self, other):
+        """Value equality: equal config, equal market data, same interval and balances."""
+        if not isinstance(other, BacktestArgsConstant):
+            return NotImplemented
+        cdef BacktestArgsConstant that = <BacktestArgsConstant>other
+        return self is that or (
+            self._interval == that._interval and self._balances == that._balances
+            and self._system_config == that._system_config and self._market_data == that._market_data
+        )
+
+    __hash__ = None
 
     def __repr__(self):
         return (
@@ -1452,19 +1485,9 @@ cdef _load_strategy_types():
 
 
 cdef bytes _risk_free_text(object d):
-    """``risk_free_return`` (a Decimal) checked finite and within rust_decimal's range,
-    as the plain-notation text rust_decimal parses (no "1E+3")."""
-    cdef str text = str(d)
-    cdef Py_UCS4 last = text[len(text) - 1]
-    # A finite Decimal's str ends with a digit ("0.05", "1E+3"); NaN and Infinity do not.
-    if not (u'0' <= last <= u'9') and not d.is_finite():
-        raise ValueError(f"risk_free_return must be a finite decimal, got {d!r}")
-    if "E" in text:
-        text = format(d, "f")
-    # rust_decimal holds at most 29 digits: only long texts can be out of its range.
-    if len(text) > 28 and d.copy_abs() > RUST_DECIMAL_MAX:
-        raise ValueError(f"risk_free_return is out of range for barter's Decimal (|x| <= {RUST_DECIMAL_MAX}): {d}")
-    return text.encode("ascii")
+    """``risk_free_return`` (a Decimal) through the shared range check, as the
+    plain-notation text rust_decimal parses."""
+    return _data.decimal_text(d, "risk_free_return").encode("ascii")
 
 
 cdef class BacktestArgsDynamic:
@@ -1676,6 +1699,11 @@ cdef class StrategyContext:
         if asset == "quote" or asset == quote:
             return self._quote_free
         if asset == "base" or asset == base:
+            return self._base_free
+        # barter keys assets lowercased ("USDT" is "usdt"); the names here are barter's.
+        if asset.lower() == quote:
+            return self._quote_free
+        if asset.lower() == base:
             return self._base_free
         raise ValueError(f"asset: {asset!r} is neither the base ({base!r}) nor the quote ({quote!r}) of {self.instrument}")
 

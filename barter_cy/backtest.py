@@ -83,6 +83,39 @@ def _check_constant(args_constant: Any) -> BacktestArgsConstant:
     return args_constant
 
 
+def _check_variants(args_dynamic_iter: Any, name: str = "args_dynamic_iter") -> list[BacktestArgsDynamic]:
+    """The variants as a list; ``TypeError`` naming the first that is not a
+    ``BacktestArgsDynamic``."""
+    if isinstance(args_dynamic_iter, (str, bytes, BacktestArgsDynamic)) or not isinstance(args_dynamic_iter, Iterable):
+        raise TypeError(f"{name} must be an iterable of BacktestArgsDynamic, got {type(args_dynamic_iter).__name__}")
+    variants = []
+    for index, args in enumerate(args_dynamic_iter):
+        if not isinstance(args, BacktestArgsDynamic):
+            raise TypeError(f"{name}[{index}] must be BacktestArgsDynamic, got {type(args).__name__}")
+        variants.append(args)
+    return variants
+
+
+def _check_max_concurrent(max_concurrent: Any) -> int:
+    """``max_concurrent`` as Rust takes it (0: one thread per core)."""
+    if max_concurrent is None:
+        return 0
+    if isinstance(max_concurrent, bool) or not isinstance(max_concurrent, int):
+        raise TypeError(f"max_concurrent must be int, got {type(max_concurrent).__name__}")
+    if not 1 <= max_concurrent <= 4096:
+        raise ValueError(f"max_concurrent must be between 1 and 4096, got {max_concurrent}")
+    return max_concurrent
+
+
+def _check_unique_ids(variants: list[BacktestArgsDynamic]) -> None:
+    """``ValueError`` listing the ids given more than once (Rust checks each batch it
+    runs, not the union of batches run separately)."""
+    seen: set[str] = set()
+    duplicates = sorted({args.id for args in variants if args.id in seen or seen.add(args.id)})
+    if duplicates:
+        raise ValueError(f"duplicate backtest ids: {', '.join(duplicates)}")
+
+
 def backtest(args_constant: BacktestArgsConstant, args_dynamic: BacktestArgsDynamic) -> BacktestSummary:
     """Run one backtest (GIL released) and return its summary."""
     _check_constant(args_constant)
@@ -139,21 +172,8 @@ def run_backtests(
 
     Ctrl-C stops the batch within a second with ``KeyboardInterrupt``."""
     _check_constant(args_constant)
-    if max_concurrent is None:
-        max_concurrent = 0
-    elif isinstance(max_concurrent, bool) or not isinstance(max_concurrent, int):
-        raise TypeError(f"max_concurrent must be int, got {type(max_concurrent).__name__}")
-    elif not 1 <= max_concurrent <= 4096:
-        raise ValueError(f"max_concurrent must be between 1 and 4096, got {max_concurrent}")
-    if isinstance(args_dynamic_iter, (str, bytes, BacktestArgsDynamic)) or not isinstance(args_dynamic_iter, Iterable):
-        raise TypeError(
-            f"args_dynamic_iter must be an iterable of BacktestArgsDynamic, got {type(args_dynamic_iter).__name__}"
-        )
-    variants = []
-    for index, args in enumerate(args_dynamic_iter):
-        if not isinstance(args, BacktestArgsDynamic):
-            raise TypeError(f"args_dynamic_iter[{index}] must be BacktestArgsDynamic, got {type(args).__name__}")
-        variants.append(args)
+    max_concurrent = _check_max_concurrent(max_concurrent)
+    variants = _check_variants(args_dynamic_iter)
     with Progress(progress, len(variants)) as reporter:
         result = _run_backtests(args_constant, variants, max_concurrent, fail_fast, processes, reporter)
         reporter.finish()
@@ -184,10 +204,7 @@ def _run_backtests(
 
     # Mixed: built-ins on Rust threads, then the Python ones here. Ids are checked over
     # the whole batch first (Rust checks each part, not the union).
-    seen: set[str] = set()
-    duplicates = sorted({args.id for args in variants if args.id in seen or seen.add(args.id)})
-    if duplicates:
-        raise ValueError(f"duplicate backtest ids: {', '.join(duplicates)}")
+    _check_unique_ids(variants)
     started = time.perf_counter_ns()
     results: list[BacktestSummary | None] = [None] * len(variants)
     builtin = [i for i in range(len(variants)) if i not in set(python)]
@@ -251,10 +268,7 @@ def _run_in_processes(
     import queue as queues
     from concurrent.futures import ProcessPoolExecutor, wait
 
-    seen: set[str] = set()
-    duplicates = sorted({args.id for args in variants if args.id in seen or seen.add(args.id)})
-    if duplicates:
-        raise ValueError(f"duplicate backtest ids: {', '.join(duplicates)}")
+    _check_unique_ids(variants)
     workers = min(processes, len(variants))
     size = -(-len(variants) // workers)
     parts = [variants[i:i + size] for i in range(0, len(variants), size)]

@@ -14,6 +14,7 @@ from decimal import Decimal, InvalidOperation
 
 import barter_cy
 from barter_cy.backtest import FILLS, SUMMARY_INTERVALS
+from barter_cy.frames import TEAR_SHEET_COLUMNS
 from barter_cy.strategy import STRATEGIES
 
 
@@ -67,11 +68,18 @@ def build_parser() -> argparse.ArgumentParser:
     _add_common(run)
     run.add_argument("--id", default="cli", help="backtest id (default: cli)")
     run.add_argument("--json", action="store_true", help="print the summary as JSON")
+    run.add_argument("--plot", metavar="PNG", default=None,
+                     help="also save the equity curve and drawdown as a PNG (needs barter_cy[plot])")
     sweep = commands.add_parser("sweep", help="run a strategy over a parameter grid, one line per variant")
     _add_common(sweep)
     sweep.add_argument("--grid", type=_key_value, action="append", default=[], metavar="NAME=V1,V2,...",
                        help="values of one parameter, e.g. --grid fast=5,10,20 (the grid is their product)")
     sweep.add_argument("--threads", type=int, default=None, help="threads (default: one per core)")
+    sweep.add_argument("--plot", metavar="PNG", default=None,
+                       help="also save a PNG: a heatmap of --metric over two --grid parameters, or "
+                            "--metric against one (needs barter_cy[plot])")
+    sweep.add_argument("--metric", default="pnl",
+                       help="what --plot shows: pnl (default), positions, sharpe, sortino, calmar, win_rate, ...")
     return parser
 
 
@@ -108,6 +116,9 @@ def _run(args: argparse.Namespace) -> int:
     else:
         print(f"Backtest {summary.id!r}: {market_data!r}, risk_free_return={summary.risk_free_return}")
         summary.print_summary()
+    if args.plot:
+        summary.plot(args.plot)
+        print(f"barter-cy: wrote {args.plot}", file=sys.stderr)
     return 0
 
 
@@ -131,6 +142,11 @@ def _sweep(args: argparse.Namespace) -> int:
             label, risk_free_return, strategy=strategy, fill=args.fill, close_at_end=not args.keep_open))
     if not variants:
         raise ValueError("the grid has no valid variant")
+    if args.plot and len(grid) not in (1, 2):
+        raise ValueError(f"--plot needs one or two --grid parameters, got {len(grid)}")
+    if args.plot and args.metric not in ("pnl", "positions", *TEAR_SHEET_COLUMNS) and "." not in args.metric:
+        raise ValueError(f"unknown --metric {args.metric!r}; known: pnl, positions, {', '.join(TEAR_SHEET_COLUMNS)} "
+                         "(or <instrument>.<stat>)")
     multi = barter_cy.run_backtests(constant, variants, max_concurrent=args.threads)
     rows = sorted(multi, key=lambda s: s.pnl, reverse=True)
     width = max(len(s.id) for s in rows)
@@ -141,6 +157,13 @@ def _sweep(args: argparse.Namespace) -> int:
         win = f"{rates[0] * 100:.1f}%" if len(rates) == 1 else "N/A"
         print(f"{s.id:<{width}}  {s.pnl:>16.6f}  {len(s.positions):>9}  {win:>8}  {s.rejected_orders:>8}")
     print(f"{multi.num_backtests} variants in {multi.duration_ms} ms", file=sys.stderr)
+    if args.plot:
+        names = list(grid)
+        if len(names) == 2:
+            multi.plot_heatmap(names[0], names[1], args.metric, args.plot)
+        else:
+            multi.plot_metric(names[0], args.metric, args.plot)
+        print(f"barter-cy: wrote {args.plot}", file=sys.stderr)
     return 0
 
 
@@ -148,6 +171,6 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return _run(args) if args.command == "backtest" else _sweep(args)
-    except (OSError, ValueError, TypeError, barter_cy.BarterError) as error:
+    except (OSError, ValueError, TypeError, ImportError, barter_cy.BarterError) as error:
         print(f"barter-cy: error: {error}", file=sys.stderr)
         return 2

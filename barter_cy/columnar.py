@@ -161,6 +161,8 @@ def _instrument(instrument: Any) -> tuple[np.ndarray | None, int]:
     if isinstance(instrument, (int, np.integer)) and not isinstance(instrument, (bool, np.bool_)):
         if instrument < 0:
             raise ValueError(f"instrument: an instrument index must be >= 0, got {instrument}")
+        if instrument > _I64_MAX:
+            raise ValueError(f"instrument: an instrument index must be at most 2**63 - 1, got {instrument}")
         return None, int(instrument)
     if isinstance(instrument, (bool, np.bool_, float, str)):
         raise TypeError(f"instrument: expected an int or an array of ints, got {type(instrument).__name__}")

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
     from barter_cy.summary import BacktestSummary, Metric, MultiBacktestSummary
 
-__all__ = ["summaries_frame", "positions_frame", "equity_frame", "TEAR_SHEET_COLUMNS"]
+__all__ = ["summaries_frame", "summary_row", "param_column", "positions_frame", "equity_frame", "TEAR_SHEET_COLUMNS"]
 
 #: The per-instrument columns of :func:`summaries_frame`, in order.
 TEAR_SHEET_COLUMNS = (
@@ -89,18 +89,24 @@ def summaries_frame(multi: "MultiBacktestSummary") -> "pd.DataFrame":
     the stats in :data:`TEAR_SHEET_COLUMNS` (``max_drawdown``: the largest PnL drawdown,
     a fraction; ``positions``: closed positions)."""
     pd = require_pandas("MultiBacktestSummary.to_frame")
-    rows = []
-    for summary in multi.summaries:
-        row: dict[str, Any] = {"id": summary.id, "strategy": summary.strategy.name}
-        for key, value in summary.strategy.params.items():
-            if key in ("id", "strategy", "pnl", "positions"):
-                key = f"param.{key}"
-            row[key] = _param(value)
-        row["pnl"] = float(summary.pnl)
-        row["positions"] = len(summary.positions)
-        row.update(_instrument_columns(summary))
-        rows.append(row)
-    return pd.DataFrame(rows)
+    return pd.DataFrame([summary_row(summary) for summary in multi.summaries])
+
+
+def param_column(name: str) -> str:
+    """The column of a strategy parameter: its name, or ``param.<name>`` when the name
+    is one of the other columns (``id``, ``strategy``, ``pnl``, ``positions``)."""
+    return f"param.{name}" if name in ("id", "strategy", "pnl", "positions") else name
+
+
+def summary_row(summary: "BacktestSummary") -> dict[str, Any]:
+    """One row of :func:`summaries_frame` as a plain dict (no pandas needed)."""
+    row: dict[str, Any] = {"id": summary.id, "strategy": summary.strategy.name}
+    for key, value in summary.strategy.params.items():
+        row[param_column(key)] = _param(value)
+    row["pnl"] = float(summary.pnl)
+    row["positions"] = len(summary.positions)
+    row.update(_instrument_columns(summary))
+    return row
 
 
 def _utc(pd, ns: np.ndarray, name: str) -> "pd.DatetimeIndex":

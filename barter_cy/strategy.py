@@ -44,9 +44,12 @@ def _window(value: Any, field: str) -> int:
     if isinstance(value, bool):
         raise TypeError(f"{field} must be int, got bool")
     try:
-        return operator.index(value)
+        number = operator.index(value)
     except TypeError:
         raise TypeError(f"{field} must be int, got {type(value).__name__}") from None
+    if not -(2**63) <= number < 2**64:
+        raise ValueError(f"{field}: {number} is out of range for a window length")
+    return number
 
 
 class BuiltinStrategy:

@@ -40,6 +40,7 @@ from typing import Any, Callable, TypeVar
 import numpy as np
 
 from barter_cy.data import datetime_to_ns as _datetime_to_ns
+from barter_cy.data import decimal_text
 from barter_cy.data import ns_to_datetime as _ns_to_datetime
 from barter_cy.data import ns_to_rfc3339 as _ns_to_rfc3339
 
@@ -113,8 +114,7 @@ def _to_rust_decimal(value: Any, name: str) -> RustDecimal:
             out = RustDecimal(value)
         except (InvalidOperation, ValueError):
             raise ValueError(f"{name}: invalid decimal {value!r}") from None
-        if not out.is_finite():
-            raise ValueError(f"{name}: decimal must be finite, got {value!r}")
+        decimal_text(out, name)  # the shared range check (barter's Decimal holds it)
         return out
     raise TypeError(f"{name}: expected Decimal, str or int, got {type(value).__name__}")
 
@@ -1085,6 +1085,12 @@ class BacktestSummary(_Model):
         see :func:`barter_cy.frames.equity_frame`. Needs ``pip install barter_cy[pandas]``."""
         from barter_cy import frames; return frames.equity_frame(self)  # noqa: E702
 
+    def plot(self, path: Any = None) -> Any:
+        """The equity curve with entries/exits marked and the drawdown below, as a
+        matplotlib Figure (saved as PNG when ``path`` is given); see
+        :func:`barter_cy.plot.plot_summary`. Needs ``pip install 'barter_cy[plot]'``."""
+        from barter_cy import plot; return plot.plot_summary(self, path)  # noqa: E702
+
     def print_summary(self, file: Any = None) -> None:
         print(self.render(), file=file)
 
@@ -1162,6 +1168,16 @@ class MultiBacktestSummary(_Model):
         max_drawdown and positions as floats; see :func:`barter_cy.frames.summaries_frame`.
         Needs ``pip install barter_cy[pandas]``."""
         from barter_cy import frames; return frames.summaries_frame(self)  # noqa: E702
+
+    def plot_heatmap(self, x: str = "fast", y: str = "slow", metric: str = "pnl", path: Any = None) -> Any:
+        """``metric`` over a two-parameter sweep as a heatmap (matplotlib Figure, PNG
+        when ``path`` is given); see :func:`barter_cy.plot.plot_heatmap`."""
+        from barter_cy import plot; return plot.plot_heatmap(self, x, y, metric, path)  # noqa: E702
+
+    def plot_metric(self, param: str, metric: str = "pnl", path: Any = None) -> Any:
+        """``metric`` against one strategy parameter (matplotlib Figure, PNG when
+        ``path`` is given); see :func:`barter_cy.plot.plot_metric`."""
+        from barter_cy import plot; return plot.plot_metric(self, param, metric, path)  # noqa: E702
 
     def render(self) -> str:
         buf = io.StringIO()

@@ -171,7 +171,7 @@ def test_repr_mentions_counts_and_names(plain):
 
 
 def test_syntax_error_has_line_and_column():
-    with pytest.raises(ValueError, match=r"invalid system config: .*line 3 column \d+"):
+    with pytest.raises(ValueError, match=r"invalid system config at instruments: .*line 3 column \d+"):
         SystemConfig.from_json_str('{\n  "instruments": [\n    }\n')
 
 
@@ -198,7 +198,7 @@ def test_no_instruments_is_value_error():
 def test_bad_file_names_the_file_with_line_and_column(tmp_path):
     path = tmp_path / "broken.json"
     path.write_text('{\n  "instruments": [,]\n}\n')
-    with pytest.raises(ValueError, match=r"broken\.json: invalid system config: .*line 2 column \d+"):
+    with pytest.raises(ValueError, match=r"broken\.json: invalid system config at instruments: .*line 2 column \d+"):
         SystemConfig.from_json(path)
 
 
@@ -209,7 +209,7 @@ def test_bad_system_shape_has_line_and_column():
 
 
 def test_bad_dict_is_value_error():
-    with pytest.raises(ValueError, match=r"<dict>: invalid system config: .*line 1 column"):
+    with pytest.raises(ValueError, match=r"<dict>: invalid system config at instruments\[0\]: missing field .*line 1 column"):
         SystemConfig.from_dict({"instruments": [{"exchange": "binance_spot"}], "executions": []})
 
 

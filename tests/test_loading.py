@@ -379,8 +379,10 @@ def test_save_and_load(big_jsonl, tmp_path):
         assert back.to_bytes() == md.to_bytes()
     back = MarketDataInMemory.load(str(path))
     assert back.events()[:100] == md.events()[:100]
-    # About 30 bytes per trade here, against ~230 of JSON.
-    assert path.stat().st_size < 40 * len(md)
+    # Trades are saved as columns (format version 2): about 43 bytes per trade here
+    # (times, price, amount, side, instrument, a 10-digit id), against ~230 of JSON.
+    assert path.read_bytes()[8] == 2
+    assert path.stat().st_size < 48 * len(md)
 
 
 def test_load_errors(tmp_path, example_market_data_path):
@@ -400,6 +402,70 @@ def test_load_errors(tmp_path, example_market_data_path):
         MarketDataInMemory.load(b"x")
     with pytest.raises(TypeError, match="path must be str or os.PathLike"):
         MarketDataInMemory(EVERY_KIND).save(3)
+
+
+TRADES_ONLY = [e for e in EVERY_KIND if isinstance(e, Reconnecting) or e.kind.kind_name == "public_trade"]
+
+
+def test_trades_are_held_and_saved_as_columns_other_kinds_as_records(tmp_path):
+    """Trades (and markers) only: format version 2 (the column store); any other kind:
+    version 1. Both give back exactly what went in, through bytes, files and pickle."""
+    trades, mixed = MarketDataInMemory(TRADES_ONLY), MarketDataInMemory(EVERY_KIND)
+    assert trades.to_bytes()[8] == 2 and mixed.to_bytes()[8] == 1
+    assert trades.events() == [e for e in mixed.events() if e.kind.kind_name == "public_trade"]
+    for md in (trades, mixed):
+        data = md.to_bytes()
+        back = MarketDataInMemory.from_bytes(data)
+        assert _exact(back) == _exact(md)
+        assert back.to_bytes() == data
+        md.save(tmp_path / "cache")
+        assert _exact(MarketDataInMemory.load(tmp_path / "cache")) == _exact(md)
+        assert _exact(pickle.loads(pickle.dumps(md))) == _exact(md)
+        # Lazy iteration, copies and the numpy export read both stores alike.
+        items = [r for r in (EVERY_KIND if md is mixed else TRADES_ONLY) if not isinstance(r, Reconnecting)]
+        assert list(iter(back)) == items
+        assert back.copy().to_bytes() == data
+    cols, mixed_cols = trades.to_numpy(), mixed.to_numpy()
+    assert all((cols[name] == mixed_cols[name]).all() for name in cols)
+    assert list(cols["time_received_ns"]) == [e.time_received_ns for e in trades.events()]
+
+
+def test_version_2_truncated_or_flipped_is_value_error():
+    data = MarketDataInMemory(TRADES_ONLY).to_bytes()
+    assert data[8] == 2
+    for cut in range(len(data)):
+        with pytest.raises(ValueError):
+            MarketDataInMemory.from_bytes(data[:cut])
+    for bit in range(len(data) * 8):
+        flipped = bytearray(data)
+        flipped[bit // 8] ^= 1 << (bit % 8)
+        with pytest.raises(ValueError):
+            MarketDataInMemory.from_bytes(bytes(flipped))
+
+
+def test_a_json_file_of_trades_and_its_record_twin_backtest_identically(example_config_path):
+    """The JSON loader keeps trades as columns; the same events plus an empty L1 book
+    (no price: it moves nothing) keep barter's records: same events, same summary."""
+    from barter_cy import BacktestArgsConstant, BacktestArgsDynamic
+    from barter_cy.backtest import backtest
+    from barter_cy.strategy import SmaCross
+
+    walk = [_line(i, price=f"{100 + (i * 7919 % 400) / 100:.2f}") for i in range(3000)]
+    walk.insert(1500, '{"Reconnecting":"binance_spot"}')
+    columns = MarketDataInMemory.from_json_str("\n".join(walk))
+    assert columns.to_bytes()[8] == 2
+    empty_book = _ev(OrderBookL1(T0 + 10**15), T0 + 10**15, instrument=2)
+    records = MarketDataInMemory(list(columns) + [empty_book])
+    assert records.to_bytes()[8] == 1
+    assert records.events()[:-1] == columns.events()
+    config = SystemConfig.from_json(example_config_path)
+    summaries = []
+    for md in (columns, records):
+        args = BacktestArgsConstant(config, md, summary_interval="daily")
+        dyn = BacktestArgsDynamic("sma", Decimal("0.05"), strategy=SmaCross(3, 9, "0.0001"))
+        summary = backtest(args, dyn)
+        summaries.append((summary.pnl, [(p.price_entry, p.price_exit, p.pnl) for p in summary.positions]))
+    assert summaries[0][1] and summaries[0] == summaries[1]
 
 
 def test_truncation_at_every_offset_is_value_error():
@@ -423,7 +489,7 @@ def test_every_bit_flip_is_value_error():
 def test_other_version_is_named():
     data = bytearray(MarketDataInMemory(EVERY_KIND).to_bytes())
     data[8:10] = (7).to_bytes(2, "little")
-    with pytest.raises(ValueError, match="format version 7; this build of barter_cy reads version 1"):
+    with pytest.raises(ValueError, match="format version 7; this build of barter_cy reads versions 1 and 2"):
         MarketDataInMemory.from_bytes(bytes(data))
 
 

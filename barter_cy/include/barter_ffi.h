@@ -10,6 +10,13 @@
 #include <stdint.h>
 
 /*
+ Largest `latency_ms` accepted in an execution config: one hour. (The deterministic
+ driver fills without a wall-clock delay; barter's mock exchange would sleep this long
+ per request.)
+ */
+#define MAX_LATENCY_MS 3600000
+
+/*
  Largest config file read (a config is a few kilobytes; this only stops a wrong path
  from being read into memory).
  */
@@ -35,7 +42,15 @@
  */
 #define BARTER_LOG_CAPACITY 10000
 
+/*
+ The version `encode` writes for barter's records (any kind of event).
+ */
 #define VERSION 1
+
+/*
+ The version `encode` writes for a column store of trades.
+ */
+#define VERSION_TRADES 2
 
 #define HEADER_LEN 64
 

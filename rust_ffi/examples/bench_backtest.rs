@@ -212,7 +212,7 @@ fn main() {
         "repeat": options.repeat,
         "warmup": options.warmup,
         "warmup_variants": options.warmup_variants,
-        "records": market_data.records.len(),
+        "records": market_data.len(),
         "setup_s": {"config": config_s, "load": load_s, "args_constant": args_s},
         "samples_s": samples,
         "best_s": samples.iter().copied().fold(f64::INFINITY, f64::min),

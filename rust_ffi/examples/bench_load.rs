@@ -94,7 +94,7 @@ fn main() {
             }
         };
         let (wall, cpu) = (start.elapsed().as_secs_f64(), cpu_time_s(false) - cpu_start);
-        info = Some((data.records.len(), data.item_count, data.reconnect_count));
+        info = Some((data.len(), data.item_count, data.reconnect_count));
         let start = Instant::now();
         drop(data);
         let dropped = start.elapsed().as_secs_f64();

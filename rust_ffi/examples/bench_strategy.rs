@@ -1,7 +1,9 @@
 //! Throughput of the deterministic driver with a trading strategy: one seeded random walk
 //! of N trades (built in memory, no JSON), then
 //! 1. one `SmaCross(10, 30, 0.01)` backtest and one DefaultStrategy backtest: best of
-//!    `--repeat` runs each, events/s on one thread;
+//!    `--repeat` runs each, events/s on one thread, with the trades held as barter's
+//!    records and as a column store (`market_data::TradeStore`), alternating run by
+//!    run (the summaries must be identical);
 //! 2. a 10×10 `SmaCross` grid (fast 5..50 step 5, slow 60..240 step 20) through
 //!    `barter_ffi::backtest::run_many` with each `--threads` value (max_concurrent).
 //!
@@ -21,10 +23,9 @@ use barter_data::streams::reconnect::Event as ReconnectEvent;
 use barter_data::subscription::trade::PublicTrade;
 use barter_ffi::backtest::{build_args_constant, build_args_dynamic, run_many, run_one, SummaryInterval};
 use barter_ffi::engine::Fill;
-use barter_ffi::market_data::MarketData;
+use barter_ffi::market_data::{MarketData, Store, TradeRef, TradeStore};
 use barter_ffi::strategy::Strategy;
 use barter_instrument::{exchange::ExchangeId, instrument::InstrumentIndex, Side};
-use std::sync::Arc;
 use std::time::Instant;
 
 #[path = "bench_common/mod.rs"]
@@ -70,8 +71,9 @@ fn parse_options() -> Options {
 }
 
 /// A seeded random walk of trades on instrument 0 (binance_spot btc_usdt of the example
-/// config), one per millisecond, prices rounded to cents.
-fn random_walk(events: usize, seed: u64) -> MarketData {
+/// config), one per millisecond, prices rounded to cents: as barter's records and as
+/// columns.
+fn random_walk(events: usize, seed: u64) -> (MarketData, MarketData) {
     let mut state = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
     let mut next = move || {
         state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
@@ -93,14 +95,26 @@ fn random_walk(events: usize, seed: u64) -> MarketData {
             kind: DataKind::Trade(PublicTrade { id: i.to_string(), price, amount: 1.0, side: Side::Buy }),
         }));
     }
-    MarketData {
-        records: Arc::new(records),
-        time_first_event_ns: start.timestamp_nanos_opt().unwrap(),
-        item_count: events,
-        reconnect_count: 0,
-        skipped_error_count: 0,
-        max_instrument: 0,
+    let mut trades = TradeStore::default();
+    for record in &records {
+        let ReconnectEvent::Item(event) = record else { continue };
+        let DataKind::Trade(trade) = &event.kind else { continue };
+        let ns = event.time_exchange.timestamp_nanos_opt().unwrap();
+        assert!(trades.push_trade(&TradeRef {
+            time_exchange_ns: ns,
+            time_received_ns: ns,
+            exchange: event.exchange,
+            instrument: event.instrument.index(),
+            price: trade.price,
+            amount: trade.amount,
+            side: trade.side,
+            id: &trade.id,
+        }));
     }
+    (
+        MarketData::new(Store::Records(records), 0, "random walk").unwrap(),
+        MarketData::new(Store::Trades(trades), 0, "random walk").unwrap(),
+    )
 }
 
 fn sma(fast: usize, slow: usize) -> Strategy {
@@ -120,9 +134,10 @@ fn main() {
     let config = barter_ffi::config::parse(&serde_json::to_vec(&config).unwrap(), "config").unwrap();
 
     let started = Instant::now();
-    let market_data = random_walk(options.events, options.seed);
+    let (market_data, columns) = random_walk(options.events, options.seed);
     let generate_s = started.elapsed().as_secs_f64();
     let args = build_args_constant(&config, &market_data, SummaryInterval::Daily, &[]).unwrap();
+    let args_columns = build_args_constant(&config, &columns, SummaryInterval::Daily, &[]).unwrap();
 
     let mut singles = Vec::new();
     for (label, strategy) in
@@ -130,19 +145,32 @@ fn main() {
     {
         let dynamic = build_args_dynamic("single", "0.05", Some(strategy), Fill::Next, true).unwrap();
         let mut samples = Vec::new();
+        let mut samples_columns = Vec::new();
+        let mut ratios = Vec::new();
         let mut positions = 0;
         for _ in 0..options.repeat {
             let started = Instant::now();
             let summary = run_one(&args, &dynamic).unwrap();
             samples.push(started.elapsed().as_secs_f64());
             positions = summary.positions.len();
+            let started = Instant::now();
+            let from_columns = run_one(&args_columns, &dynamic).unwrap();
+            samples_columns.push(started.elapsed().as_secs_f64());
+            assert_eq!(summary.to_json().unwrap(), from_columns.to_json().unwrap(), "the stores disagree");
+            ratios.push(samples[samples.len() - 1] / samples_columns[samples_columns.len() - 1]);
         }
         let best = samples.iter().copied().fold(f64::INFINITY, f64::min);
+        let best_columns = samples_columns.iter().copied().fold(f64::INFINITY, f64::min);
+        ratios.sort_by(f64::total_cmp);
         singles.push(serde_json::json!({
             "strategy": label,
             "samples_s": samples,
             "best_s": best,
             "events_per_s": options.events as f64 / best,
+            "columns_samples_s": samples_columns,
+            "columns_best_s": best_columns,
+            "columns_events_per_s": options.events as f64 / best_columns,
+            "records_over_columns_median": ratios[ratios.len() / 2],
             "closed_positions": positions,
         }));
     }

@@ -13,7 +13,6 @@ use crate::strategy::Strategy;
 use crate::summary::{BacktestSummaryWire, MultiBacktestSummaryWire};
 use barter::statistic::time::TimeInterval;
 use barter::system::config::ExecutionConfig;
-use barter_data::streams::reconnect::Event as ReconnectEvent;
 use barter_execution::balance::{AssetBalance, Balance};
 use barter_instrument::{
     asset::{name::AssetNameInternal, ExchangeAsset},
@@ -106,14 +105,27 @@ pub fn parse_decimal(text: &str, field: &str) -> FfiResult<Decimal> {
     })
 }
 
+/// Largest `latency_ms` accepted in an execution config: one hour. (The deterministic
+/// driver fills without a wall-clock delay; barter's mock exchange would sleep this long
+/// per request.)
+pub const MAX_LATENCY_MS: u64 = 3_600_000;
+
+/// An asset name as barter keys it: `AssetNameInternal::new` (Unicode lowercase), so
+/// `"USDT"`, `"usdt"` and `"Usdt"` are one asset, and `"ÄBC"` is `"äbc"` as in barter.
+pub fn asset_key(name: &str) -> String {
+    AssetNameInternal::new(name).name().to_string()
+}
+
 /// Applies the overrides to the mock executions' initial balances and returns the
-/// balances the engine state starts from, so the two agree.
+/// balances the engine state starts from, so the two agree. An asset given twice for
+/// one exchange (names compared as barter keys them) is an error naming both entries.
 fn apply_balances(
     executions: &mut [ExecutionConfig],
     known_assets: &HashSet<(ExchangeId, String)>,
     overrides: &[BalanceOverride],
     time_default: DateTime<Utc>,
 ) -> FfiResult<Vec<Keyed<ExchangeAsset<AssetNameInternal>, Balance>>> {
+    let mut given: Vec<(ExchangeId, String, usize)> = Vec::with_capacity(overrides.len());
     for (index, entry) in overrides.iter().enumerate() {
         let field = |name: &str| format!("initial_balances[{index}].{name}");
         let exchange_name = entry.exchange.trim();
@@ -132,7 +144,17 @@ fn apply_balances(
         };
         let ExecutionConfig::Mock(mock) = &mut executions[position];
         let exchange = mock.mocked_exchange;
-        let asset = entry.asset.trim().to_ascii_lowercase();
+        let asset = asset_key(entry.asset.trim());
+        if let Some((_, _, first)) = given.iter().find(|(e, a, _)| *e == exchange && *a == asset) {
+            return Err(FfiError::invalid(format!(
+                "{}: asset {:?} on {} is given twice (initial_balances[{first}] and [{index}]; names are \
+                 compared lowercased, as barter keys assets)",
+                field("asset"),
+                asset,
+                exchange.as_str()
+            )));
+        }
+        given.push((exchange, asset.clone(), index));
         if !known_assets.contains(&(exchange, asset.clone())) {
             let mut known: Vec<&str> =
                 known_assets.iter().filter(|(e, _)| *e == exchange).map(|(_, a)| a.as_str()).collect();
@@ -160,7 +182,7 @@ fn apply_balances(
         }
         let balance = Balance::new(total, free);
         let balances = &mut mock.initial_state.balances;
-        match balances.iter_mut().find(|b| b.asset.name().to_ascii_lowercase() == asset) {
+        match balances.iter_mut().find(|b| asset_key(b.asset.name()) == asset) {
             Some(existing) => existing.balance = balance,
             None => balances.push(AssetBalance {
                 asset: asset.as_str().into(),
@@ -173,7 +195,7 @@ fn apply_balances(
     let mut engine_balances = Vec::new();
     for ExecutionConfig::Mock(mock) in executions.iter() {
         for b in &mock.initial_state.balances {
-            let asset = b.asset.name().to_ascii_lowercase();
+            let asset = asset_key(b.asset.name());
             if known_assets.contains(&(mock.mocked_exchange, asset.clone())) {
                 engine_balances.push(Keyed {
                     key: ExchangeAsset::new(mock.mocked_exchange, AssetNameInternal::from(asset.as_str())),
@@ -206,14 +228,28 @@ fn check_executions(
                 exchange.as_str()
             )));
         }
+        if mock.latency_ms > MAX_LATENCY_MS {
+            return Err(FfiError::invalid(format!(
+                "executions[{index}].latency_ms: at most {MAX_LATENCY_MS} (one hour), got {}",
+                mock.latency_ms
+            )));
+        }
+        let mut assets: Vec<String> = Vec::with_capacity(mock.initial_state.balances.len());
         for (position, balance) in mock.initial_state.balances.iter().enumerate() {
-            let asset = balance.asset.name().to_ascii_lowercase();
+            let asset = asset_key(balance.asset.name());
             if !known_assets.contains(&(exchange, asset.clone())) {
                 return Err(FfiError::invalid(format!(
                     "executions[{index}].initial_state.balances[{position}]: asset {asset:?} is not an asset of any instrument on {}",
                     exchange.as_str()
                 )));
             }
+            if let Some(first) = assets.iter().position(|a| *a == asset) {
+                return Err(FfiError::invalid(format!(
+                    "executions[{index}].initial_state.balances[{position}]: asset {asset:?} is given twice \
+                     (balances[{first}] and [{position}]; names are compared lowercased, as barter keys assets)"
+                )));
+            }
+            assets.push(asset);
         }
     }
     Ok(())
@@ -238,24 +274,25 @@ fn check_market_data(instruments: &IndexedInstruments, market_data: &MarketData)
     let exchanges: Vec<ExchangeId> =
         instruments.instruments().iter().map(|keyed| keyed.value.exchange.value).collect();
     let mut item = 0usize;
-    for (record_index, record) in market_data.records.iter().enumerate() {
-        match record {
-            ReconnectEvent::Item(event) => {
-                let expected = exchanges[event.instrument.index()];
-                if event.exchange != expected {
+    for (record_index, record) in market_data.iter().enumerate() {
+        let exchange = record.exchange();
+        match record.instrument() {
+            Some(instrument) => {
+                let expected = exchanges[instrument];
+                if exchange != expected {
                     return Err(FfiError::invalid(format!(
                         "market data item {item} (record {record_index}): exchange {} but instrument {} ({}) \
                          is on {}",
-                        event.exchange.as_str(),
-                        event.instrument.index(),
-                        instruments.instruments()[event.instrument.index()].value.name_internal.name(),
+                        exchange.as_str(),
+                        instrument,
+                        instruments.instruments()[instrument].value.name_internal.name(),
                         expected.as_str()
                     )));
                 }
                 item += 1;
             }
-            ReconnectEvent::Reconnecting(exchange) => {
-                if !exchanges.contains(exchange) {
+            None => {
+                if !exchanges.contains(&exchange) {
                     return Err(FfiError::invalid(format!(
                         "market data record {record_index}: reconnect marker for {}, which has no instruments \
                          in the config",
@@ -310,7 +347,7 @@ pub fn build_args_constant(
     let known_assets: HashSet<(ExchangeId, String)> = instruments
         .assets()
         .iter()
-        .map(|keyed| (keyed.value.exchange, keyed.value.asset.name_internal.name().to_ascii_lowercase()))
+        .map(|keyed| (keyed.value.exchange, keyed.value.asset.name_internal.name().to_string()))
         .collect();
     let mut executions = config.system.executions.clone();
     check_executions(&executions, &instruments, &known_assets)?;
@@ -383,7 +420,7 @@ pub fn run_one_cancellable(
     let output = engine::run(RunInput {
         cancel,
         instruments: &args.instruments,
-        records: &args.market_data.records,
+        market_data: &args.market_data,
         items: args.market_data.item_count,
         time_start: args.time_start,
         balances: &args.balances,
@@ -410,7 +447,7 @@ pub fn thread_count(max_concurrent: usize, count: usize) -> usize {
 fn run_caught(args: &ArgsConstant, dynamic: &ArgsDynamic, cancel: &Cancel) -> FfiResult<BacktestSummaryWire> {
     crate::log::catch_quietly(|| run_one_cancellable(args, dynamic, cancel))
         .unwrap_or_else(|payload| {
-            Err(FfiError::new(BarterStatus::Panic, crate::error::panic_message(payload.as_ref())))
+            Err(FfiError::new(BarterStatus::Panic, crate::log::caught_panic_message(payload.as_ref())))
         })
         .map_err(|e| FfiError::new(e.status, format!("backtest {:?}: {}", dynamic.id.as_str(), e.message)))
 }

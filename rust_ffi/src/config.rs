@@ -24,8 +24,75 @@ struct Wrapped {
     risk_free_return: Option<Decimal>,
 }
 
-fn located(source: &str, e: &serde_json::Error) -> FfiError {
-    FfiError::invalid(format!("{source}: invalid system config: {e}"))
+/// serde_json's nesting limit (it stops there with "recursion limit exceeded").
+const JSON_DEPTH_LIMIT: usize = 128;
+
+/// Deserialises `bytes` as `T`; an error names the input, the field path where it
+/// happened (`instruments[0].quote`, "." for the top level) and serde's line and column.
+fn from_slice_at<'de, T: Deserialize<'de>>(bytes: &'de [u8], source: &str) -> FfiResult<T> {
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let value = match serde_path_to_error::deserialize(&mut deserializer) {
+        Ok(value) => deserializer.end().map(|()| value).map_err(|e| (".".to_owned(), e.to_string(), e)),
+        Err(e) => {
+            let (path, inner) = (e.path().clone(), e.into_inner());
+            // barter's ExecutionConfig is an untagged enum of one variant, whose error
+            // says only "did not match any variant": ask the variant itself what is wrong.
+            let (path, detail) = if inner.to_string().starts_with(UNTAGGED_EXECUTION) {
+                execution_error(bytes, &path)
+                    .map(|(field, detail)| (field, format!("{detail} ({})", position(&inner))))
+                    .unwrap_or_else(|| (path.to_string(), inner.to_string()))
+            } else {
+                (path.to_string(), inner.to_string())
+            };
+            Err((path, detail, inner))
+        }
+    };
+    value.map_err(|(path, detail, inner)| {
+        let where_ = if path == "." { "the top level".to_owned() } else { path };
+        let detail = if inner.to_string().starts_with("recursion limit exceeded") {
+            format!(
+                "nested deeper than {JSON_DEPTH_LIMIT} levels at line {} column {}",
+                inner.line(),
+                inner.column()
+            )
+        } else {
+            detail
+        };
+        FfiError::invalid(format!("{source}: invalid system config at {where_}: {detail}"))
+    })
+}
+
+const UNTAGGED_EXECUTION: &str = "data did not match any variant of untagged enum ExecutionConfig";
+
+fn position(error: &serde_json::Error) -> String {
+    format!("line {} column {}", error.line(), error.column())
+}
+
+/// For an `executions[i]` that matched no variant: the field path and error of its one
+/// variant, `MockExecutionConfig`, read from the JSON value at `path`.
+fn execution_error(bytes: &[u8], path: &serde_path_to_error::Path) -> Option<(String, String)> {
+    use serde_path_to_error::Segment;
+    let value: serde_json::Value = serde_json::from_slice(bytes).ok()?;
+    let mut pointer = String::new();
+    for segment in path.iter() {
+        match segment {
+            Segment::Seq { index } => pointer.push_str(&format!("/{index}")),
+            Segment::Map { key } => {
+                pointer.push_str(&format!("/{}", key.replace('~', "~0").replace('/', "~1")))
+            }
+            _ => return None,
+        }
+    }
+    let element = value.pointer(&pointer)?;
+    match serde_path_to_error::deserialize::<_, barter_execution::client::mock::MockExecutionConfig>(element)
+    {
+        Ok(_) => None,
+        Err(e) => {
+            let inner_path = e.path().to_string();
+            let field = if inner_path == "." { path.to_string() } else { format!("{path}.{inner_path}") };
+            Some((field, e.inner().to_string()))
+        }
+    }
 }
 
 /// Parses a config in either shape. `source` names the input in error messages.
@@ -33,13 +100,12 @@ pub fn parse(bytes: &[u8], source: &str) -> FfiResult<Config> {
     // A UTF-8 BOM is accepted, as in market data files.
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF".as_slice()).unwrap_or(bytes);
     // Look at the top-level keys first (syntax errors surface here with their location).
-    let keys: BTreeMap<String, serde::de::IgnoredAny> =
-        serde_json::from_slice(bytes).map_err(|e| located(source, &e))?;
+    let keys: BTreeMap<String, serde::de::IgnoredAny> = from_slice_at(bytes, source)?;
     let (system, risk_free_return) = if keys.contains_key("system") {
-        let w: Wrapped = serde_json::from_slice(bytes).map_err(|e| located(source, &e))?;
+        let w: Wrapped = from_slice_at(bytes, source)?;
         (w.system, w.risk_free_return)
     } else {
-        (serde_json::from_slice::<SystemConfig>(bytes).map_err(|e| located(source, &e))?, None)
+        (from_slice_at::<SystemConfig>(bytes, source)?, None)
     };
     if system.instruments.is_empty() {
         return Err(FfiError::invalid(format!("{source}: system config has no instruments")));

@@ -14,11 +14,14 @@
 //!   recorded as an ERROR record (target `barter_ffi::panic`, message and location) and
 //!   prints nothing; the panic is then reported through the call's status and error
 //!   message. A panic outside it (a Rust program's own, a failing Rust test) is recorded
-//!   and also handed to the previous hook, which prints it as usual.
+//!   and also handed to the previous hook, which prints it as usual. When backtraces are
+//!   enabled (`RUST_BACKTRACE` / `RUST_LIB_BACKTRACE`, as std decides), a caught panic's
+//!   backtrace is kept for its error message ([`caught_panic_message`]: the message, then
+//!   `"\nbacktrace:\n"` and the backtrace); the log record stays one line.
 
 use crate::error::panic_message;
 use serde::Serialize;
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::fmt::Write as _;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -70,6 +73,55 @@ static INSTALL: Once = Once::new();
 thread_local! {
     /// How many [`catch_quietly`] calls are running on this thread.
     static CATCHING: Cell<u32> = const { Cell::new(0) };
+    /// The backtrace of the last panic caught on this thread, when backtraces are enabled.
+    static BACKTRACE: RefCell<Option<String>> = const { RefCell::new(None) };
+    /// How many [`catch_decimal_overflow`] calls are running on this thread.
+    static ARITHMETIC: Cell<u32> = const { Cell::new(0) };
+}
+
+/// rust_decimal's panic messages for an operation whose result it cannot hold.
+const DECIMAL_OVERFLOW: [&str; 6] = [
+    "Addition overflowed",
+    "Subtraction overflowed",
+    "Multiplication overflowed",
+    "Division overflowed",
+    "Division by zero",
+    "Remainder overflowed",
+];
+
+/// Whether a panic message is one of rust_decimal's overflow panics.
+pub fn is_decimal_overflow(message: &str) -> bool {
+    DECIMAL_OVERFLOW.contains(&message)
+}
+
+/// Runs `body`, turning one of rust_decimal's overflow panics inside it (barter's
+/// statistics use its panicking operators) into `Err(message)`; such a panic is expected
+/// and is neither logged nor printed. Any other panic continues unwinding.
+pub fn catch_decimal_overflow<R>(body: impl FnOnce() -> R) -> Result<R, String> {
+    ARITHMETIC.with(|depth| depth.set(depth.get() + 1));
+    let result = catch_quietly(body);
+    ARITHMETIC.with(|depth| depth.set(depth.get() - 1));
+    match result {
+        Ok(value) => Ok(value),
+        Err(payload) => {
+            let message = panic_message(payload.as_ref());
+            if is_decimal_overflow(&message) {
+                Err(message)
+            } else {
+                std::panic::resume_unwind(payload)
+            }
+        }
+    }
+}
+
+/// The message of a panic caught by [`catch_quietly`] on this thread: its payload's text,
+/// followed by its backtrace when backtraces are enabled.
+pub fn caught_panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    let message = panic_message(payload);
+    match BACKTRACE.with(|slot| slot.borrow_mut().take()) {
+        Some(backtrace) => format!("{message}\nbacktrace:\n{backtrace}"),
+        None => message,
+    }
 }
 
 /// `catch_unwind` for panics that are reported to the caller: the panic hook records
@@ -146,10 +198,19 @@ pub fn install() {
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
             let message = panic_message(info.payload());
+            if ARITHMETIC.with(|depth| depth.get()) > 0 && is_decimal_overflow(&message) {
+                return; // reported as an error by catch_decimal_overflow
+            }
             let text = match info.location() {
                 Some(at) => format!("panic at {}:{}:{}: {message}", at.file(), at.line(), at.column()),
                 None => format!("panic: {message}"),
             };
+            if CATCHING.with(|depth| depth.get()) > 0 {
+                let backtrace = std::backtrace::Backtrace::capture();
+                if backtrace.status() == std::backtrace::BacktraceStatus::Captured {
+                    BACKTRACE.with(|slot| *slot.borrow_mut() = Some(backtrace.to_string()));
+                }
+            }
             if LEVEL.load(Ordering::Relaxed) >= LEVEL_ERROR {
                 let record =
                     LogRecord { level: LEVEL_ERROR, target: "barter_ffi::panic".to_owned(), message: text };

@@ -11,6 +11,7 @@ use crate::cancel::Cancel;
 use crate::error::{FfiError, FfiResult};
 use barter::backtest::market_data::MarketDataInMemory;
 use barter_data::streams::reconnect::Event as ReconnectEvent;
+use barter_data::subscription::trade::PublicTrade;
 use barter_data::{
     event::{DataKind, MarketEvent},
     streams::consumer::MarketStreamEvent,
@@ -25,14 +26,19 @@ pub mod columns;
 pub mod fast;
 pub mod json;
 pub mod source;
+pub mod store;
+
+pub use store::{RecordRef, Replay, Store, TradeRef, TradeStore};
 
 /// One market data record as the engine sees it: an item or a reconnect marker.
 pub type Record = MarketStreamEvent<InstrumentIndex, DataKind>;
 
-/// Parsed market data. Immutable after creation; clones share the records.
+/// Parsed market data. Immutable after creation; clones share the records. Read the
+/// records through [`MarketData::get`], [`MarketData::iter`] (both stores) or
+/// [`MarketData::store`].
 #[derive(Debug, Clone)]
 pub struct MarketData {
-    pub records: Arc<Vec<Record>>,
+    store: Arc<Store>,
     pub time_first_event_ns: i64,
     pub item_count: usize,
     pub reconnect_count: usize,
@@ -170,10 +176,11 @@ pub(crate) fn advise_huge_pages<T>(data: *const T, count: usize) {
     let _ = (data, count);
 }
 
-/// Accumulates records in file order, with their counts.
-#[derive(Debug, Default)]
+/// Accumulates records in file order, with their counts: trades (and reconnect markers)
+/// as columns until the first record of another kind, barter's records from then on.
+#[derive(Debug)]
 pub(crate) struct Builder {
-    pub records: Vec<Record>,
+    parts: Parts,
     pub first_ns: Option<i64>,
     pub items: usize,
     pub reconnects: usize,
@@ -181,26 +188,119 @@ pub(crate) struct Builder {
     pub max_instrument: usize,
 }
 
+// One per builder: the size difference does not matter.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug)]
+enum Parts {
+    Trades(TradeStore),
+    Records(Vec<Record>),
+}
+
+impl Default for Builder {
+    fn default() -> Self {
+        Self {
+            parts: Parts::Trades(TradeStore::default()),
+            first_ns: None,
+            items: 0,
+            reconnects: 0,
+            skipped: 0,
+            max_instrument: 0,
+        }
+    }
+}
+
 impl Builder {
     pub fn with_capacity(capacity: usize) -> Self {
-        Self { records: Vec::with_capacity(capacity), ..Self::default() }
+        let mut builder = Self::default();
+        builder.reserve(capacity);
+        builder
+    }
+
+    /// Records so far (reconnect markers included).
+    pub fn len(&self) -> usize {
+        match &self.parts {
+            Parts::Trades(trades) => trades.len(),
+            Parts::Records(records) => records.len(),
+        }
+    }
+
+    /// Room for `additional` more records (huge pages for big arrays of records).
+    pub fn reserve(&mut self, additional: usize) {
+        match &mut self.parts {
+            Parts::Trades(trades) => trades.reserve(additional),
+            Parts::Records(records) => {
+                if records.try_reserve_exact(additional).is_ok() {
+                    advise_huge_pages(records.as_ptr(), records.capacity());
+                }
+            }
+        }
+    }
+
+    /// Switches to barter's records (a record that is not a trade arrived).
+    fn records(&mut self) -> &mut Vec<Record> {
+        if let Parts::Trades(trades) = &self.parts {
+            let mut records =
+                Vec::with_capacity(trades.time_exchange_ns.capacity() + trades.reconnects.len());
+            advise_huge_pages(records.as_ptr(), records.capacity());
+            records.extend(trades.iter_from(0).map(|record| record.to_record()));
+            self.parts = Parts::Records(records);
+        }
+        match &mut self.parts {
+            Parts::Records(records) => records,
+            Parts::Trades(_) => unreachable!("switched to records"),
+        }
     }
 
     /// Adds an item whose times were checked to fit i64 nanoseconds.
     #[inline]
     pub fn item(&mut self, event: MarketEvent<InstrumentIndex, DataKind>) {
+        let time_exchange_ns = to_ns(event.time_exchange);
         if self.first_ns.is_none() {
-            self.first_ns = Some(to_ns(event.time_exchange));
+            self.first_ns = Some(time_exchange_ns);
         }
         self.max_instrument = self.max_instrument.max(event.instrument.index());
         self.items += 1;
-        self.records.push(ReconnectEvent::Item(event));
+        if let (Parts::Trades(trades), DataKind::Trade(trade)) = (&mut self.parts, &event.kind) {
+            let pushed = trades.push_trade(&TradeRef {
+                time_exchange_ns,
+                time_received_ns: to_ns(event.time_received),
+                exchange: event.exchange,
+                instrument: event.instrument.index(),
+                price: trade.price,
+                amount: trade.amount,
+                side: trade.side,
+                id: &trade.id,
+            });
+            if pushed {
+                return;
+            }
+        }
+        self.records().push(ReconnectEvent::Item(event));
+    }
+
+    /// Adds a trade of the columns' form (times checked to fit i64 nanoseconds).
+    #[inline]
+    pub fn trade(&mut self, trade: &TradeRef<'_>) {
+        if let Parts::Trades(trades) = &mut self.parts {
+            if trades.push_trade(trade) {
+                if self.first_ns.is_none() {
+                    self.first_ns = Some(trade.time_exchange_ns);
+                }
+                self.max_instrument = self.max_instrument.max(trade.instrument);
+                self.items += 1;
+                return;
+            }
+        }
+        self.item(trade.to_event());
     }
 
     #[inline]
     pub fn reconnect(&mut self, exchange: barter_instrument::exchange::ExchangeId) {
         self.reconnects += 1;
-        self.records.push(ReconnectEvent::Reconnecting(exchange));
+        match &mut self.parts {
+            Parts::Trades(trades) => trades.push_reconnect(exchange),
+            Parts::Records(records) => records.push(ReconnectEvent::Reconnecting(exchange)),
+        }
     }
 
     /// Appends `other` (the records that follow in file order), emptying it.
@@ -212,41 +312,48 @@ impl Builder {
         self.reconnects += other.reconnects;
         self.skipped += other.skipped;
         self.max_instrument = self.max_instrument.max(other.max_instrument);
-        let needed = self.records.len() + other.records.len();
-        if needed > self.records.capacity() {
-            // Grow by doubling, and back big record arrays with huge pages.
-            self.records.reserve(needed.max(self.records.capacity() * 2) - self.records.len());
-            advise_huge_pages(self.records.as_ptr(), self.records.capacity());
+        let appended = match (&mut self.parts, &other.parts) {
+            (Parts::Trades(trades), Parts::Trades(more)) => trades.append(more),
+            _ => false,
+        };
+        if !appended {
+            let more = std::mem::take(other.records());
+            let records = self.records();
+            let needed = records.len() + more.len();
+            if needed > records.capacity() {
+                // Grow by doubling, and back big record arrays with huge pages.
+                records.reserve(needed.max(records.capacity() * 2) - records.len());
+                advise_huge_pages(records.as_ptr(), records.capacity());
+            }
+            records.extend(more);
         }
-        self.records.append(&mut other.records);
-        other.first_ns = None;
-        other.items = 0;
-        other.reconnects = 0;
-        other.skipped = 0;
-        other.max_instrument = 0;
+        *other = Builder::default();
     }
 
     pub fn finish(self, source: &str) -> FfiResult<MarketData> {
-        if self.records.is_empty() && self.skipped > 0 {
+        let len = self.len();
+        if len == 0 && self.skipped > 0 {
             return Err(FfiError::invalid(format!(
                 "{source}: no market events: all {} records were error items (skipped)",
                 self.skipped
             )));
         }
-        if self.records.is_empty() {
+        if len == 0 {
             return Err(FfiError::invalid(format!("{source}: no market data records (input is empty)")));
         }
         let Some(first) = self.first_ns else {
             return Err(FfiError::invalid(format!(
-                "{source}: no market events: {} records, none of them an item",
-                self.records.len()
+                "{source}: no market events: {len} records, none of them an item"
             )));
         };
         // No shrink_to_fit: the spare capacity (sized from an estimate) was never touched,
         // so it takes no memory, while shrinking may copy the whole array.
-        let records = self.records;
+        let store = match self.parts {
+            Parts::Trades(trades) => Store::Trades(trades),
+            Parts::Records(records) => Store::Records(records),
+        };
         Ok(MarketData {
-            records: Arc::new(records),
+            store: Arc::new(store),
             time_first_event_ns: first,
             item_count: self.items,
             reconnect_count: self.reconnects,
@@ -303,31 +410,126 @@ pub fn load_file(path: &str, skip_errors: bool) -> FfiResult<MarketData> {
 }
 
 impl MarketData {
-    /// barter's in-memory market data over the same records (no copy).
+    /// Market data over `store`, its counts computed; `source` names it in errors (no
+    /// records, no items, columns that do not fit together).
+    pub fn new(store: Store, skipped_error_count: usize, source: &str) -> FfiResult<MarketData> {
+        if let Store::Trades(trades) = &store {
+            trades.check().map_err(|e| FfiError::invalid(format!("{source}: {e}")))?;
+        }
+        let mut builder = Builder { skipped: skipped_error_count, ..Builder::default() };
+        for record in store_iter(&store, 0) {
+            match record.instrument() {
+                Some(instrument) => {
+                    if builder.first_ns.is_none() {
+                        builder.first_ns = Some(match record {
+                            RecordRef::Record(ReconnectEvent::Item(event)) => to_ns(event.time_exchange),
+                            RecordRef::Trade(trade) => trade.time_exchange_ns,
+                            _ => unreachable!("an item"),
+                        });
+                    }
+                    builder.items += 1;
+                    builder.max_instrument = builder.max_instrument.max(instrument);
+                }
+                None => builder.reconnects += 1,
+            }
+        }
+        builder.parts = match store {
+            Store::Trades(trades) => Parts::Trades(trades),
+            Store::Records(records) => Parts::Records(records),
+        };
+        builder.finish(source)
+    }
+
+    /// How the records are held.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// All records, reconnect markers included.
+    pub fn len(&self) -> usize {
+        match &*self.store {
+            Store::Records(records) => records.len(),
+            Store::Trades(trades) => trades.len(),
+        }
+    }
+
+    /// Never true for loaded data (loaders refuse empty input).
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Record `index`, or `None` past the end.
+    pub fn get(&self, index: usize) -> Option<RecordRef<'_>> {
+        match &*self.store {
+            Store::Records(records) => records.get(index).map(RecordRef::Record),
+            Store::Trades(trades) => trades.get(index),
+        }
+    }
+
+    /// The records in order.
+    pub fn iter(&self) -> store::Iter<'_> {
+        store_iter(&self.store, 0)
+    }
+
+    /// The records from `start` on, in order.
+    pub fn iter_from(&self, start: usize) -> store::Iter<'_> {
+        store_iter(&self.store, start)
+    }
+
+    /// The records as barter's type: borrowed when they are held that way, built
+    /// otherwise.
+    pub fn records(&self) -> std::borrow::Cow<'_, [Record]> {
+        match &*self.store {
+            Store::Records(records) => std::borrow::Cow::Borrowed(&records[..]),
+            Store::Trades(_) => std::borrow::Cow::Owned(self.iter().map(|r| r.to_record()).collect()),
+        }
+    }
+
+    /// barter's in-memory market data over the same records (shared when they are held
+    /// as barter's records, built from the columns otherwise).
     pub fn to_barter(&self) -> MarketDataInMemory<DataKind> {
-        MarketDataInMemory::new(Arc::clone(&self.records))
+        MarketDataInMemory::new(Arc::new(self.records().into_owned()))
     }
 
     /// The items among records `start..stop` (clamped) as a JSON array of rows
     /// `[time_exchange_ns, time_received_ns, exchange, instrument, kind]`, `kind` in
     /// barter's serde form. Reconnect markers are skipped.
     pub fn items_json(&self, start: usize, stop: usize) -> FfiResult<Vec<u8>> {
-        let stop = stop.min(self.records.len());
+        let stop = stop.min(self.len());
         let start = start.min(stop);
-        let rows = self.records[start..stop].iter().filter_map(|record| match record {
-            ReconnectEvent::Item(e) => Some((
+        let rows = self.iter_from(start).take(stop - start).filter_map(|record| match record {
+            RecordRef::Record(ReconnectEvent::Item(e)) => Some((
                 to_ns(e.time_exchange),
                 to_ns(e.time_received),
                 e.exchange,
                 e.instrument.index(),
-                &e.kind,
+                std::borrow::Cow::Borrowed(&e.kind),
             )),
-            ReconnectEvent::Reconnecting(_) => None,
+            RecordRef::Trade(trade) => Some((
+                trade.time_exchange_ns,
+                trade.time_received_ns,
+                trade.exchange,
+                trade.instrument,
+                std::borrow::Cow::Owned(DataKind::Trade(PublicTrade {
+                    id: trade.id.to_owned(),
+                    price: trade.price,
+                    amount: trade.amount,
+                    side: trade.side,
+                })),
+            )),
+            _ => None,
         });
         let mut out = Vec::with_capacity((stop - start) * 160 + 2);
         let mut serializer = serde_json::Serializer::new(&mut out);
         serde::Serializer::collect_seq(&mut serializer, rows)
             .map_err(|e| FfiError::engine(format!("serialising events: {e}")))?;
         Ok(out)
+    }
+}
+
+fn store_iter(store: &Store, start: usize) -> store::Iter<'_> {
+    match store {
+        Store::Records(records) => store::Iter::Records(records[start.min(records.len())..].iter()),
+        Store::Trades(trades) => store::Iter::Trades(trades.iter_from(start)),
     }
 }

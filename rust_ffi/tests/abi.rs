@@ -627,7 +627,14 @@ fn testing_panic_reports_panic_status_and_process_continues() {
     for message in ["first deliberate panic", "second deliberate panic: ünïcödé"] {
         let text = c(message);
         let got = fails(BarterStatus::Panic, |err| unsafe { barter_testing_panic(text.as_ptr(), err) });
-        assert_eq!(got, message);
+        // The panic's message, then its backtrace when RUST_BACKTRACE enables one.
+        let (head, backtrace) = got.split_once("\nbacktrace:\n").unwrap_or((got.as_str(), ""));
+        assert_eq!(head, message);
+        assert_eq!(
+            !backtrace.is_empty(),
+            std::backtrace::Backtrace::capture().status() == std::backtrace::BacktraceStatus::Captured
+        );
+        assert!(backtrace.is_empty() || backtrace.contains("barter_testing_panic"), "{backtrace}");
     }
     // NULL err out-parameter: the status still comes back.
     let text = c("panic with NULL err");

@@ -18,7 +18,7 @@ use barter_data::subscription::{
     trade::PublicTrade,
 };
 use barter_ffi::error::BarterStatus;
-use barter_ffi::market_data::{binary, load_file_with, parse_with, LoadOptions, MarketData, Record};
+use barter_ffi::market_data::{binary, load_file_with, parse_with, LoadOptions, MarketData, Record, Store};
 use barter_instrument::{exchange::ExchangeId, instrument::InstrumentIndex, Side};
 use chrono::DateTime;
 use rust_decimal::Decimal;
@@ -73,7 +73,7 @@ fn trades_jsonl(n: usize, spelling: usize) -> String {
 }
 
 fn same(a: &MarketData, b: &MarketData) {
-    assert_eq!(a.records, b.records);
+    assert_eq!(a.records(), b.records());
     assert_eq!(
         (a.item_count, a.reconnect_count, a.skipped_error_count, a.time_first_event_ns, a.max_instrument),
         (b.item_count, b.reconnect_count, b.skipped_error_count, b.time_first_event_ns, b.max_instrument)
@@ -100,7 +100,7 @@ fn parallel_equals_one_thread_and_every_spelling() {
             serde_json::from_str(line).unwrap();
         let via_loader = parse_with(line.as_bytes(), "x", opts(1));
         match via_loader {
-            Ok(data) => assert_eq!(data.records[0], via_serde),
+            Ok(data) => assert_eq!(data.records()[0], via_serde),
             Err(e) => assert!(e.message.contains("no market events"), "{}", e.message),
         }
     }
@@ -379,24 +379,23 @@ fn every_kind() -> MarketData {
         ),
         ReconnectEvent::Reconnecting(ExchangeId::Kraken),
     ];
-    MarketData {
-        time_first_event_ns: 1_734_721_518_175_000_001,
-        item_count: records.len() - 2,
-        reconnect_count: 2,
-        skipped_error_count: 7,
-        max_instrument: usize::MAX,
-        records: std::sync::Arc::new(records),
-    }
+    let items = records.len() - 2;
+    let data = MarketData::new(Store::Records(records), 7, "every kind").unwrap();
+    assert_eq!(
+        (data.time_first_event_ns, data.item_count, data.reconnect_count, data.max_instrument),
+        (1_734_721_518_175_000_001, items, 2, usize::MAX)
+    );
+    data
 }
 
 /// Equality that also compares float bits and decimal scales (`PartialEq` treats
 /// -0.0 == 0.0 and 1.10 == 1.1).
 fn exact(a: &MarketData, b: &MarketData) {
     same(a, b);
-    let a_json = serde_json::to_string(&*a.records).unwrap();
-    let b_json = serde_json::to_string(&*b.records).unwrap();
+    let a_json = serde_json::to_string(&*a.records()).unwrap();
+    let b_json = serde_json::to_string(&*b.records()).unwrap();
     assert_eq!(a_json, b_json);
-    for (x, y) in a.records.iter().zip(b.records.iter()) {
+    for (x, y) in a.records().iter().zip(b.records().iter()) {
         if let (ReconnectEvent::Item(x), ReconnectEvent::Item(y)) = (x, y) {
             let bits = |kind: &DataKind| -> Vec<u64> {
                 match kind {
@@ -423,7 +422,7 @@ fn binary_round_trips_every_kind_exactly() {
     // Re-encoding is byte-identical.
     assert_eq!(binary::encode(&binary::decode(&bytes, "b", 1).unwrap()).unwrap(), bytes);
     // Order book levels keep their scales and order.
-    let json = serde_json::to_string(&*binary::decode(&bytes, "b", 1).unwrap().records).unwrap();
+    let json = serde_json::to_string(&*binary::decode(&bytes, "b", 1).unwrap().records()).unwrap();
     assert!(json.contains(r#""price":"1.10""#) && json.contains(r#""amount":"3.000""#), "{json}");
 }
 
@@ -432,12 +431,11 @@ fn binary_round_trips_many_blocks_and_loaded_json() {
     let text = trades_jsonl(70_000, 0); // two 65,536-record blocks
     let data = parse_with(text.as_bytes(), "x", opts(2)).unwrap();
     let bytes = binary::encode(&data).unwrap();
-    assert!(
-        bytes.len() < data.records.len() * 40,
-        "{} bytes for {} records",
-        bytes.len(),
-        data.records.len()
-    );
+    // Columns (version 2): 8 bytes per time, price and amount, 1 per side, 4 per
+    // instrument, 4 + 10 digits per trade id.
+    assert!(matches!(data.store(), Store::Trades(_)));
+    assert_eq!(bytes[8], 2);
+    assert!(bytes.len() < data.len() * 52, "{} bytes for {} records", bytes.len(), data.len());
     for threads in [1, 2, 5] {
         exact(&binary::decode(&bytes, "b", threads).unwrap(), &data);
     }
@@ -477,9 +475,13 @@ fn binary_truncated_at_every_offset_or_any_bit_flipped_is_invalid_input() {
 fn binary_other_versions_and_foreign_input_are_named() {
     let bytes = binary::encode(&every_kind()).unwrap();
     let mut other = bytes.clone();
-    other[8] = 2;
+    other[8] = 3;
     let error = binary::decode(&other, "b", 1).unwrap_err();
-    assert!(error.message.contains("version 2") && error.message.contains("version 1"), "{}", error.message);
+    assert!(
+        error.message.contains("version 3") && error.message.contains("versions 1 and 2"),
+        "{}",
+        error.message
+    );
     for foreign in [&b""[..], b"[]", b"{\"Item\":{}}", b"BARTERM"] {
         let error = binary::decode(foreign, "b", 1).unwrap_err();
         assert_eq!(error.status, BarterStatus::InvalidInput);
@@ -638,7 +640,7 @@ fn arrays_take_the_fast_path_and_equal_json_lines() {
     let data =
         parse_with(with_error.as_bytes(), "arr", LoadOptions { skip_errors: true, threads: 1 }).unwrap();
     assert_eq!((data.skipped_error_count, data.item_count), (1, 5000));
-    assert_eq!(data.records, reference.records);
+    assert_eq!(data.records(), reference.records());
     let error = parse_with(with_error.as_bytes(), "arr", opts(1)).unwrap_err();
     assert!(error.message.starts_with("arr: record 0 is an error item"), "{}", error.message);
     // Broken syntax late in an array is still located by serde.

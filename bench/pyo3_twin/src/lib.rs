@@ -19,7 +19,7 @@ use barter_ffi::backtest::{
 };
 use barter_ffi::engine::Fill;
 use barter_ffi::error::{BarterStatus, FfiError};
-use barter_ffi::market_data::{to_ns, MarketData};
+use barter_ffi::market_data::{to_ns, MarketData, RecordRef};
 use barter_ffi::strategy::Strategy;
 use barter_instrument::exchange::ExchangeId;
 use chrono::{DateTime, Utc};
@@ -88,7 +88,7 @@ impl MarketDataInMemory {
 
     /// All records, reconnect markers included.
     fn __len__(&self) -> usize {
-        self.inner.records.len()
+        self.inner.len()
     }
 
     #[getter]
@@ -116,60 +116,74 @@ impl MarketDataInMemory {
         let json_loads = py.import("json")?.getattr("loads")?;
         let mut exchanges: Vec<(ExchangeId, Py<PyString>)> = Vec::new();
         let mut out: Vec<Py<MarketEvent>> = Vec::with_capacity(self.inner.item_count);
-        for record in self.inner.records.iter() {
-            let ReconnectEvent::Item(event) = record else { continue };
-            let exchange = match exchanges.iter().find(|(id, _)| *id == event.exchange) {
-                Some((_, name)) => name.clone_ref(py),
-                None => {
-                    let name = PyString::new(py, event.exchange.as_str()).unbind();
-                    exchanges.push((event.exchange, name.clone_ref(py)));
-                    name
+        let side = |side| match side {
+            barter_instrument::Side::Buy => Side::Buy,
+            barter_instrument::Side::Sell => Side::Sell,
+        };
+        for record in self.inner.iter() {
+            // (time_exchange_ns, time_received_ns, exchange, instrument, kind)
+            let (time_exchange_ns, time_received_ns, exchange_id, instrument, kind) = match record {
+                RecordRef::Record(ReconnectEvent::Item(event)) => {
+                    let kind = match &event.kind {
+                        RustDataKind::Trade(trade) => {
+                            let value = Py::new(
+                                py,
+                                PublicTrade {
+                                    id: PyString::new(py, &trade.id).unbind(),
+                                    price: trade.price,
+                                    amount: trade.amount,
+                                    side: side(trade.side),
+                                },
+                            )?;
+                            DataKind { kind_name: "public_trade", value: value.into_any() }
+                        }
+                        other => {
+                            let kind_name = match other {
+                                RustDataKind::OrderBookL1(_) => "l1",
+                                RustDataKind::OrderBook(_) => "l2",
+                                RustDataKind::Candle(_) => "candle",
+                                _ => "liquidation",
+                            };
+                            let text = serde_json::to_string(other)
+                                .map_err(|e| PyRuntimeError::new_err(format!("serialising an event: {e}")))?;
+                            DataKind { kind_name, value: json_loads.call1((text,))?.unbind() }
+                        }
+                    };
+                    (to_ns(event.time_exchange), to_ns(event.time_received), event.exchange, event.instrument.index(), kind)
                 }
-            };
-            let kind = match &event.kind {
-                RustDataKind::Trade(trade) => {
+                RecordRef::Trade(trade) => {
                     let value = Py::new(
                         py,
                         PublicTrade {
-                            id: PyString::new(py, &trade.id).unbind(),
+                            id: PyString::new(py, trade.id).unbind(),
                             price: trade.price,
                             amount: trade.amount,
-                            side: match trade.side {
-                                barter_instrument::Side::Buy => Side::Buy,
-                                barter_instrument::Side::Sell => Side::Sell,
-                            },
+                            side: side(trade.side),
                         },
                     )?;
-                    DataKind { kind_name: "public_trade", value: value.into_any() }
+                    let kind = DataKind { kind_name: "public_trade", value: value.into_any() };
+                    (trade.time_exchange_ns, trade.time_received_ns, trade.exchange, trade.instrument, kind)
                 }
-                other => {
-                    let kind_name = match other {
-                        RustDataKind::OrderBookL1(_) => "l1",
-                        RustDataKind::OrderBook(_) => "l2",
-                        RustDataKind::Candle(_) => "candle",
-                        _ => "liquidation",
-                    };
-                    let text = serde_json::to_string(other)
-                        .map_err(|e| PyRuntimeError::new_err(format!("serialising an event: {e}")))?;
-                    DataKind { kind_name, value: json_loads.call1((text,))?.unbind() }
+                _ => continue,
+            };
+            let exchange = match exchanges.iter().find(|(id, _)| *id == exchange_id) {
+                Some((_, name)) => name.clone_ref(py),
+                None => {
+                    let name = PyString::new(py, exchange_id.as_str()).unbind();
+                    exchanges.push((exchange_id, name.clone_ref(py)));
+                    name
                 }
             };
             out.push(Py::new(
                 py,
-                MarketEvent {
-                    time_exchange_ns: to_ns(event.time_exchange),
-                    time_received_ns: to_ns(event.time_received),
-                    exchange,
-                    instrument: event.instrument.index(),
-                    kind: Py::new(py, kind)?,
-                },
+                MarketEvent { time_exchange_ns, time_received_ns, exchange, instrument, kind: Py::new(py, kind)? },
             )?);
         }
         PyList::new(py, out)
     }
 
     fn __repr__(&self) -> String {
-        format!("MarketDataInMemory(records={}, items={})", self.inner.records.len(), self.inner.item_count)
+        format!("MarketDataInMemory(records={}, items={})", self.inner.len(), self.inner.item_count)
     }
 }
 

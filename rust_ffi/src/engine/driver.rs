@@ -21,7 +21,7 @@ use super::{EquityCurve, Fill, State};
 use crate::cancel::Cancel;
 use crate::error::{BarterStatus, FfiError, FfiResult};
 
-use crate::market_data::{to_ns, Record};
+use crate::market_data::{to_ns, MarketData, Record, Replay};
 use crate::strategy::orders::{signed_position, EngineStrategy};
 use crate::strategy::Strategy;
 use barter::engine::action::generate_algo_orders::GenerateAlgoOrders;
@@ -73,8 +73,8 @@ pub struct RunInput<'a, Interval> {
     /// Checked before every record (one relaxed atomic load).
     pub cancel: &'a Cancel,
     pub instruments: &'a IndexedInstruments,
-    pub records: &'a [Record],
-    /// Items among `records` (reconnect markers excluded).
+    pub market_data: &'a MarketData,
+    /// Items among the records (reconnect markers excluded).
     pub items: usize,
     /// The first item's `time_exchange`.
     pub time_start: DateTime<Utc>,
@@ -126,21 +126,42 @@ pub struct RunOutput<Interval> {
 type Txs = MultiExchangeTxMap<UnboundedTx<ExecutionRequest>>;
 type BacktestEngine = Engine<EventClock, State, Txs, EngineStrategy, DefaultRiskManager<State>>;
 
-/// Runs one backtest.
+/// Runs one backtest. barter's position and statistics arithmetic panics when a value
+/// leaves rust_decimal's range (extreme prices, quantities or balances): that stops the
+/// run with an `Engine` error naming the record (or the summary), not a panic.
 pub fn run<Interval: TimeInterval>(input: RunInput<'_, Interval>) -> FfiResult<RunOutput<Interval>> {
+    let at = std::cell::Cell::new(None);
+    crate::log::catch_decimal_overflow(|| run_records(input, &at)).unwrap_or_else(|message| {
+        let place = match at.get() {
+            Some(record) => format!("at market data record {record}"),
+            None => "at the end of the data (closing positions, making the summary)".to_owned(),
+        };
+        Err(FfiError::engine(format!(
+            "backtest stopped {place}: barter's decimal arithmetic overflowed ({message}); prices, \
+             quantities or balances this far apart are beyond rust_decimal's 28 digits"
+        )))
+    })
+}
+
+fn run_records<Interval: TimeInterval>(
+    input: RunInput<'_, Interval>,
+    at: &std::cell::Cell<Option<usize>>,
+) -> FfiResult<RunOutput<Interval>> {
     input.strategy.check_items(input.items)?;
     let mut driver = Driver::new(&input);
     let callback = driver.engine.strategy.callback.clone();
     if let Some(run) = &callback {
         run.start(crate::market_data::to_ns(input.time_start));
     }
-    for (index, record) in input.records.iter().enumerate() {
+    let mut replay = Replay::default();
+    for (index, record) in input.market_data.iter().enumerate() {
         if callback.as_ref().is_some_and(|run| run.stopped()) {
             break;
         }
         input.cancel.check()?;
+        at.set(Some(index));
         driver.engine.state.global.record = index;
-        driver.record(record);
+        driver.record(replay.record(record));
     }
     if let Some(run) = &callback {
         if !run.stopped() {
@@ -152,6 +173,7 @@ pub fn run<Interval: TimeInterval>(input: RunInput<'_, Interval>) -> FfiResult<R
         }
     }
     input.cancel.check()?;
+    at.set(None);
     driver.finish(&input)
 }
 

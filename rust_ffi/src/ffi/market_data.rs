@@ -6,7 +6,9 @@ use super::{
     bytes_arg, ffi_call, free_handle, handle_ref, opt_str_arg, str_arg, write_bytes, write_handle, write_out,
     BarterError, BarterStatus, FfiError,
 };
-use crate::market_data::{binary, load_file_cancellable, parse_cancellable, to_ns, LoadOptions, MarketData};
+use crate::market_data::{
+    binary, load_file_cancellable, parse_cancellable, to_ns, LoadOptions, MarketData, RecordRef,
+};
 use barter_data::event::DataKind;
 use barter_data::streams::reconnect::Event as ReconnectEvent;
 use std::ffi::c_char;
@@ -36,7 +38,7 @@ pub struct BarterMarketDataInfo {
 impl From<&MarketData> for BarterMarketDataInfo {
     fn from(data: &MarketData) -> Self {
         Self {
-            records: data.records.len(),
+            records: data.len(),
             items: data.item_count,
             reconnects: data.reconnect_count,
             skipped_errors: data.skipped_error_count,
@@ -93,7 +95,11 @@ pub struct BarterRecordView {
 impl BarterRecordView {
     /// A view of record `index`, or `None` past the end.
     fn of(data: &MarketData, index: usize) -> Option<Self> {
-        let record = data.records.get(index)?;
+        data.get(index).map(Self::from_ref)
+    }
+
+    /// A view of one record (its strings borrowed from the handle's data).
+    fn from_ref(record: RecordRef<'_>) -> Self {
         let mut view = BarterRecordView {
             kind: BarterRecordKind::Reconnecting,
             exchange: std::ptr::null(),
@@ -107,9 +113,13 @@ impl BarterRecordView {
             trade_amount: 0.0,
             trade_side: 0,
         };
-        let exchange = match record {
-            ReconnectEvent::Reconnecting(exchange) => *exchange,
-            ReconnectEvent::Item(event) => {
+        let side = |side| match side {
+            barter_instrument::Side::Buy => 0,
+            barter_instrument::Side::Sell => 1,
+        };
+        match record {
+            RecordRef::Record(ReconnectEvent::Reconnecting(_)) | RecordRef::Reconnecting(_) => {}
+            RecordRef::Record(ReconnectEvent::Item(event)) => {
                 view.time_exchange_ns = to_ns(event.time_exchange);
                 view.time_received_ns = to_ns(event.time_received);
                 view.instrument = event.instrument.index();
@@ -119,10 +129,7 @@ impl BarterRecordView {
                         view.trade_id_len = trade.id.len();
                         view.trade_price = trade.price;
                         view.trade_amount = trade.amount;
-                        view.trade_side = match trade.side {
-                            barter_instrument::Side::Buy => 0,
-                            barter_instrument::Side::Sell => 1,
-                        };
+                        view.trade_side = side(trade.side);
                         BarterRecordKind::Trade
                     }
                     DataKind::OrderBookL1(_) => BarterRecordKind::OrderBookL1,
@@ -130,13 +137,23 @@ impl BarterRecordView {
                     DataKind::Candle(_) => BarterRecordKind::Candle,
                     DataKind::Liquidation(_) => BarterRecordKind::Liquidation,
                 };
-                event.exchange
             }
-        };
-        let name = exchange.as_str();
+            RecordRef::Trade(trade) => {
+                view.kind = BarterRecordKind::Trade;
+                view.time_exchange_ns = trade.time_exchange_ns;
+                view.time_received_ns = trade.time_received_ns;
+                view.instrument = trade.instrument;
+                view.trade_id = trade.id.as_ptr();
+                view.trade_id_len = trade.id.len();
+                view.trade_price = trade.price;
+                view.trade_amount = trade.amount;
+                view.trade_side = side(trade.side);
+            }
+        }
+        let name = record.exchange().as_str();
         view.exchange = name.as_ptr();
         view.exchange_len = name.len();
-        Some(view)
+        view
     }
 }
 
@@ -157,7 +174,7 @@ pub unsafe extern "C" fn barter_market_data_record_view(
     ffi_call(err, || {
         let data = &handle_ref(handle, "market data handle")?.inner;
         let view = BarterRecordView::of(data, index).ok_or_else(|| {
-            FfiError::invalid(format!("record index {index} out of range ({} records)", data.records.len()))
+            FfiError::invalid(format!("record index {index} out of range ({} records)", data.len()))
         })?;
         write_out(out, view, "out")
     })
@@ -378,14 +395,13 @@ pub unsafe extern "C" fn barter_market_data_record_views(
 ) -> BarterStatus {
     ffi_call(err, || {
         let data = &handle_ref(handle, "market data handle")?.inner;
-        let count = capacity.min(data.records.len().saturating_sub(start));
+        let count = capacity.min(data.len().saturating_sub(start));
         if count > 0 && out.is_null() {
             return Err(FfiError::new(BarterStatus::NullPointer, "out is NULL"));
         }
-        for offset in 0..count {
-            let view = BarterRecordView::of(data, start + offset).expect("index checked against the length");
+        for (offset, record) in data.iter_from(start).take(count).enumerate() {
             // SAFETY: `out` is writable for `capacity` >= `count` views, by contract.
-            unsafe { out.add(offset).write(view) };
+            unsafe { out.add(offset).write(BarterRecordView::from_ref(record)) };
         }
         write_out(written, count, "written")
     })

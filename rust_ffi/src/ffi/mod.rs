@@ -48,7 +48,9 @@ where
     let error = match crate::log::catch_quietly(body) {
         Ok(Ok(())) => return BarterStatus::Ok,
         Ok(Err(error)) => error,
-        Err(payload) => FfiError::new(BarterStatus::Panic, panic_message(payload.as_ref())),
+        Err(payload) => {
+            FfiError::new(BarterStatus::Panic, crate::log::caught_panic_message(payload.as_ref()))
+        }
     };
     let status = error.status;
     if !err_out.is_null() {

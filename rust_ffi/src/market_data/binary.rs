@@ -41,7 +41,8 @@
 //! Times are i64 nanoseconds (deltas with wrapping arithmetic, so every i64 round-trips),
 //! floats their IEEE bits, decimals their exact bytes (scale included).
 
-use super::{advise_huge_pages, Builder, DayCache, MarketData, Record};
+use super::store::Uniform;
+use super::{advise_huge_pages, Builder, DayCache, MarketData, Record, Store, TradeStore};
 use crate::cancel::Cancel;
 use crate::error::{panic_message, FfiError, FfiResult};
 use barter_data::books::{Level, OrderBook};
@@ -59,10 +60,13 @@ use rust_decimal::Decimal;
 use serde::Deserialize;
 use std::mem::MaybeUninit;
 use std::sync::{Arc, Mutex};
-use xxhash_rust::xxh3::xxh3_64;
+use xxhash_rust::xxh3::{xxh3_64, Xxh3};
 
 pub const MAGIC: &[u8; 8] = b"BARTERMD";
+/// The version `encode` writes for barter's records (any kind of event).
 pub const VERSION: u16 = 1;
+/// The version `encode` writes for a column store of trades.
+pub const VERSION_TRADES: u16 = 2;
 pub const HEADER_LEN: usize = 64;
 /// Records per block: the unit of parallel decoding.
 const BLOCK_RECORDS: usize = 1 << 16;
@@ -143,7 +147,10 @@ fn exchange_name(exchange: ExchangeId) -> String {
 
 /// Encodes market data in the binary form (header included).
 pub fn encode(data: &MarketData) -> FfiResult<Vec<u8>> {
-    let records = &data.records;
+    if let Store::Trades(trades) = data.store() {
+        return encode_trades(trades, data.skipped_error_count);
+    }
+    let records = data.records();
     // The exchange table, in order of first appearance.
     let mut exchanges: Vec<ExchangeId> = Vec::new();
     let index_of = |exchange: ExchangeId, exchanges: &mut Vec<ExchangeId>| -> FfiResult<u8> {
@@ -246,33 +253,44 @@ pub fn encode(data: &MarketData) -> FfiResult<Vec<u8>> {
     }
     // Payload = exchange table + body.
     let mut table = Vec::with_capacity(1 + exchanges.len() * 24);
-    table.push(exchanges.len() as u8);
-    for exchange in &exchanges {
-        let name = exchange_name(*exchange);
-        table.push(name.len() as u8);
-        table.extend_from_slice(name.as_bytes());
-    }
+    exchange_table(&exchanges, &mut table);
     let payload_len = table.len() + body.out.len();
     let mut out = Vec::with_capacity(HEADER_LEN + payload_len);
-    out.extend_from_slice(MAGIC);
-    out.extend_from_slice(&VERSION.to_le_bytes());
-    out.extend_from_slice(&0u16.to_le_bytes());
-    out.extend_from_slice(&(HEADER_LEN as u32).to_le_bytes());
-    out.extend_from_slice(&(records.len() as u64).to_le_bytes());
-    out.extend_from_slice(&(data.skipped_error_count as u64).to_le_bytes());
-    out.extend_from_slice(&(payload_len as u64).to_le_bytes());
-    out.extend_from_slice(&0u64.to_le_bytes()); // payload checksum, below
-    out.extend_from_slice(&0u64.to_le_bytes());
-    out.extend_from_slice(&0u64.to_le_bytes()); // header checksum, below
+    out.resize(HEADER_LEN, 0);
     out.extend_from_slice(&table);
     drop(table);
     out.extend_from_slice(&body.out);
     drop(body);
-    let payload_checksum = xxh3_64(&out[HEADER_LEN..]);
-    out[40..48].copy_from_slice(&payload_checksum.to_le_bytes());
-    let header_checksum = xxh3_64(&out[..56]);
-    out[56..64].copy_from_slice(&header_checksum.to_le_bytes());
+    seal(&mut out, VERSION, records.len(), data.skipped_error_count);
     Ok(out)
+}
+
+/// Writes the header before the payload `out[HEADER_LEN..]`.
+fn seal(out: &mut [u8], version: u16, records: usize, skipped: usize) {
+    let payload_len = (out.len() - HEADER_LEN) as u64;
+    let payload_checksum = xxh3_64(&out[HEADER_LEN..]);
+    let mut header = Vec::with_capacity(HEADER_LEN);
+    header.extend_from_slice(MAGIC);
+    header.extend_from_slice(&version.to_le_bytes());
+    header.extend_from_slice(&0u16.to_le_bytes());
+    header.extend_from_slice(&(HEADER_LEN as u32).to_le_bytes());
+    header.extend_from_slice(&(records as u64).to_le_bytes());
+    header.extend_from_slice(&(skipped as u64).to_le_bytes());
+    header.extend_from_slice(&payload_len.to_le_bytes());
+    header.extend_from_slice(&payload_checksum.to_le_bytes());
+    header.extend_from_slice(&0u64.to_le_bytes());
+    let header_checksum = xxh3_64(&header);
+    header.extend_from_slice(&header_checksum.to_le_bytes());
+    out[..HEADER_LEN].copy_from_slice(&header);
+}
+
+fn exchange_table(exchanges: &[ExchangeId], out: &mut Vec<u8>) {
+    out.push(exchanges.len() as u8);
+    for exchange in exchanges {
+        let name = exchange_name(*exchange);
+        out.push(name.len() as u8);
+        out.extend_from_slice(name.as_bytes());
+    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -516,6 +534,28 @@ fn decode_block(
     Ok(stats)
 }
 
+/// The exchange table; `take(n)` gives the next `n` bytes.
+fn read_exchange_table(
+    mut take: impl FnMut(usize) -> FfiResult<Vec<u8>>,
+    source: &str,
+) -> FfiResult<Vec<ExchangeId>> {
+    let count = take(1)?[0];
+    let mut exchanges = Vec::with_capacity(usize::from(count));
+    for _ in 0..count {
+        let len = take(1)?[0];
+        let bytes = take(usize::from(len))?;
+        let name = std::str::from_utf8(&bytes).map_err(|_| corrupt(source, "exchange name is not UTF-8"))?;
+        let deserializer = serde::de::value::StrDeserializer::<serde::de::value::Error>::new(name);
+        let exchange = ExchangeId::deserialize(deserializer).map_err(|_| {
+            FfiError::invalid(format!(
+                "{source}: unknown exchange `{name}` (written by another barter version?)"
+            ))
+        })?;
+        exchanges.push(exchange);
+    }
+    Ok(exchanges)
+}
+
 fn corrupt(source: &str, what: impl std::fmt::Display) -> FfiError {
     FfiError::invalid(format!("{source}: not a valid barter_cy market data cache: {what}"))
 }
@@ -526,6 +566,7 @@ fn u64_at(bytes: &[u8], at: usize) -> u64 {
 
 /// The fields of a checked header.
 struct Header {
+    version: u16,
     records: u64,
     skipped: u64,
     payload_len: u64,
@@ -542,10 +583,10 @@ fn read_header(bytes: &[u8], source: &str) -> FfiResult<Header> {
         return Err(corrupt(source, format!("truncated header ({} of {HEADER_LEN} bytes)", bytes.len())));
     }
     let version = u16::from_le_bytes([bytes[8], bytes[9]]);
-    if version != VERSION {
+    if version != VERSION && version != VERSION_TRADES {
         return Err(FfiError::invalid(format!(
-            "{source}: market data cache format version {version}; this build of barter_cy reads version \
-             {VERSION} only (rebuild the cache from the JSON)"
+            "{source}: market data cache format version {version}; this build of barter_cy reads versions \
+             {VERSION} and {VERSION_TRADES} only (rebuild the cache from the JSON)"
         )));
     }
     if xxh3_64(&bytes[..56]) != u64_at(bytes, 56) {
@@ -558,6 +599,7 @@ fn read_header(bytes: &[u8], source: &str) -> FfiResult<Header> {
         return Err(corrupt(source, "unexpected header fields"));
     }
     Ok(Header {
+        version,
         records: u64_at(bytes, 16),
         skipped: u64_at(bytes, 24),
         payload_len: u64_at(bytes, 32),
@@ -565,19 +607,23 @@ fn read_header(bytes: &[u8], source: &str) -> FfiResult<Header> {
     })
 }
 
+fn truncated_payload(source: &str, actual: u64, expected: u64) -> FfiError {
+    corrupt(
+        source,
+        if actual < expected {
+            format!("truncated: {actual} of {expected} payload bytes")
+        } else {
+            format!("{} bytes past the end of the payload", actual - expected)
+        },
+    )
+}
+
 /// Checks the header and the payload's length and checksum; returns the payload.
 fn check<'b>(bytes: &'b [u8], source: &str) -> FfiResult<(Header, &'b [u8])> {
     let header = read_header(bytes, source)?;
     let actual = (bytes.len() - HEADER_LEN) as u64;
     if header.payload_len != actual {
-        return Err(corrupt(
-            source,
-            if actual < header.payload_len {
-                format!("truncated: {actual} of {} payload bytes", header.payload_len)
-            } else {
-                format!("{} bytes past the end of the payload", actual - header.payload_len)
-            },
-        ));
+        return Err(truncated_payload(source, actual, header.payload_len));
     }
     let payload = &bytes[HEADER_LEN..];
     if xxh3_64(payload) != header.payload_checksum {
@@ -601,25 +647,15 @@ pub fn decode_cancellable(
 ) -> FfiResult<MarketData> {
     cancel.check()?; // the checksum pass below reads every byte once
     let (header, payload) = check(bytes, source)?;
+    if header.version == VERSION_TRADES {
+        cancel.check()?;
+        return decode_trades(&mut SliceInput { bytes: payload, cancel, source }, &header, source);
+    }
     cancel.check()?;
     let (record_count, skipped) = (header.records, header.skipped);
     let mut r = Reader { bytes: payload, at: 0 };
     let bad = |e: String| corrupt(source, e);
-    // Exchange table.
-    let count = r.u8().map_err(bad)?;
-    let mut exchanges = Vec::with_capacity(usize::from(count));
-    for _ in 0..count {
-        let len = r.u8().map_err(bad)?;
-        let name = std::str::from_utf8(r.take(usize::from(len)).map_err(bad)?)
-            .map_err(|_| corrupt(source, "exchange name is not UTF-8"))?;
-        let deserializer = serde::de::value::StrDeserializer::<serde::de::value::Error>::new(name);
-        let exchange = ExchangeId::deserialize(deserializer).map_err(|_| {
-            FfiError::invalid(format!(
-                "{source}: unknown exchange `{name}` (written by another barter version?)"
-            ))
-        })?;
-        exchanges.push(exchange);
-    }
+    let exchanges = read_exchange_table(|n| r.take(n).map(<[u8]>::to_vec).map_err(bad), source)?;
     // Block index.
     let block_count = r.u32().map_err(bad)? as usize;
     let mut blocks = Vec::with_capacity(block_count.min(payload.len() / 8));
@@ -727,7 +763,7 @@ pub fn decode_cancellable(
     }
     let first = stats.first_ns.ok_or_else(|| corrupt(source, "no market events"))?;
     Ok(MarketData {
-        records: Arc::new(records),
+        store: Arc::new(Store::Records(records)),
         time_first_event_ns: first,
         item_count: stats.items,
         reconnect_count: stats.reconnects,
@@ -764,10 +800,16 @@ pub fn load_cancellable(path: &str, threads: usize, cancel: &Cancel) -> FfiResul
     let mut header = [0u8; HEADER_LEN];
     let got = super::source::read_full(&mut file, &mut header).map_err(|e| FfiError::io(path, &e))?;
     let header = &header[..got];
-    let payload_len = read_header(header, path)?.payload_len;
+    let parsed = read_header(header, path)?;
+    let payload_len = parsed.payload_len;
     if size != HEADER_LEN as u64 + payload_len {
         let expected = HEADER_LEN as u64 + payload_len;
         return Err(corrupt(path, format!("the file has {size} bytes, its header says {expected}")));
+    }
+    if parsed.version == VERSION_TRADES {
+        // Straight from the file into the columns.
+        let mut input = FileInput { file: file.take(payload_len), hasher: Xxh3::new(), cancel, path };
+        return decode_trades(&mut input, &parsed, path);
     }
     let mut bytes = Vec::new();
     bytes.try_reserve_exact(size as usize).map_err(|_| corrupt(path, "cannot allocate the file's bytes"))?;
@@ -781,4 +823,304 @@ pub fn load_cancellable(path: &str, threads: usize, cancel: &Cancel) -> FfiResul
         }
     }
     decode_cancellable(&bytes, path, threads, cancel)
+}
+
+// ---------------------------------------------------------------------------------------
+// Version 2: a column store of trades
+//
+// ```text
+// header (64 bytes)    as version 1, version = 2, record count = trades + markers
+// payload
+//   exchange table     as version 1
+//   trades n           u64
+//   markers m          u64
+//   flags              u8: 1 time_received column, 2 instrument column,
+//                          4 exchange column, 8 trade ids
+//   instrument         u32 (every trade's, without the instrument column)
+//   exchange           u8 (every trade's table index, without the exchange column)
+//   time_exchange      n × i64
+//   [time_received]    n × i64
+//   price, amount      n × f64 each
+//   side               n × u8 (0 buy, 1 sell)
+//   [instrument]       n × u32
+//   [exchange]         n × u8
+//   [id ends]          n × u32, then the ids' UTF-8 bytes (the last end of them)
+//   markers            m × (record index u64, exchange u8), record indices ascending
+// ```
+//
+// Columns are the store's own little-endian values, read with one copy each.
+
+const FLAG_RECEIVED: u8 = 1;
+const FLAG_INSTRUMENT: u8 = 2;
+const FLAG_EXCHANGE: u8 = 4;
+const FLAG_IDS: u8 = 8;
+
+/// Appends the raw little-endian bytes of `values`.
+fn put<T: Copy>(out: &mut Vec<u8>, values: &[T], to_le: impl Fn(T) -> [u8; 8]) {
+    if cfg!(target_endian = "little") {
+        // SAFETY: plain-old-data values viewed as their bytes.
+        let bytes = unsafe {
+            std::slice::from_raw_parts(values.as_ptr().cast::<u8>(), std::mem::size_of_val(values))
+        };
+        out.extend_from_slice(bytes);
+    } else {
+        let size = std::mem::size_of::<T>();
+        values.iter().for_each(|v| out.extend_from_slice(&to_le(*v)[..size]));
+    }
+}
+
+fn encode_trades(trades: &TradeStore, skipped: usize) -> FfiResult<Vec<u8>> {
+    let n = trades.trade_count();
+    // The trades' exchanges (their indices unchanged), then those only markers name.
+    let mut table = trades.exchanges.clone();
+    for (_, exchange) in &trades.reconnects {
+        if !table.contains(exchange) {
+            table.push(*exchange);
+        }
+    }
+    if table.len() > 255 {
+        return Err(FfiError::invalid("more than 255 exchanges cannot be encoded"));
+    }
+    let mut flags = 0;
+    let received = !trades.time_received_ns.is_empty();
+    let instrument = trades.instrument.each();
+    let exchange = trades.exchange.each();
+    let ids = !trades.id_ends.is_empty();
+    flags |= if received { FLAG_RECEIVED } else { 0 };
+    flags |= if instrument.is_some() { FLAG_INSTRUMENT } else { 0 };
+    flags |= if exchange.is_some() { FLAG_EXCHANGE } else { 0 };
+    flags |= if ids { FLAG_IDS } else { 0 };
+    let row = 25
+        + if received { 8 } else { 0 }
+        + if instrument.is_some() { 4 } else { 0 }
+        + if ids { 4 } else { 0 };
+    let mut out =
+        Vec::with_capacity(HEADER_LEN + 64 + n * row + trades.ids.len() + trades.reconnects.len() * 9);
+    out.resize(HEADER_LEN, 0);
+    exchange_table(&table, &mut out);
+    out.extend_from_slice(&(n as u64).to_le_bytes());
+    out.extend_from_slice(&(trades.reconnects.len() as u64).to_le_bytes());
+    out.push(flags);
+    out.extend_from_slice(&trades.instrument.first().to_le_bytes());
+    out.push(trades.exchange.first());
+    put(&mut out, &trades.time_exchange_ns, |v| v.to_le_bytes());
+    if received {
+        put(&mut out, &trades.time_received_ns, |v| v.to_le_bytes());
+    }
+    put(&mut out, &trades.price, |v| v.to_le_bytes());
+    put(&mut out, &trades.amount, |v| v.to_le_bytes());
+    out.extend_from_slice(&trades.side);
+    if let Some(instrument) = instrument {
+        put(&mut out, instrument, |v| u64::from(v).to_le_bytes());
+    }
+    if let Some(exchange) = exchange {
+        out.extend_from_slice(exchange);
+    }
+    if ids {
+        put(&mut out, &trades.id_ends, |v| u64::from(v).to_le_bytes());
+        out.extend_from_slice(trades.ids.as_bytes());
+    }
+    for (at, exchange) in &trades.reconnects {
+        out.extend_from_slice(&(*at as u64).to_le_bytes());
+        let index =
+            table.iter().position(|e| e == exchange).expect("every marker's exchange is in the table");
+        out.push(index as u8);
+    }
+    seal(&mut out, VERSION_TRADES, trades.len(), skipped);
+    Ok(out)
+}
+
+/// Where version 2 is read from: bytes in memory or a file, hashed as they are read.
+trait Input {
+    /// Fills `out` with the next bytes of the payload.
+    fn read(&mut self, out: &mut [u8]) -> FfiResult<()>;
+    /// Bytes of the payload not read yet.
+    fn left(&self) -> u64;
+    /// The checksum of what was read, if it is computed while reading.
+    fn checksum(&self) -> Option<u64>;
+}
+
+/// A payload in memory whose checksum was checked before decoding.
+struct SliceInput<'b, 'c> {
+    bytes: &'b [u8],
+    cancel: &'c Cancel,
+    source: &'c str,
+}
+
+impl Input for SliceInput<'_, '_> {
+    fn read(&mut self, out: &mut [u8]) -> FfiResult<()> {
+        self.cancel.check()?;
+        if out.len() > self.bytes.len() {
+            return Err(corrupt(self.source, "truncated payload"));
+        }
+        let (head, rest) = self.bytes.split_at(out.len());
+        out.copy_from_slice(head);
+        self.bytes = rest;
+        Ok(())
+    }
+    fn left(&self) -> u64 {
+        self.bytes.len() as u64
+    }
+    fn checksum(&self) -> Option<u64> {
+        None
+    }
+}
+
+struct FileInput<'c, 'p> {
+    file: std::io::Take<std::fs::File>,
+    hasher: Xxh3,
+    cancel: &'c Cancel,
+    path: &'p str,
+}
+
+impl Input for FileInput<'_, '_> {
+    fn read(&mut self, out: &mut [u8]) -> FfiResult<()> {
+        use std::io::Read;
+        // 8 MiB at a time: a cancel is seen within one such read.
+        for part in out.chunks_mut(8 << 20) {
+            self.cancel.check()?;
+            self.file.read_exact(part).map_err(|e| match e.kind() {
+                std::io::ErrorKind::UnexpectedEof => corrupt(self.path, "truncated payload"),
+                _ => FfiError::io(self.path, &e),
+            })?;
+            self.hasher.update(part);
+        }
+        Ok(())
+    }
+    fn left(&self) -> u64 {
+        self.file.limit()
+    }
+    fn checksum(&self) -> Option<u64> {
+        Some(self.hasher.digest())
+    }
+}
+
+/// `count` values of `T` read as their little-endian bytes (`from_le` converts them on
+/// big-endian targets), after checking that the payload holds them.
+fn column<T: Copy>(
+    input: &mut dyn Input,
+    count: usize,
+    source: &str,
+    from_le: impl Fn(T) -> T,
+) -> FfiResult<Vec<T>> {
+    let bytes = count.checked_mul(std::mem::size_of::<T>()).filter(|b| *b as u64 <= input.left());
+    let Some(bytes) = bytes else { return Err(corrupt(source, "a column runs past the end of the payload")) };
+    let mut values: Vec<T> = Vec::new();
+    values.try_reserve_exact(count).map_err(|_| corrupt(source, "cannot allocate a column"))?;
+    advise_huge_pages(values.as_ptr(), count);
+    // SAFETY: `read` writes all `bytes` bytes of the spare capacity of `count` values
+    // before `set_len` (T is an integer or a float here: every bit pattern is valid); on
+    // error the vector is dropped with length 0.
+    unsafe {
+        let raw = std::slice::from_raw_parts_mut(values.as_mut_ptr().cast::<u8>(), bytes);
+        input.read(raw)?;
+        values.set_len(count);
+    }
+    if cfg!(target_endian = "big") {
+        values.iter_mut().for_each(|v| *v = from_le(*v));
+    }
+    Ok(values)
+}
+
+fn f64_from_le(v: f64) -> f64 {
+    f64::from_bits(u64::from_le(v.to_bits()))
+}
+
+/// Decodes a version 2 payload (the header checked, `input` at the payload's start):
+/// every column is read first (sizes checked against what is left), then the checksum,
+/// then every value.
+fn decode_trades(input: &mut dyn Input, header: &Header, source: &str) -> FfiResult<MarketData> {
+    let exchanges = read_exchange_table(
+        |n| {
+            let mut bytes = vec![0; n];
+            input.read(&mut bytes)?;
+            Ok(bytes)
+        },
+        source,
+    )?;
+    let mut fixed = [0u8; 22];
+    input.read(&mut fixed)?;
+    let (n, m) = (u64_at(&fixed, 0), u64_at(&fixed, 8));
+    let flags = fixed[16];
+    let instrument_all = u32::from_le_bytes(fixed[17..21].try_into().expect("4 bytes"));
+    let exchange_all = fixed[21];
+    if flags & !(FLAG_RECEIVED | FLAG_INSTRUMENT | FLAG_EXCHANGE | FLAG_IDS) != 0 {
+        return Err(corrupt(source, format!("unknown column flags {flags:#x}")));
+    }
+    if n.checked_add(m) != Some(header.records) {
+        return Err(corrupt(
+            source,
+            format!("{n} trades and {m} markers, {} records in the header", header.records),
+        ));
+    }
+    let too_many = || corrupt(source, "more records than the payload holds");
+    let n = usize::try_from(n).map_err(|_| too_many())?;
+    let m = usize::try_from(m).map_err(|_| too_many())?;
+    let time_exchange_ns = column(input, n, source, i64::from_le)?;
+    let time_received_ns =
+        if flags & FLAG_RECEIVED != 0 { column(input, n, source, i64::from_le)? } else { Vec::new() };
+    let price = column(input, n, source, f64_from_le)?;
+    let amount = column(input, n, source, f64_from_le)?;
+    let side = column(input, n, source, |v: u8| v)?;
+    let instrument = match flags & FLAG_INSTRUMENT != 0 {
+        true => Uniform::from_vec(column(input, n, source, u32::from_le)?),
+        false => Uniform::same(instrument_all, n),
+    };
+    let exchange = match flags & FLAG_EXCHANGE != 0 {
+        true => Uniform::from_vec(column(input, n, source, |v: u8| v)?),
+        false => Uniform::same(exchange_all, n),
+    };
+    let (id_ends, id_bytes) = match flags & FLAG_IDS != 0 {
+        true => {
+            let ends = column(input, n, source, u32::from_le)?;
+            let total = ends.last().copied().unwrap_or(0);
+            let total = usize::try_from(total).map_err(|_| too_many())?;
+            (ends, column(input, total, source, |v: u8| v)?)
+        }
+        false => (Vec::new(), Vec::new()),
+    };
+    let markers = column(input, m.checked_mul(9).ok_or_else(too_many)?, source, |v: u8| v)?;
+    if input.left() != 0 {
+        return Err(corrupt(source, format!("{} bytes past the last column", input.left())));
+    }
+    if input.checksum().is_some_and(|sum| sum != header.payload_checksum) {
+        return Err(corrupt(source, "payload checksum mismatch (the data is corrupted)"));
+    }
+    // Values.
+    if n == 0 {
+        return Err(corrupt(source, "no market events"));
+    }
+    let ids = String::from_utf8(id_bytes).map_err(|_| corrupt(source, "trade ids are not UTF-8"))?;
+    let mut reconnects = Vec::with_capacity(m);
+    for marker in markers.chunks_exact(9) {
+        let at = usize::try_from(u64_at(marker, 0)).map_err(|_| too_many())?;
+        let exchange = *exchanges
+            .get(usize::from(marker[8]))
+            .ok_or_else(|| corrupt(source, "a marker's exchange is unknown"))?;
+        reconnects.push((at, exchange));
+    }
+    let max_instrument = instrument.each().map_or(instrument_all, |i| i.iter().copied().max().unwrap_or(0));
+    let store = TradeStore {
+        time_exchange_ns,
+        time_received_ns,
+        price,
+        amount,
+        side,
+        instrument,
+        exchange,
+        exchanges,
+        ids,
+        id_ends,
+        reconnects,
+    };
+    store.check().map_err(|e| corrupt(source, e))?;
+    Ok(MarketData {
+        time_first_event_ns: store.time_exchange_ns[0],
+        store: Arc::new(Store::Trades(store)),
+        item_count: n,
+        reconnect_count: m,
+        skipped_error_count: usize::try_from(header.skipped)
+            .map_err(|_| corrupt(source, "skipped error count"))?,
+        max_instrument: max_instrument as usize,
+    })
 }

@@ -7,7 +7,8 @@
 //! time is its `close_time`, which is also the event's `time_exchange` and
 //! `time_received`.
 
-use super::{advise_huge_pages, to_ns, Builder, DayCache, MarketData, Record};
+use super::store::Uniform;
+use super::{advise_huge_pages, to_ns, Builder, DayCache, MarketData, Record, RecordRef, Store, TradeStore};
 use crate::error::{FfiError, FfiResult};
 use barter_data::event::{DataKind, MarketEvent};
 use barter_data::streams::reconnect::Event as ReconnectEvent;
@@ -217,7 +218,7 @@ where
         ReconnectEvent::Reconnecting(_) => unreachable!("columns build items only"),
     };
     Ok(MarketData {
-        records: std::sync::Arc::new(records),
+        store: std::sync::Arc::new(Store::Records(records)),
         time_first_event_ns: first,
         item_count: rows,
         reconnect_count: 0,
@@ -232,8 +233,129 @@ fn previous(column: &[i64], row: usize) -> Option<i64> {
     row.checked_sub(1).map(|p| column[p])
 }
 
-/// Validates trade columns in one pass and builds their records (see the module docs).
-/// Errors name the column and the first bad row.
+/// Checks and converts row `row` of trade columns: (time_exchange, time_received, price,
+/// amount, side, instrument). Errors name the column and the row.
+#[inline]
+fn trade_row(columns: &TradeColumns<'_>, row: usize) -> FfiResult<(i64, i64, f64, f64, Side, usize)> {
+    let time = columns.time_exchange_ns[row];
+    check_time("time", row, time, previous(columns.time_exchange_ns, row))?;
+    let received = match columns.time_received_ns {
+        Some(received) => {
+            let ns = received[row];
+            check_time("time_received", row, ns, None)?;
+            ns
+        }
+        None => time,
+    };
+    let price = columns.price[row];
+    check_price("price", row, price)?;
+    let amount = columns.amount[row];
+    check_amount("amount", row, amount)?;
+    let side = match columns.side[row] {
+        1 => Side::Buy,
+        -1 => Side::Sell,
+        other => {
+            return Err(FfiError::invalid(format!(
+                "side: row {row} is {other}; sides are 1 (buy) or -1 (sell)"
+            )))
+        }
+    };
+    let instrument = instrument_at(columns.instrument, row)?.index();
+    Ok((time, received, price, amount, side, instrument))
+}
+
+/// What one thread of [`trades`] found in its rows.
+struct TradeChunk {
+    max_instrument: usize,
+    /// A row whose time_received differs from its time_exchange.
+    received_differs: bool,
+    /// An instrument index over `u32`: the columns cannot hold it.
+    wide_instrument: bool,
+    error: Option<FfiError>,
+}
+
+/// The output columns of one thread of [`trades`].
+struct TradeParts<'o> {
+    time: &'o mut [i64],
+    price: &'o mut [f64],
+    amount: &'o mut [f64],
+    side: &'o mut [u8],
+    instrument: Option<&'o mut [u32]>,
+}
+
+/// Rows per block of [`fill_trades`]: checked with branch-free reductions, then copied.
+const BLOCK_ROWS: usize = 4096;
+
+/// Checks and copies rows `start..start + out.time.len()` block by block: each block is
+/// checked as a whole (loops the compiler vectorises), then copied; a block with a bad
+/// row goes through [`trade_row`] row by row, which names the first bad row and column.
+fn fill_trades(columns: &TradeColumns<'_>, start: usize, out: TradeParts<'_>) -> TradeChunk {
+    let mut chunk =
+        TradeChunk { max_instrument: 0, received_differs: false, wide_instrument: false, error: None };
+    let TradeParts { time, price, amount, side, mut instrument } = out;
+    let rows = time.len();
+    let mut at = 0;
+    while at < rows {
+        let len = BLOCK_ROWS.min(rows - at);
+        let (row, range) = (start + at, start + at..start + at + len);
+        let t = &columns.time_exchange_ns[range.clone()];
+        let p = &columns.price[range.clone()];
+        let a = &columns.amount[range.clone()];
+        let s = &columns.side[range.clone()];
+        let mut ok =
+            t[0] != i64::MIN && previous(columns.time_exchange_ns, row).is_none_or(|before| t[0] >= before);
+        ok &= t.windows(2).fold(true, |ok, w| ok & (w[1] >= w[0]));
+        if let Some(received) = columns.time_received_ns {
+            let r = &received[range.clone()];
+            ok &= r.iter().fold(true, |ok, v| ok & (*v != i64::MIN));
+            chunk.received_differs |= r.iter().zip(t).fold(false, |d, (r, t)| d | (r != t));
+        }
+        ok &= p.iter().fold(true, |ok, v| ok & (*v > 0.0) & (*v < f64::INFINITY));
+        ok &= a.iter().fold(true, |ok, v| ok & (*v >= 0.0) & (*v < f64::INFINITY));
+        ok &= s.iter().fold(true, |ok, v| ok & ((*v == 1) | (*v == -1)));
+        let mut block_max = 0i64;
+        if let Instruments::Column(column) = columns.instrument {
+            let i = &column[range.clone()];
+            ok &= i.iter().fold(true, |ok, v| ok & (*v >= 0));
+            block_max = i.iter().copied().fold(0, i64::max);
+        }
+        if !ok {
+            // The first bad row, named exactly as the row-by-row check names it.
+            for row in range {
+                if let Err(error) = trade_row(columns, row) {
+                    chunk.error = Some(error);
+                    return chunk;
+                }
+            }
+            unreachable!("a block that fails its check has a bad row");
+        }
+        let out = at..at + len;
+        time[out.clone()].copy_from_slice(t);
+        price[out.clone()].copy_from_slice(p);
+        amount[out.clone()].copy_from_slice(a);
+        // 1 (buy) -> 0, -1 (sell) -> 1.
+        side[out.clone()].iter_mut().zip(s).for_each(|(o, v)| *o = (*v as u8) >> 7);
+        match columns.instrument {
+            Instruments::Column(column) => {
+                chunk.max_instrument = chunk.max_instrument.max(block_max as usize);
+                match (u32::try_from(block_max), instrument.as_deref_mut()) {
+                    (Ok(_), Some(instrument)) => instrument[out]
+                        .iter_mut()
+                        .zip(&column[start + at..start + at + len])
+                        .for_each(|(o, v)| *o = *v as u32),
+                    _ => chunk.wide_instrument = true,
+                }
+            }
+            Instruments::Scalar(index) => chunk.max_instrument = chunk.max_instrument.max(index),
+        }
+        at += len;
+    }
+    chunk
+}
+
+/// Validates trade columns in one pass and builds a column store of them (see the
+/// module docs): the values are copied, not turned into barter's records. Errors name
+/// the column and the first bad row.
 pub fn trades(columns: &TradeColumns<'_>, exchange: ExchangeId) -> FfiResult<MarketData> {
     let rows = columns.time_exchange_ns.len();
     check_len("price", columns.price.len(), "time", rows)?;
@@ -243,38 +365,109 @@ pub fn trades(columns: &TradeColumns<'_>, exchange: ExchangeId) -> FfiResult<Mar
         check_len("time_received", received.len(), "time", rows)?;
     }
     check_instruments(columns.instrument, rows, "time")?;
-    build_rows(rows, |row, days| {
-        let time = columns.time_exchange_ns[row];
-        check_time("time", row, time, previous(columns.time_exchange_ns, row))?;
-        let received = match columns.time_received_ns {
-            Some(received) => {
-                let ns = received[row];
-                check_time("time_received", row, ns, None)?;
-                ns
-            }
-            None => time,
+    if rows == 0 {
+        return Builder::default().finish("columns");
+    }
+    let scalar = match columns.instrument {
+        Instruments::Scalar(index) => match u32::try_from(index) {
+            Ok(index) => Some(index),
+            Err(_) => return trades_as_records(columns, exchange),
+        },
+        Instruments::Column(_) => None,
+    };
+    // Zeroed allocations: fresh pages, faulted in once as the rows are written.
+    let mut time = vec![0i64; rows];
+    let mut price = vec![0f64; rows];
+    let mut amount = vec![0f64; rows];
+    let mut side = vec![0u8; rows];
+    let mut instrument = if scalar.is_some() { Vec::new() } else { vec![0u32; rows] };
+    for (data, len) in [(time.as_ptr() as *const u8, rows * 8), (price.as_ptr() as *const u8, rows * 8)] {
+        advise_huge_pages(data, len);
+    }
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    let threads = cores.min(rows.div_ceil(MIN_ROWS_PER_THREAD)).max(1);
+    let per_thread = rows.div_ceil(threads);
+    let mut chunks: Vec<TradeChunk> = {
+        let mut instrument_parts: Vec<Option<&mut [u32]>> = if scalar.is_some() {
+            (0..threads).map(|_| None).collect()
+        } else {
+            instrument.chunks_mut(per_thread).map(Some).collect()
         };
-        let price = columns.price[row];
-        check_price("price", row, price)?;
-        let amount = columns.amount[row];
-        check_amount("amount", row, amount)?;
-        let side = match columns.side[row] {
-            1 => Side::Buy,
-            -1 => Side::Sell,
-            other => {
-                return Err(FfiError::invalid(format!(
-                    "side: row {row} is {other}; sides are 1 (buy) or -1 (sell)"
-                )))
+        let parts: Vec<TradeParts<'_>> = time
+            .chunks_mut(per_thread)
+            .zip(price.chunks_mut(per_thread))
+            .zip(amount.chunks_mut(per_thread))
+            .zip(side.chunks_mut(per_thread))
+            .zip(instrument_parts.iter_mut().map(Option::take))
+            .map(|((((time, price), amount), side), instrument)| TradeParts {
+                time,
+                price,
+                amount,
+                side,
+                instrument,
+            })
+            .collect();
+        std::thread::scope(|scope| {
+            let mut parts = parts.into_iter().enumerate();
+            let (_, first) = parts.next().expect("rows > 0");
+            let others: Vec<_> = parts
+                .map(|(index, part)| scope.spawn(move || fill_trades(columns, index * per_thread, part)))
+                .collect();
+            let mut chunks = vec![fill_trades(columns, 0, first)];
+            for handle in others {
+                chunks.push(handle.join().unwrap_or_else(|payload| std::panic::resume_unwind(payload)));
             }
-        };
-        let instrument = instrument_at(columns.instrument, row)?;
+            chunks
+        })
+    };
+    if let Some(error) = chunks.iter_mut().find_map(|chunk| chunk.error.take()) {
+        return Err(error);
+    }
+    if chunks.iter().any(|chunk| chunk.wide_instrument) {
+        return trades_as_records(columns, exchange);
+    }
+    let time_received_ns = match columns.time_received_ns {
+        Some(received) if chunks.iter().any(|chunk| chunk.received_differs) => received.to_vec(),
+        _ => Vec::new(),
+    };
+    let instrument = match scalar {
+        Some(index) => Uniform::same(index, rows),
+        None => Uniform::from_vec(instrument),
+    };
+    let store = TradeStore {
+        time_exchange_ns: time,
+        time_received_ns,
+        price,
+        amount,
+        side,
+        instrument,
+        exchange: Uniform::same(0, rows),
+        exchanges: vec![exchange],
+        ids: String::new(),
+        id_ends: Vec::new(),
+        reconnects: Vec::new(),
+    };
+    Ok(MarketData {
+        time_first_event_ns: store.time_exchange_ns[0],
+        store: std::sync::Arc::new(Store::Trades(store)),
+        item_count: rows,
+        reconnect_count: 0,
+        skipped_error_count: 0,
+        max_instrument: chunks.iter().map(|chunk| chunk.max_instrument).max().unwrap_or(0),
+    })
+}
+
+/// [`trades`] as barter's records (instrument indices the columns cannot hold).
+fn trades_as_records(columns: &TradeColumns<'_>, exchange: ExchangeId) -> FfiResult<MarketData> {
+    build_rows(columns.time_exchange_ns.len(), |row, days| {
+        let (time, received, price, amount, side, instrument) = trade_row(columns, row)?;
         let time_exchange = days.exchange.time(time);
         let time_received = if received == time { time_exchange } else { days.received.time(received) };
         Ok(MarketEvent {
             time_exchange,
             time_received,
             exchange,
-            instrument,
+            instrument: InstrumentIndex(instrument),
             kind: DataKind::Trade(PublicTrade { id: String::new(), price, amount, side }),
         })
     })
@@ -354,11 +547,9 @@ fn too_many(kind: &str, room: usize) -> FfiError {
     FfiError::invalid(format!("output columns have room for {room} rows but the data holds more {kind}"))
 }
 
-fn items(data: &MarketData) -> impl Iterator<Item = &MarketEvent<InstrumentIndex, DataKind>> {
-    data.records.iter().filter_map(|record: &Record| match record {
-        ReconnectEvent::Item(event) => Some(event),
-        ReconnectEvent::Reconnecting(_) => None,
-    })
+/// The items of `data` in record order (column trades as their [`TradeRef`]s).
+fn items(data: &MarketData) -> impl Iterator<Item = RecordRef<'_>> {
+    data.iter().filter(|record| record.instrument().is_some())
 }
 
 /// Writes every trade (in record order) into `out` in one pass and returns how many
@@ -375,8 +566,30 @@ pub fn write_trades(data: &MarketData, out: TradeColumnsMut<'_>) -> FfiResult<us
     ] {
         check_len(name, len, "time_exchange_ns", room)?;
     }
+    if let Store::Trades(trades) = data.store() {
+        // Column to column.
+        let rows = trades.trade_count();
+        if rows > room {
+            return Err(too_many("trades", room));
+        }
+        out.time_exchange_ns[..rows].copy_from_slice(&trades.time_exchange_ns);
+        if trades.time_received_ns.is_empty() {
+            out.time_received_ns[..rows].copy_from_slice(&trades.time_exchange_ns);
+        } else {
+            out.time_received_ns[..rows].copy_from_slice(&trades.time_received_ns);
+        }
+        match trades.instrument.each() {
+            Some(each) => out.instrument[..rows].iter_mut().zip(each).for_each(|(o, i)| *o = i64::from(*i)),
+            None => out.instrument[..rows].fill(i64::from(trades.instrument.first())),
+        }
+        out.price[..rows].copy_from_slice(&trades.price);
+        out.amount[..rows].copy_from_slice(&trades.amount);
+        out.side[..rows].iter_mut().zip(&trades.side).for_each(|(o, s)| *o = if *s == 0 { 1 } else { -1 });
+        return Ok(rows);
+    }
     let mut row = 0;
-    for event in items(data) {
+    for record in items(data) {
+        let RecordRef::Record(ReconnectEvent::Item(event)) = record else { continue };
         let DataKind::Trade(trade) = &event.kind else { continue };
         if row == room {
             return Err(too_many("trades", room));
@@ -411,7 +624,8 @@ pub fn write_candles(data: &MarketData, out: CandleColumnsMut<'_>) -> FfiResult<
         check_len(name, len, "time_ns", room)?;
     }
     let mut row = 0;
-    for event in items(data) {
+    for record in items(data) {
+        let RecordRef::Record(ReconnectEvent::Item(event)) = record else { continue };
         let DataKind::Candle(candle) = &event.kind else { continue };
         if row == room {
             return Err(too_many("candles", room));

@@ -12,12 +12,9 @@
 //! (bit-identical to serde_json's `float_roundtrip` and to Python's `float(text)`), times
 //! to the nanosecond, exchange names through serde itself (cached).
 
-use super::Record;
+use super::{to_ns, TradeRef};
 use crate::cancel::Cancel;
-use barter_data::event::{DataKind, MarketEvent};
-use barter_data::streams::reconnect::Event as ReconnectEvent;
-use barter_data::subscription::trade::PublicTrade;
-use barter_instrument::{exchange::ExchangeId, instrument::InstrumentIndex, Side};
+use barter_instrument::{exchange::ExchangeId, Side};
 use chrono::DateTime;
 
 /// What one parser thread remembers between lines: exchange names seen so far (raw
@@ -471,10 +468,7 @@ pub(crate) fn parse_time_ns(text: &[u8]) -> Option<i64> {
 
 /// A trade event object `{"time_exchange":..,"kind":{"Trade":{..}}}` in barter's key order.
 #[inline(always)]
-fn trade_event(
-    c: &mut Cursor<'_>,
-    cache: &mut ExchangeCache,
-) -> Option<MarketEvent<InstrumentIndex, DataKind>> {
+fn trade_event<'a>(c: &mut Cursor<'a>, cache: &mut ExchangeCache) -> Option<TradeRef<'a>> {
     c.byte(b'{')?;
     c.key(b"\"time_exchange\"")?;
     let time_exchange = c.time(&mut cache.dates)?;
@@ -486,7 +480,7 @@ fn trade_event(
     let exchange = cache.lookup(c.quoted()?)?;
     c.byte(b',')?;
     c.key(b"\"instrument\"")?;
-    let instrument = InstrumentIndex(c.usize()?);
+    let instrument = c.usize()?;
     c.byte(b',')?;
     c.key(b"\"kind\"")?;
     c.byte(b'{')?;
@@ -510,8 +504,16 @@ fn trade_event(
     for _ in 0..3 {
         c.byte(b'}')?;
     }
-    let kind = DataKind::Trade(PublicTrade { id: id.to_owned(), price, amount, side });
-    Some(MarketEvent { time_exchange, time_received, exchange, instrument, kind })
+    Some(TradeRef {
+        time_exchange_ns: to_ns(time_exchange),
+        time_received_ns: to_ns(time_received),
+        exchange,
+        instrument,
+        price,
+        amount,
+        side,
+        id,
+    })
 }
 
 /// `{"Reconnecting":"<exchange>"}` once its opening brace is consumed, if it is one.
@@ -530,18 +532,25 @@ fn reconnecting(c: &mut Cursor<'_>, cache: &mut ExchangeCache) -> Option<Option<
 /// The record on the line `bytes` starts with (they may go on past its newline) and the
 /// bytes it takes up to and including its newline, if the fast path recognises it (see
 /// the module docs).
-pub fn parse_line(line: &[u8], cache: &mut ExchangeCache) -> Option<(Record, usize)> {
+pub fn parse_line<'a>(line: &'a [u8], cache: &mut ExchangeCache) -> Option<(FastRecord<'a>, usize)> {
     let mut c = Cursor { bytes: line, at: 0, newline_is_space: false };
     c.byte(b'{')?;
     if let Some(exchange) = reconnecting(&mut c, cache)? {
         let used = c.end()?;
-        return Some((ReconnectEvent::Reconnecting(exchange), used));
+        return Some((FastRecord::Reconnecting(exchange), used));
     }
     c.key(b"\"Item\"")?;
-    let event = trade_event(&mut c, cache)?;
+    let trade = trade_event(&mut c, cache)?;
     c.byte(b'}')?;
     let used = c.end()?;
-    Some((ReconnectEvent::Item(event), used))
+    Some((FastRecord::Trade(trade), used))
+}
+
+/// What the fast path recognises: a trade (borrowing its id from the input) or a
+/// reconnect marker.
+pub enum FastRecord<'a> {
+    Trade(TradeRef<'a>),
+    Reconnecting(ExchangeId),
 }
 
 /// A whole JSON array of `{"Item":{"Ok":<trade>}}` / `{"Reconnecting":..}` results, if
@@ -569,10 +578,10 @@ pub(crate) fn parse_array(
                 c.key(b"\"Item\"")?;
                 c.byte(b'{')?;
                 c.key(b"\"Ok\"")?;
-                let event = trade_event(&mut c, cache)?;
+                let trade = trade_event(&mut c, cache)?;
                 c.byte(b'}')?;
                 c.byte(b'}')?;
-                builder.item(event);
+                builder.trade(&trade);
             }
         }
         c.ws();

@@ -410,15 +410,15 @@ fn parse_block_into(
     cache: &mut ExchangeCache,
     builder: &mut Builder,
 ) -> (usize, Option<BlockError>) {
-    let first_record = builder.records.len();
+    let first_record = builder.len();
     let mut newlines = 0;
     let mut start = 0;
     while start < bytes.len() {
         // The fast path finds the end of its line itself.
         if let Some((record, used)) = fast::parse_line(&bytes[start..], cache) {
             match record {
-                ReconnectEvent::Item(event) => builder.item(event),
-                ReconnectEvent::Reconnecting(exchange) => builder.reconnect(exchange),
+                fast::FastRecord::Trade(trade) => builder.trade(&trade),
+                fast::FastRecord::Reconnecting(exchange) => builder.reconnect(exchange),
             }
             start += used;
             newlines += usize::from(bytes[start - 1] == b'\n');
@@ -434,7 +434,7 @@ fn parse_block_into(
         if line.iter().all(|b| b.is_ascii_whitespace()) {
             continue;
         }
-        let record = builder.records.len() - first_record;
+        let record = builder.len() - first_record;
         match serde_json::from_slice::<LineRecord>(line) {
             Ok(ReconnectEvent::Item(event)) => {
                 let event = event.map_kind(DataKind::from);
@@ -503,9 +503,9 @@ impl Merger<'_> {
         let estimate = (total.max(self.merged_bytes) as f64 * per_byte * spare) as usize + 1024;
         // Never more than the input could hold (a record takes at least 20 bytes of JSON).
         let estimate = estimate.min(usize::try_from(total / 20).unwrap_or(usize::MAX) + 1024);
-        let records = &mut self.builder.records;
-        if estimate > records.capacity() && records.try_reserve_exact(estimate - records.len()).is_ok() {
-            super::advise_huge_pages(records.as_ptr(), records.capacity());
+        let len = self.builder.len();
+        if estimate > len {
+            self.builder.reserve(estimate - len);
         }
     }
 
@@ -516,9 +516,9 @@ impl Merger<'_> {
         total_hint: (u64, bool),
     ) -> FfiResult<()> {
         if let Some(error) = output.error {
-            return Err(self.error(error, self.builder.records.len()));
+            return Err(self.error(error, self.builder.len()));
         }
-        self.presize(block_bytes, output.builder.records.len(), total_hint);
+        self.presize(block_bytes, output.builder.len(), total_hint);
         self.builder.append(&mut output.builder);
         self.lines += output.newlines;
         Ok(())
@@ -531,12 +531,12 @@ impl Merger<'_> {
         cache: &mut ExchangeCache,
         total_hint: (u64, bool),
     ) -> FfiResult<()> {
-        let before = self.builder.records.len();
+        let before = self.builder.len();
         let (newlines, error) = parse_block_into(bytes, cache, &mut self.builder);
         if let Some(error) = error {
             return Err(self.error(error, before));
         }
-        let parsed = self.builder.records.len() - before;
+        let parsed = self.builder.len() - before;
         self.presize(bytes.len(), parsed, total_hint);
         self.lines += newlines;
         Ok(())

@@ -1,0 +1,141 @@
+"""Parameter sweeps on a Dask cluster (``pip install 'barter_cy[dask]'``).
+
+.. code-block:: python
+
+    from distributed import Client
+    from barter_cy import distributed
+
+    client = Client("tcp://scheduler:8786")          # or Client(LocalCluster(...))
+    multi = distributed.run_backtests(client, args_constant, variants, progress=True)
+
+The constant arguments (with their market data, pickled as Rust's compact binary form)
+are scattered to every worker once (``client.scatter(..., broadcast=True)``); the
+variants travel in batches, one Dask task per batch, and each task runs the local
+:func:`barter_cy.backtest.run_backtests` on its worker thread (Rust, GIL released). The
+result is a :class:`~barter_cy.summary.MultiBacktestSummary` whose summaries equal the
+local ones for the same inputs, in input order (its ``duration`` is the wall time of
+this call).
+
+Nothing here schedules, retries or moves data itself: that is Dask's work (placement,
+work stealing, lost workers, the dashboard)."""
+
+from __future__ import annotations
+
+import math
+import time
+import uuid
+from typing import Any, Iterable
+
+from barter_cy._control import Progress
+from barter_cy.backtest import (
+    _check_constant,
+    _check_max_concurrent,
+    _check_unique_ids,
+    _check_variants,
+)
+from barter_cy.backtest import run_backtests as _local_run_backtests
+from barter_cy.errors import BatchFailed
+from barter_cy.summary import MultiBacktestSummary
+
+__all__ = ["BatchFailed", "run_backtests"]
+
+#: Batches per worker thread when ``batch_size`` is not given: enough for Dask to
+#: balance uneven variants, few enough that each task amortises its overhead.
+BATCHES_PER_THREAD = 8
+
+
+def _require_distributed() -> Any:
+    try:
+        import distributed
+    except ImportError as error:
+        raise ImportError("barter_cy.distributed needs Dask: pip install 'barter_cy[dask]'") from error
+    return distributed
+
+
+def _run_batch(args_constant: Any, variants: list, max_concurrent: int) -> MultiBacktestSummary:
+    """One batch, on a worker thread: the local ``run_backtests`` and nothing else (no
+    progress, no Ctrl-C machinery: off the main thread the native call runs directly)."""
+    return _local_run_backtests(args_constant, variants, max_concurrent=max_concurrent or None)
+
+
+def run_backtests(
+    client: Any,
+    args_constant: Any,
+    variants: Iterable[Any],
+    batch_size: int | None = None,
+    progress: Any = False,
+    *,
+    max_concurrent: int | None = 1,
+    timeout: float | None = None,
+) -> MultiBacktestSummary:
+    """Run ``variants`` (``BacktestArgsDynamic``) on the workers of the Dask ``client``.
+
+    - ``args_constant``: a ``BacktestArgsConstant``, scattered to every worker once and
+      released at the end; or a Dask ``Future`` of one you scattered yourself (e.g.
+      ``client.scatter(args, broadcast=True)``) to reuse across calls (left alone).
+    - ``batch_size``: variants per task (default: the variants spread over
+      ``8 ×`` the cluster's worker threads).
+    - ``max_concurrent``: Rust threads per task (default 1: the workers' thread count
+      is the parallelism, so give workers one thread per core; ``None``: one per core).
+    - ``progress``: ``True`` for a tqdm bar, or ``callable(done, total)``; advanced per
+      finished batch, on the calling thread.
+    - ``timeout``: seconds for the whole sweep (``TimeoutError`` after, batches cancelled).
+
+    A batch that fails raises :class:`~barter_cy.BatchFailed` naming the ids of the
+    variants it held, with the worker's exception (or Dask's, e.g. a lost worker) as its
+    ``__cause__``; the other batches are cancelled. Python strategies run too (they must
+    pickle, their classes importable on the workers); a failing one fails its batch.
+    Ctrl-C (KeyboardInterrupt) cancels the pending batches; a batch already running on
+    a worker finishes there and is discarded."""
+    distributed = _require_distributed()
+    scattered = isinstance(args_constant, distributed.Future)
+    if not scattered:
+        _check_constant(args_constant)
+    variants = _check_variants(variants, "variants")
+    _check_unique_ids(variants)
+    max_concurrent = _check_max_concurrent(max_concurrent)
+    if batch_size is not None:
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int):
+            raise TypeError(f"batch_size must be int, got {type(batch_size).__name__}")
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+    if timeout is not None and not timeout > 0:
+        raise ValueError(f"timeout must be positive seconds, got {timeout!r}")
+
+    started = time.perf_counter_ns()
+    with Progress(progress, len(variants)) as reporter:
+        if not variants:
+            reporter.finish()
+            return MultiBacktestSummary(0, time.perf_counter_ns() - started, ())
+        if batch_size is None:
+            threads = max(1, sum(client.nthreads().values()))
+            batch_size = max(1, math.ceil(len(variants) / (BATCHES_PER_THREAD * threads)))
+        batches = [variants[i:i + batch_size] for i in range(0, len(variants), batch_size)]
+        if scattered:
+            constant = args_constant
+        else:
+            constant = client.scatter(args_constant, broadcast=True, hash=False,
+                                      **({} if timeout is None else {"timeout": timeout}))
+        name = uuid.uuid4().hex[:12]
+        futures = [
+            client.submit(_run_batch, constant, batch, max_concurrent, key=f"barter-batch-{name}-{index}",
+                          pure=False)
+            for index, batch in enumerate(batches)
+        ]
+        index_of = {future.key: index for index, future in enumerate(futures)}
+        results: list[MultiBacktestSummary | None] = [None] * len(batches)
+        done = 0
+        try:
+            for future in distributed.as_completed(futures, timeout=timeout):
+                index = index_of[future.key]
+                try:
+                    results[index] = future.result()
+                except Exception as error:
+                    raise BatchFailed(index, [args.id for args in batches[index]], error) from error
+                done += len(batches[index])
+                reporter.update(done)
+        finally:
+            client.cancel(futures if scattered else [*futures, constant])
+        reporter.finish()
+    summaries = [summary for result in results for summary in result.summaries]  # type: ignore[union-attr]
+    return MultiBacktestSummary(len(summaries), time.perf_counter_ns() - started, summaries)
