@@ -27,6 +27,7 @@ import subprocess
 import sys
 import tracemalloc
 from decimal import Decimal
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -246,13 +247,44 @@ def test_deep_nesting_in_from_dict_is_a_value_error_naming_the_depth(config_dict
         SystemConfig.from_dict(config)
 
 
-def test_deep_nesting_in_config_text_is_skipped_or_refused_without_recursion():
-    """Rust reads text: an unknown key nested 100,000 deep is skipped (serde_json does not
-    recurse into it); the error is the real one, with its field path."""
-    text = '{"deep": ' + "[" * 100_000 + "]" * 100_000 + ', "instruments": 5, "executions": []}'
-    with pytest.raises(ValueError, match=r"^<json>: invalid system config at instruments: invalid type: integer "
-                                         r"`5`, expected a sequence at line 1 column 200027$"):
+@pytest.mark.parametrize("depth", [MAX_CONFIG_DEPTH + 1, 100_000])
+def test_deep_nesting_in_config_text_is_a_value_error_naming_the_depth(depth):
+    """Rust reads text: a lexical pass (no recursion) measures the nesting first, with
+    the same limit as from_dict, and names the depth and where it is reached."""
+    text = '{"deep": ' + "[" * depth + "]" * depth + ', "instruments": [], "executions": []}'
+    with pytest.raises(ValueError, match=rf"^<json>: invalid system config: nested {depth + 1} levels deep "
+                                         rf"\(at byte {8 + depth}\), more than {MAX_CONFIG_DEPTH}$"):
         SystemConfig.from_json_str(text)
+
+
+@pytest.mark.parametrize("value, why", [
+    ("1e-300", r"nonzero but below the smallest step 1e-28"),
+    ("-1E-29", r"nonzero but below the smallest step 1e-28"),
+    ("1e30", r"magnitude above 79228162514264337593543950335"),
+    ("123456789012345678901234567890", r"magnitude above 79228162514264337593543950335"),
+])
+def test_a_config_text_number_barter_would_round_away_is_refused_with_its_path(example_config_path, value, why):
+    """barter's own parser turns 1e-300 into 0 without a word: the text is checked first
+    (only numbers written with an exponent or more than 28 digits are looked at)."""
+    config = json.loads(Path(example_config_path).read_text())
+    config["executions"][0]["fees_percent"] = "@"
+    text = json.dumps(config).replace('"@"', value)
+    with pytest.raises(ValueError, match=rf"^<json>: invalid system config at executions\[0\]\.fees_percent: "
+                                         rf"[-+.\deE]+ is not a decimal barter can "
+                                         rf"represent \({why}\)$"):
+        SystemConfig.from_json_str(text)
+
+
+def test_config_text_numbers_in_range_with_an_exponent_are_accepted(example_config_path):
+    config = json.loads(Path(example_config_path).read_text())
+    config["executions"][0]["fees_percent"] = "@"
+    text = json.dumps(config)
+    assert SystemConfig.from_json_str(text.replace('"@"', "1E-3")) == SystemConfig.from_json_str(
+        text.replace('"@"', "0.001"))
+    # Inside a string, "1e-300" is no number: the error is the field's own.
+    config["executions"][0]["mocked_exchange"] = "1e-300"
+    with pytest.raises(ValueError, match=r"mocked_exchange: unknown variant `1e-300`"):
+        SystemConfig.from_json_str(json.dumps(config).replace('"@"', "0.001"))
 
 
 @pytest.mark.parametrize("path, value, message", [

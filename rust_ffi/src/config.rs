@@ -24,15 +24,12 @@ struct Wrapped {
     risk_free_return: Option<Decimal>,
 }
 
-/// serde_json's nesting limit (it stops there with "recursion limit exceeded").
-const JSON_DEPTH_LIMIT: usize = 128;
-
 /// Deserialises `bytes` as `T`; an error names the input, the field path where it
 /// happened (`instruments[0].quote`, "." for the top level) and serde's line and column.
 fn from_slice_at<'de, T: Deserialize<'de>>(bytes: &'de [u8], source: &str) -> FfiResult<T> {
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
     let value = match serde_path_to_error::deserialize(&mut deserializer) {
-        Ok(value) => deserializer.end().map(|()| value).map_err(|e| (".".to_owned(), e.to_string(), e)),
+        Ok(value) => deserializer.end().map(|()| value).map_err(|e| (".".to_owned(), e.to_string())),
         Err(e) => {
             let (path, inner) = (e.path().clone(), e.into_inner());
             // barter's ExecutionConfig is an untagged enum of one variant, whose error
@@ -44,20 +41,11 @@ fn from_slice_at<'de, T: Deserialize<'de>>(bytes: &'de [u8], source: &str) -> Ff
             } else {
                 (path.to_string(), inner.to_string())
             };
-            Err((path, detail, inner))
+            Err((path, detail))
         }
     };
-    value.map_err(|(path, detail, inner)| {
+    value.map_err(|(path, detail)| {
         let where_ = if path == "." { "the top level".to_owned() } else { path };
-        let detail = if inner.to_string().starts_with("recursion limit exceeded") {
-            format!(
-                "nested deeper than {JSON_DEPTH_LIMIT} levels at line {} column {}",
-                inner.line(),
-                inner.column()
-            )
-        } else {
-            detail
-        };
         FfiError::invalid(format!("{source}: invalid system config at {where_}: {detail}"))
     })
 }
@@ -95,10 +83,117 @@ fn execution_error(bytes: &[u8], path: &serde_path_to_error::Path) -> Option<(St
     }
 }
 
+/// How deep a config may nest (objects and arrays), as `SystemConfig.from_dict` allows.
+pub const MAX_CONFIG_DEPTH: usize = 64;
+
+/// What a lexical pass over a JSON text finds: how deep it nests, and whether some number
+/// is written with an exponent or with more than 28 digits (only such a number can fall
+/// outside what rust_decimal holds; barter's parser would round it silently).
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Lexical {
+    depth: usize,
+    depth_at: usize,
+    unusual_number: bool,
+}
+
+fn lexical_scan(bytes: &[u8]) -> Lexical {
+    let mut scan = Lexical::default();
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if in_string {
+            match (escaped, b) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+        } else {
+            match b {
+                b'"' => in_string = true,
+                b'[' | b'{' => {
+                    depth += 1;
+                    if depth > scan.depth {
+                        scan.depth = depth;
+                        scan.depth_at = i;
+                    }
+                }
+                b']' | b'}' => depth = depth.saturating_sub(1),
+                b'-' | b'0'..=b'9' => {
+                    let start = i;
+                    while i < bytes.len()
+                        && matches!(bytes[i], b'0'..=b'9' | b'.' | b'e' | b'E' | b'+' | b'-')
+                    {
+                        i += 1;
+                    }
+                    let token = &bytes[start..i];
+                    let digits = token.iter().filter(|c| c.is_ascii_digit()).count();
+                    if digits > 28 || token.iter().any(|c| matches!(c, b'e' | b'E')) {
+                        scan.unusual_number = true;
+                    }
+                    continue;
+                }
+                _ => {}
+            }
+        }
+        i += 1;
+    }
+    scan
+}
+
+/// The first number (in document order) of a JSON text that rust_decimal cannot hold:
+/// nonzero below its smallest step 1e-28, or above its largest value. With its field path.
+fn out_of_range_number(bytes: &[u8]) -> Option<(String, String)> {
+    let value: serde_json::Value = serde_json::from_slice(bytes).ok()?;
+    let mut stack = vec![(String::new(), &value)];
+    while let Some((path, value)) = stack.pop() {
+        match value {
+            serde_json::Value::Object(map) => {
+                for (key, item) in map.iter().rev() {
+                    let path = if path.is_empty() { key.clone() } else { format!("{path}.{key}") };
+                    stack.push((path, item));
+                }
+            }
+            serde_json::Value::Array(items) => {
+                stack.extend(
+                    items.iter().enumerate().rev().map(|(index, item)| (format!("{path}[{index}]"), item)),
+                );
+            }
+            serde_json::Value::Number(number) => {
+                let x = number.as_f64().unwrap_or(0.0).abs();
+                let why = if x != 0.0 && x < 1e-28 {
+                    "nonzero but below the smallest step 1e-28"
+                } else if x > 7.922_816_251_426_434e28 {
+                    "magnitude above 79228162514264337593543950335"
+                } else {
+                    continue;
+                };
+                let where_ = if path.is_empty() { "the top level".to_owned() } else { path };
+                return Some((where_, format!("{number} is not a decimal barter can represent ({why})")));
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
 /// Parses a config in either shape. `source` names the input in error messages.
 pub fn parse(bytes: &[u8], source: &str) -> FfiResult<Config> {
     // A UTF-8 BOM is accepted, as in market data files.
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF".as_slice()).unwrap_or(bytes);
+    let scan = lexical_scan(bytes);
+    if scan.depth > MAX_CONFIG_DEPTH {
+        return Err(FfiError::invalid(format!(
+            "{source}: invalid system config: nested {} levels deep (at byte {}), more than {MAX_CONFIG_DEPTH}",
+            scan.depth, scan.depth_at
+        )));
+    }
+    if scan.unusual_number {
+        if let Some((path, detail)) = out_of_range_number(bytes) {
+            return Err(FfiError::invalid(format!("{source}: invalid system config at {path}: {detail}")));
+        }
+    }
     // Look at the top-level keys first (syntax errors surface here with their location).
     let keys: BTreeMap<String, serde::de::IgnoredAny> = from_slice_at(bytes, source)?;
     let (system, risk_free_return) = if keys.contains_key("system") {
