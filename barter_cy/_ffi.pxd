@@ -15,6 +15,9 @@ cdef extern from "barter_ffi.h" nogil:
   # per request.)
   const uint64_t MAX_LATENCY_MS # = 3600000
 
+  # How deep a config may nest (objects and arrays), as `SystemConfig.from_dict` allows.
+  const size_t MAX_CONFIG_DEPTH # = 64
+
   # Largest config file read (a config is a few kilobytes; this only stops a wrong path
   # from being read into memory).
   const uint64_t MAX_CONFIG_BYTES # = (64 << 20)

@@ -17,6 +17,11 @@
 #define MAX_LATENCY_MS 3600000
 
 /*
+ How deep a config may nest (objects and arrays), as `SystemConfig.from_dict` allows.
+ */
+#define MAX_CONFIG_DEPTH 64
+
+/*
  Largest config file read (a config is a few kilobytes; this only stops a wrong path
  from being read into memory).
  */
