@@ -72,6 +72,9 @@ def main(argv=None) -> int:
     ap.add_argument("--fees", default="0.001")
     ap.add_argument("--batch-size", type=int, default=None, help="variants per Dask task (default: barter_cy's)")
     ap.add_argument("--quick", action="store_true", help="20 variants, 100,000 trades, 1 round")
+    ap.add_argument("--dask-profiler", action="store_true",
+                    help="keep Dask's statistical profiler on in the workers (off by default here: it "
+                         "samples every worker thread's stack every 10 ms, CPU the 2 cores share with the work)")
     opts = ap.parse_args(argv)
     if opts.quick:
         opts.prices, opts.variants, opts.rounds = 100_000, 20, 1
@@ -86,6 +89,10 @@ def main(argv=None) -> int:
     variants = make_variants(opts.variants)
     c.log(f"{len(variants)} variants on {args.market_data!r} (loaded in {load_s:.2f} s)")
 
+    import dask
+
+    if not opts.dask_profiler:
+        dask.config.set({"distributed.worker.profile.enabled": False})
     started = time.perf_counter()
     cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
                            dashboard_address="127.0.0.1:0", worker_dashboard_address=None)
@@ -122,7 +129,7 @@ def main(argv=None) -> int:
     # CPU seconds (time.process_time): on a busy shared machine wall times here say
     # more about the neighbours than about the work.
     _, rust_cpu, raw = c.time_call(lambda: args._run_many(variants, 1))
-    _, parse_s, parsed = c.time_call(lambda: MultiBacktestSummary._from_wire(json.loads(raw)))
+    _, parse_s, parsed = c.time_call(lambda: MultiBacktestSummary._from_wire(raw))
     _, pickle_s, pickled = c.time_call(lambda: pickle.dumps(parsed, protocol=5))
     _, unpickle_s, _ = c.time_call(lambda: pickle.loads(pickled))
     positions = sum(len(s.positions) for s in parsed)
@@ -159,7 +166,8 @@ def main(argv=None) -> int:
           f"{'met' if statistics.median(ratios) >= GOAL else 'NOT met'}\n")
     breakdown = [
         ["Rust alone, 1 thread (`_run_many`)", c.fmt_s(rust_cpu), f"{rust_cpu / len(variants) * 1e3:.1f} ms per variant"],
-        ["Rust's JSON → summaries (`json.loads` + models)", c.fmt_s(parse_s), f"{positions:,} positions"],
+        ["Rust's summaries → Python models (`_from_wire`: head JSON, position columns)", c.fmt_s(parse_s),
+         f"{positions:,} positions"],
         ["summaries pickled by the workers (`pickle.dumps`)", c.fmt_s(pickle_s), c.fmt_bytes(len(pickled))],
         ["summaries unpickled by a Dask client (`pickle.loads`)", c.fmt_s(unpickle_s),
          f"{len(pickled) / max(positions, 1):.0f} bytes per position"],
