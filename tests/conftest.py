@@ -21,11 +21,18 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 from pathlib import Path
 
 import pytest
 
 import barter_cy
+
+# The Ctrl-C tests send SIGINT to this process. Started as a background job of a
+# non-interactive shell, Python inherits SIGINT ignored and installs no handler of its
+# own: put Python's default back so those tests test something wherever they run.
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def write_market_data_jsonl(src: str | os.PathLike, dst: str | os.PathLike) -> str:
