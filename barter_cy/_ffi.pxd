@@ -205,6 +205,22 @@ cdef extern from "barter_ffi.h" nogil:
     double *amount;
     int8_t *side;
 
+  # The trade columns of a handle whose trades are held as columns, borrowed in place:
+  # valid while the handle lives, never to be written.
+  ctypedef struct BarterTradeColumnViews:
+    # Rows of each column: the trades (reconnect markers are not rows).
+    size_t len;
+    const int64_t *time_exchange_ns;
+    # NULL when every trade's receive time is its exchange time.
+    const int64_t *time_received_ns;
+    const double *price;
+    const double *amount;
+    # 0 buy, 1 sell.
+    const uint8_t *side;
+    # NULL when every trade is on the instrument `instrument_all`.
+    const uint32_t *instrument;
+    uint32_t instrument_all;
+
   # Candle columns to fill, `len` rows each (room for every candle: the item count will do).
   ctypedef struct BarterCandleColumnsOut:
     size_t len;
@@ -523,6 +539,18 @@ cdef extern from "barter_ffi.h" nogil:
                                                 const BarterTradeColumnsOut *out,
                                                 size_t *written,
                                                 BarterError **err);
+
+  # Borrows the handle's trade columns in place (no copy) when its trades are held as
+  # columns, and sets `found`; `found` false (nothing written to `out`) when the handle
+  # holds barter's records instead (use `barter_market_data_trade_columns`).
+  # # Safety
+  # Every pointer argument must be NULL or valid as the C ABI contract in `ffi` states:
+  # handles live and made by this library, strings NUL-terminated, buffers readable for
+  # their length, out-parameters writable. The views live as long as `handle`.
+  BarterStatus barter_market_data_trade_column_views(const BarterMarketData *handle,
+                                                     BarterTradeColumnViews *out,
+                                                     bool *found,
+                                                     BarterError **err);
 
   # Writes the handle's candles, in record order, into the caller's columns in one pass
   # and their number to `written`. More candles than `len` is `InvalidInput` (the

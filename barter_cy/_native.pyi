@@ -24,6 +24,11 @@ CHUNK_RECORDS: int
 MAX_THREADS: int
 SUMMARY_INTERVALS: tuple[str, ...]
 FILLS: tuple[str, ...]
+#: rust_decimal's ``Decimal::MAX`` (2**96 - 1) and its largest scale (smallest step 1e-28).
+RUST_DECIMAL_MAX: Decimal
+RUST_DECIMAL_MAX_SCALE: int
+
+def decimal_text(d: Decimal, field: str) -> str: ...
 
 _Payload = Union[PublicTrade, OrderBookL1, OrderBookEvent, Candle, Liquidation]
 

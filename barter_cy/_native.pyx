@@ -14,6 +14,7 @@ from libc.stdint cimport uint8_t, int64_t
 from libc.stdlib cimport malloc, free
 from libc.string cimport memcpy
 from libc.math cimport isnan
+from cpython.buffer cimport PyBUF_FORMAT, PyBUF_WRITABLE
 from cpython.exc cimport PyErr_CheckSignals
 from cpython.ref cimport PyObject
 from cpython.unicode cimport PyUnicode_DecodeUTF8, PyUnicode_DecodeASCII
@@ -23,6 +24,74 @@ import copy
 import json
 import os
 from decimal import Decimal
+
+# The one range check for decimals: defined before barter_cy.data is imported, which
+# re-exports it (barter_cy.data may be the module importing this one).
+#: rust_decimal's ``Decimal::MAX`` (2**96 - 1): larger magnitudes cannot cross into barter.
+RUST_DECIMAL_MAX = Decimal(2**96 - 1)
+#: rust_decimal keeps at most 28 digits after the point: its smallest step is 1e-28.
+RUST_DECIMAL_MAX_SCALE = 28
+_RUST_MANTISSA_MAX = 2**96 - 1
+
+
+cdef str _shown(object d):
+    text = str(d)
+    return text if len(text) <= 48 else f"{text[:40]}... ({len(text)} characters)"
+
+
+cpdef str decimal_text(object d, str field):
+    """The one range check for every decimal that goes to barter (risk-free return,
+    balances, strategy parameters, order book levels, config values): ``d`` must be
+    finite and exactly representable by rust_decimal (``|d| <= 2**96 - 1`` and no
+    nonzero digit finer than its smallest step 1e-28). Returns the plain-notation text
+    rust_decimal parses ("1E+3" is "1000"). Cost stays bounded whatever the exponent
+    ("1e-999999999" is refused without writing its digits). Raises ``ValueError``
+    ``"<field>: <value> is not a decimal barter can represent (<why>)"``."""
+    cdef str text = str(d)
+    # Fast path: a plain text of at most 28 characters has fewer than 28 digits after
+    # the point and a magnitude below 1e28.
+    if len(text) <= 28 and "E" not in text and d.is_finite():
+        return text
+    if not d.is_finite():
+        why = "not finite"
+    elif not d:
+        return "0"
+    else:
+        adjusted = d.adjusted()  # the exponent of the leading digit, without the digits
+        if adjusted > 28:
+            why = f"magnitude above {RUST_DECIMAL_MAX}"
+        elif adjusted < -RUST_DECIMAL_MAX_SCALE:
+            why = "nonzero but below the smallest step 1e-28"
+        else:
+            sign, digits, exponent = d.as_tuple()
+            if exponent < -RUST_DECIMAL_MAX_SCALE:
+                finer = -RUST_DECIMAL_MAX_SCALE - exponent  # < len(digits): adjusted >= -28
+                if any(digits[len(digits) - finer:]):
+                    why = "digits finer than the smallest step 1e-28"
+                    raise ValueError(f"{field}: {_shown(d)} is not a decimal barter can represent ({why})")
+                digits = digits[: len(digits) - finer]
+                exponent = -RUST_DECIMAL_MAX_SCALE
+            # At most 57 digits remain (leading digit at 1e28 or below, last at 1e-28 or above).
+            mantissa = int("".join(map(str, digits)))
+            while exponent < 0 and mantissa > _RUST_MANTISSA_MAX and mantissa % 10 == 0:
+                mantissa //= 10
+                exponent += 1
+            if exponent > 0:
+                mantissa *= 10**exponent
+                exponent = 0
+            if mantissa <= _RUST_MANTISSA_MAX:
+                body = str(mantissa)
+                if exponent < 0:
+                    body = body.rjust(1 - exponent, "0")
+                    body = f"{body[:exponent]}.{body[exponent:]}"
+                return f"-{body}" if sign else body
+            why = (
+                f"magnitude above {RUST_DECIMAL_MAX}"
+                if exponent == 0
+                else "more significant digits than its 96-bit mantissa holds"
+            )
+    raise ValueError(f"{field}: {_shown(d)} is not a decimal barter can represent ({why})")
+
 
 from barter_cy import data as _data
 from barter_cy import errors as _errors
@@ -138,7 +207,6 @@ cdef class _EventValue:
 
 @cython.final
 @cython.no_gc
-@cython.freelist(512)
 cdef class PublicTrade(_EventValue):
     """barter ``PublicTrade { id: String, price: f64, amount: f64, side: Side }``.
 
@@ -191,7 +259,6 @@ cdef class PublicTrade(_EventValue):
 
 @cython.final
 @cython.no_gc
-@cython.freelist(512)
 cdef class DataKind(_EventValue):
     """barter ``DataKind``: exactly one market data payload.
 
@@ -273,7 +340,6 @@ cdef class DataKind(_EventValue):
 
 @cython.final
 @cython.no_gc
-@cython.freelist(512)
 cdef class MarketEvent(_EventValue):
     """barter ``MarketEvent<InstrumentIndex, DataKind>``.
 
@@ -847,9 +913,12 @@ cdef class MarketDataInMemory:
     def to_numpy(self, kind="trade"):
         """The trades (``kind="trade"``: time_ns, time_received_ns, instrument, price,
         amount, side as int8 1 / -1) or candles (``"candle"``: time_ns, instrument, open,
-        high, low, close, volume, trade_count) as a dict of new 1-D arrays written by Rust
-        straight into numpy buffers, in record order. Other kinds of event, reconnect
-        markers and exchange ids are not included."""
+        high, low, close, volume, trade_count) as a dict of read-only 1-D arrays, in
+        record order: trades held as columns (loaded from JSON Lines of trades, from
+        ``from_trades`` or the binary form) are borrowed in place, without a copy; other
+        data is written by Rust straight into new numpy buffers. ``.copy()`` an array to
+        modify it. Other kinds of event, reconnect markers and exchange ids are not
+        included."""
         from barter_cy import columnar
         return columnar.to_numpy(self, kind)
 
@@ -1487,7 +1556,7 @@ cdef _load_strategy_types():
 cdef bytes _risk_free_text(object d):
     """``risk_free_return`` (a Decimal) through the shared range check, as the
     plain-notation text rust_decimal parses."""
-    return _data.decimal_text(d, "risk_free_return").encode("ascii")
+    return decimal_text(d, "risk_free_return").encode("ascii")
 
 
 cdef class BacktestArgsDynamic:
@@ -1994,6 +2063,12 @@ def market_data_from_candle_columns(const int64_t[::1] time_ns not None, const d
     return _market_data(MarketDataInMemory, out)
 
 
+cdef dict _read_only(dict arrays):
+    for array in arrays.values():
+        array.flags.writeable = False
+    return arrays
+
+
 cdef dict _cut(dict arrays, size_t written, size_t rows):
     """The arrays cut to their first ``written`` rows (copies, so the spare rows are
     freed) when fewer than ``rows`` were written."""
@@ -2002,11 +2077,86 @@ cdef dict _cut(dict arrays, size_t written, size_t rows):
     return {name: array[:written].copy() for name, array in arrays.items()}
 
 
+cdef class _BorrowedColumn:
+    """A read-only buffer over one column of a market data handle's column store. It
+    holds the ``MarketDataInMemory`` (whose records never change and live as long as it
+    does), so a numpy array made from it stays valid whatever happens to the caller's
+    references."""
+    cdef object owner
+    cdef const void *ptr
+    cdef Py_ssize_t shape[1]
+    cdef Py_ssize_t strides[1]
+    cdef bytes format
+
+    def __getbuffer__(self, Py_buffer *buffer, int flags):
+        if flags & PyBUF_WRITABLE:
+            raise BufferError("market data columns are read-only")
+        buffer.buf = <void *>self.ptr
+        buffer.obj = self
+        buffer.len = self.shape[0] * self.strides[0]
+        buffer.readonly = 1
+        buffer.itemsize = self.strides[0]
+        buffer.format = <char *>self.format if flags & PyBUF_FORMAT else NULL
+        buffer.ndim = 1
+        buffer.shape = self.shape
+        buffer.strides = self.strides
+        buffer.suboffsets = NULL
+        buffer.internal = NULL
+
+    def __releasebuffer__(self, Py_buffer *buffer):
+        pass
+
+
+cdef object _borrowed(object np, object dtype, MarketDataInMemory owner, const void *ptr, size_t rows, bytes fmt,
+                      Py_ssize_t itemsize):
+    """A read-only numpy array over ``rows`` values at ``ptr`` inside ``owner``'s store."""
+    cdef _BorrowedColumn column = _BorrowedColumn.__new__(_BorrowedColumn)
+    column.owner = owner
+    column.ptr = ptr
+    column.shape[0] = rows
+    column.strides[0] = itemsize
+    column.format = fmt
+    return np.frombuffer(column, dtype=dtype)
+
+
+cdef dict _trade_column_views(object np, MarketDataInMemory handle):
+    """The trades' columns borrowed from the column store (no copy of time, receive time,
+    price or amount; side is made here, a single instrument is a broadcast view), or None
+    when the handle holds barter's records."""
+    cdef BarterTradeColumnViews views
+    cdef bint found = False
+    cdef BarterError *err = NULL
+    _check(barter_market_data_trade_column_views(handle.get(), &views, &found, &err), err)
+    if not found:
+        return None
+    cdef size_t rows = views.len
+    time_ns = _borrowed(np, np.int64, handle, views.time_exchange_ns, rows, b"q", 8)
+    received = time_ns if views.time_received_ns == NULL else _borrowed(
+        np, np.int64, handle, views.time_received_ns, rows, b"q", 8)
+    if views.instrument == NULL:
+        # One instrument for every trade: a broadcast view (stride 0), no memory per row.
+        instrument = np.broadcast_to(np.int64(views.instrument_all), (rows,))
+    else:
+        instrument = _borrowed(np, np.uint32, handle, views.instrument, rows, b"I", 4).astype(np.int64)
+        instrument.flags.writeable = False
+    side = np.subtract(1, 2 * _borrowed(np, np.uint8, handle, views.side, rows, b"B", 1).view(np.int8),
+                       dtype=np.int8)
+    side.flags.writeable = False
+    return {"time_ns": time_ns, "time_received_ns": received, "instrument": instrument,
+            "price": _borrowed(np, np.float64, handle, views.price, rows, b"d", 8),
+            "amount": _borrowed(np, np.float64, handle, views.amount, rows, b"d", 8), "side": side}
+
+
 def market_data_trade_columns(MarketDataInMemory handle not None):
-    """The handle's trades as a dict of new numpy arrays (time_ns, time_received_ns,
-    instrument, price, amount, side), filled by Rust in one pass with the GIL released.
-    Allocated for every item, then cut to the trades when there are fewer."""
+    """The handle's trades as a dict of read-only 1-D numpy arrays (time_ns,
+    time_received_ns, instrument, price, amount, side). Trades held as columns are
+    borrowed in place (time, receive time, price, amount: no copy); otherwise Rust fills
+    new arrays in one pass with the GIL released (allocated for every item, then cut to
+    the trades when there are fewer)."""
     import numpy as np
+    views = _trade_column_views(np, handle)
+    if views is not None:
+        return views
     cdef BarterMarketData *src = handle.get()
     cdef size_t rows = handle._items
     cdef size_t written = 0
@@ -2037,11 +2187,11 @@ def market_data_trade_columns(MarketDataInMemory handle not None):
     with nogil:
         status = barter_market_data_trade_columns(src, &out, &written, &err)
     _check(status, err)
-    return _cut(arrays, written, rows)
+    return _read_only(_cut(arrays, written, rows))
 
 
 def market_data_candle_columns(MarketDataInMemory handle not None):
-    """The handle's candles as a dict of new numpy arrays (time_ns, instrument, open,
+    """The handle's candles as a dict of new read-only numpy arrays (time_ns, instrument, open,
     high, low, close, volume, trade_count), filled by Rust in one pass with the GIL
     released. Allocated for every item, then cut to the candles when there are fewer."""
     import numpy as np
@@ -2081,4 +2231,4 @@ def market_data_candle_columns(MarketDataInMemory handle not None):
     with nogil:
         status = barter_market_data_candle_columns(src, &out, &written, &err)
     _check(status, err)
-    return _cut(arrays, written, rows)
+    return _read_only(_cut(arrays, written, rows))

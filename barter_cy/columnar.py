@@ -319,8 +319,9 @@ def from_frame(df, kind: str = "candle", instrument=0, exchange: str = "simulate
 
 
 def to_numpy(md: "_native.MarketDataInMemory", kind: str = "trade") -> dict[str, np.ndarray]:
-    """The trades or candles of ``md`` as a dict of new 1-D arrays, written by Rust
-    straight into their buffers."""
+    """The trades or candles of ``md`` as a dict of read-only 1-D arrays: trades held as
+    columns are borrowed in place (no copy), other data is written by Rust straight into
+    new buffers. ``.copy()`` an array to modify it."""
     if kind == "trade":
         return _native.market_data_trade_columns(md)
     if kind == "candle":

@@ -44,8 +44,8 @@ from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any, Iterable
 
-# The three hot classes are extension types (barter_cy/_native.pyx); the rest live here.
-from barter_cy._native import DataKind, MarketEvent, PublicTrade
+# The three hot event classes and the decimal range check are in barter_cy/_native.pyx.
+from barter_cy._native import RUST_DECIMAL_MAX, RUST_DECIMAL_MAX_SCALE, DataKind, MarketEvent, PublicTrade, decimal_text
 
 
 __all__ = [
@@ -231,72 +231,6 @@ def _f64(value: Any, field: str) -> float:
     if not math.isfinite(f):
         raise ValueError(f"{field} must be finite, got {f!r}")
     return f
-
-
-#: rust_decimal's ``Decimal::MAX`` (2**96 - 1): larger magnitudes cannot cross into barter.
-RUST_DECIMAL_MAX = Decimal(2**96 - 1)
-#: rust_decimal keeps at most 28 digits after the point: its smallest step is 1e-28.
-RUST_DECIMAL_MAX_SCALE = 28
-_RUST_MANTISSA_MAX = 2**96 - 1
-
-
-def _shown(d: Decimal) -> str:
-    text = str(d)
-    return text if len(text) <= 48 else f"{text[:40]}... ({len(text)} characters)"
-
-
-def decimal_text(d: Decimal, field: str) -> str:
-    """The one range check for every decimal that goes to barter (risk-free return,
-    balances, strategy parameters, order book levels, config values): ``d`` must be
-    finite and exactly representable by rust_decimal (``|d| <= 2**96 - 1`` and no
-    nonzero digit finer than its smallest step 1e-28). Returns the plain-notation text
-    rust_decimal parses ("1E+3" is "1000"). Cost stays bounded whatever the exponent
-    ("1e-999999999" is refused without writing its digits). Raises ``ValueError``
-    ``"<field>: <value> is not a decimal barter can represent (<why>)"``."""
-    text = str(d)
-    # Fast path: a plain text of at most 28 characters has fewer than 28 digits after
-    # the point and a magnitude below 1e28.
-    if len(text) <= 28 and "E" not in text and d.is_finite():
-        return text
-    if not d.is_finite():
-        why = "not finite"
-    elif not d:
-        return "0"
-    else:
-        adjusted = d.adjusted()  # the exponent of the leading digit, without the digits
-        if adjusted > 28:
-            why = f"magnitude above {RUST_DECIMAL_MAX}"
-        elif adjusted < -RUST_DECIMAL_MAX_SCALE:
-            why = "nonzero but below the smallest step 1e-28"
-        else:
-            sign, digits, exponent = d.as_tuple()
-            if exponent < -RUST_DECIMAL_MAX_SCALE:
-                finer = -RUST_DECIMAL_MAX_SCALE - exponent  # < len(digits): adjusted >= -28
-                if any(digits[len(digits) - finer:]):
-                    why = "digits finer than the smallest step 1e-28"
-                    raise ValueError(f"{field}: {_shown(d)} is not a decimal barter can represent ({why})")
-                digits = digits[: len(digits) - finer]
-                exponent = -RUST_DECIMAL_MAX_SCALE
-            # At most 57 digits remain (leading digit at 1e28 or below, last at 1e-28 or above).
-            mantissa = int("".join(map(str, digits)))
-            while exponent < 0 and mantissa > _RUST_MANTISSA_MAX and mantissa % 10 == 0:
-                mantissa //= 10
-                exponent += 1
-            if exponent > 0:
-                mantissa *= 10**exponent
-                exponent = 0
-            if mantissa <= _RUST_MANTISSA_MAX:
-                body = str(mantissa)
-                if exponent < 0:
-                    body = body.rjust(1 - exponent, "0")
-                    body = f"{body[:exponent]}.{body[exponent:]}"
-                return f"-{body}" if sign else body
-            why = (
-                f"magnitude above {RUST_DECIMAL_MAX}"
-                if exponent == 0
-                else "more significant digits than its 96-bit mantissa holds"
-            )
-    raise ValueError(f"{field}: {_shown(d)} is not a decimal barter can represent ({why})")
 
 
 def _decimal(value: Any, field: str) -> Decimal:

@@ -129,6 +129,44 @@ def test_example_to_numpy_matches_events_and_rebuilds_them():
         assert {k: v.tolist() for k, v in numpy_md.to_numpy().items()} == {k: v.tolist() for k, v in cols.items()}
 
 
+def test_to_numpy_borrows_the_column_store_read_only_and_outlives_the_market_data():
+    time, price, amount, side, instrument = _random_trades(n=500, instruments=3)
+    columns_md = MarketDataInMemory.from_trades(time, price, amount, side, instrument, exchange="binance_spot")
+    # The same trades with a candle in the middle are held as barter's records instead.
+    candle = _candle_jsonl([time[250]], [1.0], [2.0], [0.5], [1.5], [10.0], [3])
+    records_md = MarketDataInMemory.from_json_str(
+        _trade_jsonl(time[:250], price[:250], amount[:250], side[:250], instrument[:250]) + "\n" + candle + "\n"
+        + _trade_jsonl(time[250:], price[250:], amount[250:], side[250:], instrument[250:]))
+    borrowed, copied = columns_md.to_numpy(), records_md.to_numpy()
+    assert {k: v.tolist() for k, v in borrowed.items()} == {k: v.tolist() for k, v in copied.items()}
+    assert borrowed["price"].tolist() == price.tolist() and borrowed["side"].tolist() == side.tolist()
+    for cols in (borrowed, copied):
+        for name, array in cols.items():
+            assert not array.flags.writeable, name
+            with pytest.raises(ValueError, match="read-only"):
+                array[0] = 1
+    # Borrowed: the arrays point into Rust's store (no copy), which they keep alive.
+    assert borrowed["price"].base is not None and not borrowed["price"].flags.owndata
+    expected = {k: v.tolist() for k, v in borrowed.items()}
+    del columns_md
+    import gc
+    gc.collect()
+    assert {k: v.tolist() for k, v in borrowed.items()} == expected
+    assert borrowed["price"].copy().flags.writeable
+
+
+def test_to_numpy_of_one_instrument_is_a_broadcast_column_that_round_trips():
+    time, price, amount, side, _ = _random_trades(n=300, instruments=1)
+    md = MarketDataInMemory.from_trades(time, price, amount, side, instrument=2)
+    cols = md.to_numpy()
+    assert cols["instrument"].strides == (0,) and cols["instrument"].tolist() == [2] * 300
+    assert cols["time_received_ns"] is cols["time_ns"]  # no receive times stored: the same column
+    again = MarketDataInMemory.from_trades(cols["time_ns"], cols["price"], cols["amount"], cols["side"],
+                                           cols["instrument"], time_received=cols["time_received_ns"])
+    assert again == md
+    assert md.to_frame()["instrument"].tolist() == [2] * 300
+
+
 def test_trades_from_arrays_equal_json_events_and_backtests():
     time, price, amount, side, instrument = _random_trades()
     md = MarketDataInMemory.from_trades(time, price, amount, side, instrument, exchange="binance_spot")

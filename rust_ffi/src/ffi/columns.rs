@@ -9,6 +9,7 @@ use crate::ffi::market_data::BarterMarketData;
 use crate::market_data::columns::{
     self, exchange_from_name, CandleColumns, CandleColumnsMut, Instruments, TradeColumns, TradeColumnsMut,
 };
+use crate::market_data::store::Store;
 use barter_instrument::exchange::ExchangeId;
 use std::ffi::c_char;
 
@@ -95,6 +96,25 @@ pub struct BarterTradeColumnsOut {
     pub price: *mut f64,
     pub amount: *mut f64,
     pub side: *mut i8,
+}
+
+/// The trade columns of a handle whose trades are held as columns, borrowed in place:
+/// valid while the handle lives, never to be written.
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct BarterTradeColumnViews {
+    /// Rows of each column: the trades (reconnect markers are not rows).
+    pub len: usize,
+    pub time_exchange_ns: *const i64,
+    /// NULL when every trade's receive time is its exchange time.
+    pub time_received_ns: *const i64,
+    pub price: *const f64,
+    pub amount: *const f64,
+    /// 0 buy, 1 sell.
+    pub side: *const u8,
+    /// NULL when every trade is on the instrument `instrument_all`.
+    pub instrument: *const u32,
+    pub instrument_all: u32,
 }
 
 /// Candle columns to fill, `len` rows each (room for every candle: the item count will do).
@@ -262,6 +282,41 @@ pub unsafe extern "C" fn barter_market_data_trade_columns(
         };
         let count = columns::write_trades(data, columns)?;
         write_out(written, count, "written")
+    })
+}
+
+/// Borrows the handle's trade columns in place (no copy) when its trades are held as
+/// columns, and sets `found`; `found` false (nothing written to `out`) when the handle
+/// holds barter's records instead (use `barter_market_data_trade_columns`).
+/// # Safety
+/// Every pointer argument must be NULL or valid as the C ABI contract in `ffi` states:
+/// handles live and made by this library, strings NUL-terminated, buffers readable for
+/// their length, out-parameters writable. The views live as long as `handle`.
+#[no_mangle]
+pub unsafe extern "C" fn barter_market_data_trade_column_views(
+    handle: *const BarterMarketData,
+    out: *mut BarterTradeColumnViews,
+    found: *mut bool,
+    err: *mut *mut BarterError,
+) -> BarterStatus {
+    ffi_call(err, || {
+        let data = &handle_ref(handle, "market data handle")?.inner;
+        let Store::Trades(trades) = data.store() else {
+            return write_out(found, false, "found");
+        };
+        let optional = |column: &[i64]| if column.is_empty() { std::ptr::null() } else { column.as_ptr() };
+        let views = BarterTradeColumnViews {
+            len: trades.trade_count(),
+            time_exchange_ns: trades.time_exchange_ns.as_ptr(),
+            time_received_ns: optional(&trades.time_received_ns),
+            price: trades.price.as_ptr(),
+            amount: trades.amount.as_ptr(),
+            side: trades.side.as_ptr(),
+            instrument: trades.instrument.each().map_or(std::ptr::null(), <[u32]>::as_ptr),
+            instrument_all: trades.instrument.first(),
+        };
+        write_out(out, views, "out")?;
+        write_out(found, true, "found")
     })
 }
 
