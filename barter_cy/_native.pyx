@@ -177,9 +177,9 @@ def trigger_panic(str message):
 # ---------------------------------------------------------------------------
 # Value objects: they hold strings, floats, enums and each other (DataKind's payload is
 # one of barter_cy.data's value classes, checked by type), never a container of their
-# own, so they cannot form reference cycles: no cyclic-GC header (`no_gc`), and a free
-# list, because events() makes three of them per trade. Final: a subclass could add a
-# cycle. Validation helpers and the payload table live in barter_cy.data.
+# own, so they cannot form reference cycles: no cyclic-GC header (`no_gc`), which
+# matters because events() makes three of them per trade. Final: a subclass could add a
+# cycle. (Cython keeps free lists only for classes without a cdef base, so none here.) Validation helpers and the payload table live in barter_cy.data.
 
 
 cdef class _EventValue:
