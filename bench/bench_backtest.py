@@ -410,7 +410,7 @@ class Bench:
     # -- report ----------------------------------------------------------------------
     def report(self) -> str:
         out = []
-        out.append(f"## Backtests: barter_cy (Python) vs native barter (Rust), same run\n")
+        out.append("## Backtests: barter_cy (Python) vs native barter (Rust), same run\n")
         out.append(c.environment_note() + "\n")
         events_used = sorted({case.events for case in self.cases})
         out.append("Data: " + ", ".join(

@@ -27,7 +27,6 @@ from barter_cy import _native
 from barter_cy import market_data as market_data_module
 from barter_cy.data import (
     Candle,
-    DataKind,
     Level,
     Liquidation,
     MarketEvent,

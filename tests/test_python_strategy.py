@@ -15,7 +15,6 @@ from decimal import Decimal
 import numpy as np
 import pytest
 
-import barter_cy
 from barter_cy import BacktestArgsDynamic, BacktestsFailed, run_backtests
 from barter_cy.backtest import backtest
 from barter_cy.strategy import BuyAndHold, SmaCross, Strategy, TargetPositions
