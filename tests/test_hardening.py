@@ -47,7 +47,7 @@ from barter_cy import (
 from barter_cy import _native
 from barter_cy.backtest import backtest
 from barter_cy.config import MAX_CONFIG_DEPTH
-from barter_cy.data import Level, decimal_text
+from barter_cy.data import Level, MarketEvent, PublicTrade, decimal_text
 from barter_cy.strategy import BuyAndHold, SmaCross
 
 DAY_NS = 86_400_000_000_000
@@ -409,6 +409,27 @@ def test_decimal_overflow_in_barter_statistics_is_a_barter_error(example_config_
     # In a batch the error names the backtest; the others still run.
     with pytest.raises(BarterError, match=rf'^backtest "x": backtest stopped {place}'):
         run_backtests(args, [BacktestArgsDynamic("x", "0.05", strategy=strategy, fill=fill)])
+
+
+def test_a_ratio_beyond_rust_decimal_in_barter_statistics_is_a_barter_error(example_config_path, caplog):
+    """Found by `bench/fuzz.py` (target events, seed 73) after the column store landed:
+    barter's Calmar ratio divides with `checked_div(..).unwrap()`, which panics when the
+    quotient is beyond rust_decimal. Recognised by the panic's place, it is an error."""
+    trades = [(0, 2, 0.001, 0.001, "Buy"), (187, 0, 1e16, 1e-12, "Buy"), (592, 2, 1e-12, 0.001, "Buy"),
+              (1269, 0, 0.001, 1e-12, "Sell"), (5741, 0, 8.988781292997118e18, 0.001, "Sell"),
+              (510509, 0, 75498.10169042333, 1e20, "Buy"), (4194303, 0, 4.743872289348609e16, 1e-12, "Buy"),
+              (10_000_000_000_000, 0, 0.05, 1e-12, "Buy")]
+    t0 = 1_704_067_200_000_000_000  # 2024-01-01T00:00:00Z
+    md = MarketDataInMemory([MarketEvent(t0 + dt, t0 + dt, "binance_spot", instrument,
+                                         PublicTrade("1", price, amount, side))
+                             for dt, instrument, price, amount, side in trades])
+    args = BacktestArgsConstant(SystemConfig.from_json(example_config_path), md)
+    with pytest.raises(BarterError, match=r"^backtest stopped at the end of the data \(closing positions, making "
+                                          r"the summary\): barter's decimal arithmetic overflowed \(a risk-adjusted "
+                                          r"ratio \(Sharpe, Sortino or Calmar\) is beyond rust_decimal's range\)") as info:
+        backtest(args, BacktestArgsDynamic("fuzz", "0.05", strategy=SmaCross(1, 2, Decimal("1E-7"))))
+    assert not isinstance(info.value, BarterPanic)
+    assert not [r for r in caplog.records if "panic" in r.getMessage()]
 
 
 # =========================================================================== #

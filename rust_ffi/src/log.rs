@@ -77,6 +77,21 @@ thread_local! {
     static BACKTRACE: RefCell<Option<String>> = const { RefCell::new(None) };
     /// How many [`catch_decimal_overflow`] calls are running on this thread.
     static ARITHMETIC: Cell<u32> = const { Cell::new(0) };
+    /// Set by the panic hook when the panic being caught is a ratio overflow (see
+    /// [`is_ratio_overflow`]), read by [`catch_decimal_overflow`].
+    static RATIO_OVERFLOW: Cell<bool> = const { Cell::new(false) };
+}
+
+/// barter's Sharpe, Sortino and Calmar ratios divide with `checked_div(..).unwrap()`:
+/// a quotient beyond rust_decimal's range panics there with unwrap's message. (Those
+/// `unwrap`s are the only ones in barter's `statistic::metric` outside its tests.)
+const RATIO_FILES: [&str; 3] =
+    ["statistic/metric/sharpe.rs", "statistic/metric/sortino.rs", "statistic/metric/calmar.rs"];
+
+/// Whether a panic is one of barter's ratio divisions overflowing (message and place).
+fn is_ratio_overflow(message: &str, file: &str) -> bool {
+    message == "called `Option::unwrap()` on a `None` value"
+        && RATIO_FILES.iter().any(|end| file.replace('\\', "/").ends_with(end))
 }
 
 /// rust_decimal's panic messages for an operation whose result it cannot hold.
@@ -105,7 +120,10 @@ pub fn catch_decimal_overflow<R>(body: impl FnOnce() -> R) -> Result<R, String> 
         Ok(value) => Ok(value),
         Err(payload) => {
             let message = panic_message(payload.as_ref());
-            if is_decimal_overflow(&message) {
+            if RATIO_OVERFLOW.with(|flag| flag.replace(false)) {
+                Err("a risk-adjusted ratio (Sharpe, Sortino or Calmar) is beyond rust_decimal's range"
+                    .to_owned())
+            } else if is_decimal_overflow(&message) {
                 Err(message)
             } else {
                 std::panic::resume_unwind(payload)
@@ -198,8 +216,14 @@ pub fn install() {
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
             let message = panic_message(info.payload());
-            if ARITHMETIC.with(|depth| depth.get()) > 0 && is_decimal_overflow(&message) {
-                return; // reported as an error by catch_decimal_overflow
+            if ARITHMETIC.with(|depth| depth.get()) > 0 {
+                if is_decimal_overflow(&message) {
+                    return; // reported as an error by catch_decimal_overflow
+                }
+                if info.location().is_some_and(|at| is_ratio_overflow(&message, at.file())) {
+                    RATIO_OVERFLOW.with(|flag| flag.set(true));
+                    return; // likewise
+                }
             }
             let text = match info.location() {
                 Some(at) => format!("panic at {}:{}:{}: {message}", at.file(), at.line(), at.column()),
