@@ -215,11 +215,11 @@ cdef extern from "barter_ffi.h" nogil:
     const int64_t *time_received_ns;
     const double *price;
     const double *amount;
-    # 0 buy, 1 sell.
-    const uint8_t *side;
+    # 1 buy, -1 sell.
+    const int8_t *side;
     # NULL when every trade is on the instrument `instrument_all`.
-    const uint32_t *instrument;
-    uint32_t instrument_all;
+    const int64_t *instrument;
+    int64_t instrument_all;
 
   # Candle columns to fill, `len` rows each (room for every candle: the item count will do).
   ctypedef struct BarterCandleColumnsOut:

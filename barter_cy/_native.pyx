@@ -2120,11 +2120,10 @@ cdef object _borrowed(object np, object dtype, MarketDataInMemory owner, const v
 
 
 cdef dict _trade_column_views(object np, MarketDataInMemory handle):
-    """The trades' columns borrowed from the column store (no copy of time, receive time,
-    price or amount; side is made here, a single instrument is a broadcast view), or None
-    when the handle holds barter's records."""
+    """The trades' columns borrowed from the column store, nothing copied (a single
+    instrument is a broadcast view), or None when the handle holds barter's records."""
     cdef BarterTradeColumnViews views
-    cdef bint found = False
+    cdef bool found = False
     cdef BarterError *err = NULL
     _check(barter_market_data_trade_column_views(handle.get(), &views, &found, &err), err)
     if not found:
@@ -2137,20 +2136,17 @@ cdef dict _trade_column_views(object np, MarketDataInMemory handle):
         # One instrument for every trade: a broadcast view (stride 0), no memory per row.
         instrument = np.broadcast_to(np.int64(views.instrument_all), (rows,))
     else:
-        instrument = _borrowed(np, np.uint32, handle, views.instrument, rows, b"I", 4).astype(np.int64)
-        instrument.flags.writeable = False
-    side = np.subtract(1, 2 * _borrowed(np, np.uint8, handle, views.side, rows, b"B", 1).view(np.int8),
-                       dtype=np.int8)
-    side.flags.writeable = False
+        instrument = _borrowed(np, np.int64, handle, views.instrument, rows, b"q", 8)
     return {"time_ns": time_ns, "time_received_ns": received, "instrument": instrument,
             "price": _borrowed(np, np.float64, handle, views.price, rows, b"d", 8),
-            "amount": _borrowed(np, np.float64, handle, views.amount, rows, b"d", 8), "side": side}
+            "amount": _borrowed(np, np.float64, handle, views.amount, rows, b"d", 8),
+            "side": _borrowed(np, np.int8, handle, views.side, rows, b"b", 1)}
 
 
 def market_data_trade_columns(MarketDataInMemory handle not None):
     """The handle's trades as a dict of read-only 1-D numpy arrays (time_ns,
     time_received_ns, instrument, price, amount, side). Trades held as columns are
-    borrowed in place (time, receive time, price, amount: no copy); otherwise Rust fills
+    borrowed in place (no copy); otherwise Rust fills
     new arrays in one pass with the GIL released (allocated for every item, then cut to
     the trades when there are fewer)."""
     import numpy as np

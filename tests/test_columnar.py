@@ -145,8 +145,14 @@ def test_to_numpy_borrows_the_column_store_read_only_and_outlives_the_market_dat
             assert not array.flags.writeable, name
             with pytest.raises(ValueError, match="read-only"):
                 array[0] = 1
-    # Borrowed: the arrays point into Rust's store (no copy), which they keep alive.
-    assert borrowed["price"].base is not None and not borrowed["price"].flags.owndata
+    # Borrowed: every array points into Rust's store (no copy), which it keeps alive; a
+    # second call lends the same memory, while the records path fills new arrays.
+    again = columns_md.to_numpy()
+    for name, array in borrowed.items():
+        assert not array.flags.owndata and np.shares_memory(array, again[name]), name
+        assert array.dtype == copied[name].dtype, name
+    assert not np.shares_memory(copied["price"], records_md.to_numpy()["price"])
+    del again
     expected = {k: v.tolist() for k, v in borrowed.items()}
     del columns_md
     import gc

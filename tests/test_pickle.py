@@ -71,6 +71,18 @@ def test_market_data_equality_is_by_value():
         hash(md)
 
 
+@pytest.mark.parametrize("instrument", [np.array([0, 2**33, 1, 2**40]), 2**35, np.array([0, 1, 1, 0])])
+def test_trades_of_any_instrument_index_pickle_to_equal_market_data(instrument):
+    # The binary form keeps instrument indices as u32 columns; larger ones go as records.
+    time = np.arange(1, 5, dtype=np.int64) * 10**9
+    md = MarketDataInMemory.from_trades(time, [1.0, 2.0, 3.0, 4.0], [1.0] * 4, [1, -1, 1, -1], instrument)
+    back = round_trip(md, 5)
+    assert back == md
+    cols = back.to_numpy()
+    assert cols["instrument"].tolist() == np.broadcast_to(instrument, 4).tolist()
+    assert cols["side"].tolist() == [1, -1, 1, -1] and cols["side"].dtype == np.int8
+
+
 def test_market_data_pickle_is_the_binary_form(example):
     md = example[0]
     payload = pickle.dumps(md, protocol=5)

@@ -315,14 +315,14 @@ typedef struct {
   const double *price;
   const double *amount;
   /*
-   0 buy, 1 sell.
+   1 buy, -1 sell.
    */
-  const uint8_t *side;
+  const int8_t *side;
   /*
    NULL when every trade is on the instrument `instrument_all`.
    */
-  const uint32_t *instrument;
-  uint32_t instrument_all;
+  const int64_t *instrument;
+  int64_t instrument_all;
 } BarterTradeColumnViews;
 
 /*

@@ -272,7 +272,8 @@ fn from_trades_columns_equal_records_and_round_trip() {
         same_everywhere(&back, &data);
         assert_eq!(binary::encode(&back).unwrap(), bytes);
     }
-    // An instrument index over u32 stays a record.
+    // An instrument index over u32 is a column too; the binary form (u32 indices)
+    // carries it as records, which decode to the same events.
     let wide = [u32::MAX as i64 + 1];
     let one = TradeColumns {
         time_exchange_ns: &time[..1],
@@ -283,8 +284,13 @@ fn from_trades_columns_equal_records_and_round_trip() {
         instrument: Instruments::Column(&wide),
     };
     let data = columns::trades(&one, ExchangeId::Simulated).unwrap();
-    assert!(matches!(data.store(), Store::Records(_)));
+    assert!(matches!(data.store(), Store::Trades(_)));
     assert_eq!(data.max_instrument, u32::MAX as usize + 1);
+    let bytes = binary::encode(&data).unwrap();
+    assert_eq!(bytes[8], 1, "version 1 for instrument indices over u32");
+    let back = binary::decode(&bytes, "b", 1).unwrap();
+    assert!(matches!(back.store(), Store::Records(_)));
+    same_everywhere(&back, &data);
 }
 
 #[test]

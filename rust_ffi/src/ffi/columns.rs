@@ -110,11 +110,11 @@ pub struct BarterTradeColumnViews {
     pub time_received_ns: *const i64,
     pub price: *const f64,
     pub amount: *const f64,
-    /// 0 buy, 1 sell.
-    pub side: *const u8,
+    /// 1 buy, -1 sell.
+    pub side: *const i8,
     /// NULL when every trade is on the instrument `instrument_all`.
-    pub instrument: *const u32,
-    pub instrument_all: u32,
+    pub instrument: *const i64,
+    pub instrument_all: i64,
 }
 
 /// Candle columns to fill, `len` rows each (room for every candle: the item count will do).
@@ -312,7 +312,7 @@ pub unsafe extern "C" fn barter_market_data_trade_column_views(
             price: trades.price.as_ptr(),
             amount: trades.amount.as_ptr(),
             side: trades.side.as_ptr(),
-            instrument: trades.instrument.each().map_or(std::ptr::null(), <[u32]>::as_ptr),
+            instrument: trades.instrument.each().map_or(std::ptr::null(), <[i64]>::as_ptr),
             instrument_all: trades.instrument.first(),
         };
         write_out(out, views, "out")?;

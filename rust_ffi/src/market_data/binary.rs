@@ -148,7 +148,10 @@ fn exchange_name(exchange: ExchangeId) -> String {
 /// Encodes market data in the binary form (header included).
 pub fn encode(data: &MarketData) -> FfiResult<Vec<u8>> {
     if let Store::Trades(trades) = data.store() {
-        return encode_trades(trades, data.skipped_error_count);
+        // Version 2 holds instrument indices as u32: larger ones go as records (below).
+        if instruments_fit_u32(trades) {
+            return encode_trades(trades, data.skipped_error_count);
+        }
     }
     let records = data.records();
     // The exchange table, in order of first appearance.
@@ -869,6 +872,12 @@ fn put<T: Copy>(out: &mut Vec<u8>, values: &[T], to_le: impl Fn(T) -> [u8; 8]) {
     }
 }
 
+/// Whether every instrument index fits version 2's u32.
+fn instruments_fit_u32(trades: &TradeStore) -> bool {
+    let fits = |i: i64| u32::try_from(i).is_ok();
+    trades.instrument.each().map_or(fits(trades.instrument.first()), |i| i.iter().all(|v| fits(*v)))
+}
+
 fn encode_trades(trades: &TradeStore, skipped: usize) -> FfiResult<Vec<u8>> {
     let n = trades.trade_count();
     // The trades' exchanges (their indices unchanged), then those only markers name.
@@ -901,7 +910,7 @@ fn encode_trades(trades: &TradeStore, skipped: usize) -> FfiResult<Vec<u8>> {
     out.extend_from_slice(&(n as u64).to_le_bytes());
     out.extend_from_slice(&(trades.reconnects.len() as u64).to_le_bytes());
     out.push(flags);
-    out.extend_from_slice(&trades.instrument.first().to_le_bytes());
+    out.extend_from_slice(&(trades.instrument.first() as u32).to_le_bytes());
     out.push(trades.exchange.first());
     put(&mut out, &trades.time_exchange_ns, |v| v.to_le_bytes());
     if received {
@@ -909,9 +918,10 @@ fn encode_trades(trades: &TradeStore, skipped: usize) -> FfiResult<Vec<u8>> {
     }
     put(&mut out, &trades.price, |v| v.to_le_bytes());
     put(&mut out, &trades.amount, |v| v.to_le_bytes());
-    out.extend_from_slice(&trades.side);
+    // On disk a side is a byte, 0 buy and 1 sell; an instrument a u32.
+    out.extend(trades.side.iter().map(|s| u8::from(*s < 0)));
     if let Some(instrument) = instrument {
-        put(&mut out, instrument, |v| u64::from(v).to_le_bytes());
+        instrument.iter().for_each(|v| out.extend_from_slice(&(*v as u32).to_le_bytes()));
     }
     if let Some(exchange) = exchange {
         out.extend_from_slice(exchange);
@@ -1063,8 +1073,10 @@ fn decode_trades(input: &mut dyn Input, header: &Header, source: &str) -> FfiRes
     let amount = column(input, n, source, f64_from_le)?;
     let side = column(input, n, source, |v: u8| v)?;
     let instrument = match flags & FLAG_INSTRUMENT != 0 {
-        true => Uniform::from_vec(column(input, n, source, u32::from_le)?),
-        false => Uniform::same(instrument_all, n),
+        true => {
+            Uniform::from_vec(column(input, n, source, u32::from_le)?.into_iter().map(i64::from).collect())
+        }
+        false => Uniform::same(i64::from(instrument_all), n),
     };
     let exchange = match flags & FLAG_EXCHANGE != 0 {
         true => Uniform::from_vec(column(input, n, source, |v: u8| v)?),
@@ -1099,7 +1111,12 @@ fn decode_trades(input: &mut dyn Input, header: &Header, source: &str) -> FfiRes
             .ok_or_else(|| corrupt(source, "a marker's exchange is unknown"))?;
         reconnects.push((at, exchange));
     }
-    let max_instrument = instrument.each().map_or(instrument_all, |i| i.iter().copied().max().unwrap_or(0));
+    if let Some(row) = side.iter().position(|s| *s > 1) {
+        return Err(corrupt(source, format!("trade {row}: side byte {}", side[row])));
+    }
+    let side = side.into_iter().map(|s| 1 - 2 * s as i8).collect();
+    let max_instrument =
+        instrument.each().map_or(instrument.first(), |i| i.iter().copied().max().unwrap_or(0));
     let store = TradeStore {
         time_exchange_ns,
         time_received_ns,

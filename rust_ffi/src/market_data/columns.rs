@@ -269,8 +269,6 @@ struct TradeChunk {
     max_instrument: usize,
     /// A row whose time_received differs from its time_exchange.
     received_differs: bool,
-    /// An instrument index over `u32`: the columns cannot hold it.
-    wide_instrument: bool,
     error: Option<FfiError>,
 }
 
@@ -279,8 +277,8 @@ struct TradeParts<'o> {
     time: &'o mut [i64],
     price: &'o mut [f64],
     amount: &'o mut [f64],
-    side: &'o mut [u8],
-    instrument: Option<&'o mut [u32]>,
+    side: &'o mut [i8],
+    instrument: Option<&'o mut [i64]>,
 }
 
 /// Rows per block of [`fill_trades`]: checked with branch-free reductions, then copied.
@@ -290,8 +288,7 @@ const BLOCK_ROWS: usize = 4096;
 /// checked as a whole (loops the compiler vectorises), then copied; a block with a bad
 /// row goes through [`trade_row`] row by row, which names the first bad row and column.
 fn fill_trades(columns: &TradeColumns<'_>, start: usize, out: TradeParts<'_>) -> TradeChunk {
-    let mut chunk =
-        TradeChunk { max_instrument: 0, received_differs: false, wide_instrument: false, error: None };
+    let mut chunk = TradeChunk { max_instrument: 0, received_differs: false, error: None };
     let TradeParts { time, price, amount, side, mut instrument } = out;
     let rows = time.len();
     let mut at = 0;
@@ -333,17 +330,12 @@ fn fill_trades(columns: &TradeColumns<'_>, start: usize, out: TradeParts<'_>) ->
         time[out.clone()].copy_from_slice(t);
         price[out.clone()].copy_from_slice(p);
         amount[out.clone()].copy_from_slice(a);
-        // 1 (buy) -> 0, -1 (sell) -> 1.
-        side[out.clone()].iter_mut().zip(s).for_each(|(o, v)| *o = (*v as u8) >> 7);
+        side[out.clone()].copy_from_slice(s);
         match columns.instrument {
             Instruments::Column(column) => {
                 chunk.max_instrument = chunk.max_instrument.max(block_max as usize);
-                match (u32::try_from(block_max), instrument.as_deref_mut()) {
-                    (Ok(_), Some(instrument)) => instrument[out]
-                        .iter_mut()
-                        .zip(&column[start + at..start + at + len])
-                        .for_each(|(o, v)| *o = *v as u32),
-                    _ => chunk.wide_instrument = true,
+                if let Some(instrument) = instrument.as_deref_mut() {
+                    instrument[out].copy_from_slice(&column[start + at..start + at + len]);
                 }
             }
             Instruments::Scalar(index) => chunk.max_instrument = chunk.max_instrument.max(index),
@@ -369,7 +361,7 @@ pub fn trades(columns: &TradeColumns<'_>, exchange: ExchangeId) -> FfiResult<Mar
         return Builder::default().finish("columns");
     }
     let scalar = match columns.instrument {
-        Instruments::Scalar(index) => match u32::try_from(index) {
+        Instruments::Scalar(index) => match i64::try_from(index) {
             Ok(index) => Some(index),
             Err(_) => return trades_as_records(columns, exchange),
         },
@@ -379,8 +371,8 @@ pub fn trades(columns: &TradeColumns<'_>, exchange: ExchangeId) -> FfiResult<Mar
     let mut time = vec![0i64; rows];
     let mut price = vec![0f64; rows];
     let mut amount = vec![0f64; rows];
-    let mut side = vec![0u8; rows];
-    let mut instrument = if scalar.is_some() { Vec::new() } else { vec![0u32; rows] };
+    let mut side = vec![0i8; rows];
+    let mut instrument = if scalar.is_some() { Vec::new() } else { vec![0i64; rows] };
     for (data, len) in [(time.as_ptr() as *const u8, rows * 8), (price.as_ptr() as *const u8, rows * 8)] {
         advise_huge_pages(data, len);
     }
@@ -388,7 +380,7 @@ pub fn trades(columns: &TradeColumns<'_>, exchange: ExchangeId) -> FfiResult<Mar
     let threads = cores.min(rows.div_ceil(MIN_ROWS_PER_THREAD)).max(1);
     let per_thread = rows.div_ceil(threads);
     let mut chunks: Vec<TradeChunk> = {
-        let mut instrument_parts: Vec<Option<&mut [u32]>> = if scalar.is_some() {
+        let mut instrument_parts: Vec<Option<&mut [i64]>> = if scalar.is_some() {
             (0..threads).map(|_| None).collect()
         } else {
             instrument.chunks_mut(per_thread).map(Some).collect()
@@ -422,9 +414,6 @@ pub fn trades(columns: &TradeColumns<'_>, exchange: ExchangeId) -> FfiResult<Mar
     };
     if let Some(error) = chunks.iter_mut().find_map(|chunk| chunk.error.take()) {
         return Err(error);
-    }
-    if chunks.iter().any(|chunk| chunk.wide_instrument) {
-        return trades_as_records(columns, exchange);
     }
     let time_received_ns = match columns.time_received_ns {
         Some(received) if chunks.iter().any(|chunk| chunk.received_differs) => received.to_vec(),
@@ -579,12 +568,12 @@ pub fn write_trades(data: &MarketData, out: TradeColumnsMut<'_>) -> FfiResult<us
             out.time_received_ns[..rows].copy_from_slice(&trades.time_received_ns);
         }
         match trades.instrument.each() {
-            Some(each) => out.instrument[..rows].iter_mut().zip(each).for_each(|(o, i)| *o = i64::from(*i)),
-            None => out.instrument[..rows].fill(i64::from(trades.instrument.first())),
+            Some(each) => out.instrument[..rows].copy_from_slice(each),
+            None => out.instrument[..rows].fill(trades.instrument.first()),
         }
         out.price[..rows].copy_from_slice(&trades.price);
         out.amount[..rows].copy_from_slice(&trades.amount);
-        out.side[..rows].iter_mut().zip(&trades.side).for_each(|(o, s)| *o = if *s == 0 { 1 } else { -1 });
+        out.side[..rows].copy_from_slice(&trades.side);
         return Ok(rows);
     }
     let mut row = 0;

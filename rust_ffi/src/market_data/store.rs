@@ -137,9 +137,10 @@ pub struct TradeStore {
     pub time_received_ns: Vec<i64>,
     pub price: Vec<f64>,
     pub amount: Vec<f64>,
-    /// 0 buy, 1 sell.
-    pub side: Vec<u8>,
-    pub instrument: Uniform<u32>,
+    /// 1 buy, -1 sell (numpy's convention, so `to_numpy` can lend it as it is).
+    pub side: Vec<i8>,
+    /// Indices >= 0, as int64 so that `to_numpy` lends the column without widening it.
+    pub instrument: Uniform<i64>,
     /// Index into `exchanges` per trade.
     pub exchange: Uniform<u8>,
     /// The exchanges of the trades and markers, in order of first appearance.
@@ -253,7 +254,7 @@ impl TradeStore {
     }
 
     /// Checks that the columns fit together (what the accessors rely on): one length,
-    /// exchange indices inside the table, sides 0 or 1, id offsets ascending on
+    /// exchange indices inside the table, sides 1 or -1, instruments >= 0, id offsets ascending on
     /// character boundaries up to the ids' end, marker positions ascending inside the
     /// records.
     pub fn check(&self) -> Result<(), String> {
@@ -275,8 +276,15 @@ impl TradeStore {
         if n > 0 && usize::from(max_exchange) >= self.exchanges.len() {
             return Err("a trade's exchange is not in the exchange table".to_owned());
         }
-        if let Some(row) = self.side.iter().position(|s| *s > 1) {
-            return Err(format!("trade {row}: side byte {}", self.side[row]));
+        if let Some(row) = self.side.iter().position(|s| *s != 1 && *s != -1) {
+            return Err(format!("trade {row}: side {}", self.side[row]));
+        }
+        let negative = match self.instrument.each() {
+            Some(instrument) => instrument.iter().position(|i| *i < 0),
+            None => (n > 0 && self.instrument.first() < 0).then_some(0),
+        };
+        if let Some(row) = negative {
+            return Err(format!("trade {row}: instrument {}", self.instrument.get(row)));
         }
         let mut previous = 0u32;
         for end in &self.id_ends {
@@ -327,10 +335,10 @@ impl TradeStore {
     }
 
     /// Appends a trade; `false` (nothing appended) when it does not fit the columns
-    /// (instrument over `u32`, a 256th exchange, over 4 GiB of trade ids).
+    /// (instrument over `i64::MAX`, a 256th exchange, over 4 GiB of trade ids).
     #[inline]
     pub fn push_trade(&mut self, trade: &TradeRef<'_>) -> bool {
-        let Ok(instrument) = u32::try_from(trade.instrument) else { return false };
+        let Ok(instrument) = i64::try_from(trade.instrument) else { return false };
         let Ok(id_end) = u32::try_from(self.ids.len() + trade.id.len()) else { return false };
         let Some(exchange) = self.exchange_index(trade.exchange) else { return false };
         let row = self.time_exchange_ns.len();
@@ -344,7 +352,7 @@ impl TradeStore {
         }
         self.price.push(trade.price);
         self.amount.push(trade.amount);
-        self.side.push(u8::from(trade.side == Side::Sell));
+        self.side.push(if trade.side == Side::Buy { 1 } else { -1 });
         self.instrument.push(instrument);
         self.exchange.push(exchange);
         if !self.id_ends.is_empty() || !trade.id.is_empty() {
@@ -445,7 +453,7 @@ impl TradeStore {
             instrument: self.instrument.get(t) as usize,
             price: self.price[t],
             amount: self.amount[t],
-            side: if self.side[t] == 0 { Side::Buy } else { Side::Sell },
+            side: if self.side[t] > 0 { Side::Buy } else { Side::Sell },
             id,
         }
     }
@@ -640,7 +648,12 @@ mod tests {
             copy.check().unwrap_err()
         };
         assert_eq!(broken(&|s| s.price.truncate(3)), "price has 3 values for 4 trades");
-        assert_eq!(broken(&|s| s.side[2] = 2), "trade 2: side byte 2");
+        assert_eq!(broken(&|s| s.side[2] = 0), "trade 2: side 0");
+        assert_eq!(broken(&|s| s.instrument = Uniform::same(-1, 4)), "trade 0: instrument -1");
+        assert_eq!(
+            broken(&|s| s.instrument = Uniform::from_vec(vec![1, 1, -2, 1])),
+            "trade 2: instrument -2"
+        );
         assert_eq!(
             broken(&|s| s.exchange = Uniform::same(1, 4)),
             "a trade's exchange is not in the exchange table"
