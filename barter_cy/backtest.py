@@ -141,6 +141,7 @@ def run_backtests(
     fail_fast: bool = False,
     processes: int | None = None,
     progress: Any = False,
+    details: bool = True,
 ) -> MultiBacktestSummary:
     """Run backtests; summaries come back in input order, each equal to its own
     :func:`backtest`. Ids must be unique (``ValueError`` listing duplicates); an empty
@@ -170,12 +171,20 @@ def run_backtests(
     is kept by Rust and read without holding up the run; Python strategies count as
     each finishes, and with ``processes=`` as each worker reports.
 
+    ``details=False`` keeps each summary's statistics and ``position_counts`` but not
+    its closed positions and equity curve (``None``; see
+    :meth:`~barter_cy.summary.BacktestSummary.without_details`): for sweeps whose
+    results are a table, at a few hundred bytes per variant (with ``processes=`` the
+    workers drop them before sending).
+
     Ctrl-C stops the batch within a second with ``KeyboardInterrupt``."""
     _check_constant(args_constant)
     max_concurrent = _check_max_concurrent(max_concurrent)
     variants = _check_variants(args_dynamic_iter)
+    if not isinstance(details, bool):
+        raise TypeError(f"details must be bool, got {type(details).__name__}")
     with Progress(progress, len(variants)) as reporter:
-        result = _run_backtests(args_constant, variants, max_concurrent, fail_fast, processes, reporter)
+        result = _run_backtests(args_constant, variants, max_concurrent, fail_fast, processes, reporter, details)
         reporter.finish()
         return result
 
@@ -187,6 +196,7 @@ def _run_backtests(
     fail_fast: bool,
     processes: int | None,
     reporter: Progress,
+    details: bool = True,
 ) -> MultiBacktestSummary:
     if processes is not None:
         if isinstance(processes, bool) or not isinstance(processes, int):
@@ -194,13 +204,15 @@ def _run_backtests(
         if not 1 <= processes <= 1024:
             raise ValueError(f"processes must be between 1 and 1024, got {processes}")
         if processes > 1 and len(variants) > 1:
-            return _run_in_processes(args_constant, variants, processes, max_concurrent, fail_fast, reporter)
+            return _run_in_processes(args_constant, variants, processes, max_concurrent, fail_fast, reporter,
+                                     details)
     python = [i for i, args in enumerate(variants) if isinstance(args.strategy, Strategy)]
     on_progress = reporter.update if reporter.active else None
     if not python:
         raw = _interruptible(args_constant._run_many, variants, max_concurrent,
                              on_progress=on_progress)
-        return MultiBacktestSummary._from_wire(raw)
+        multi = MultiBacktestSummary._from_wire(raw)
+        return multi if details else multi.without_details()
 
     # Mixed: built-ins on Rust threads, then the Python ones here. Ids are checked over
     # the whole batch first (Rust checks each part, not the union).
@@ -222,7 +234,7 @@ def _run_backtests(
                 raise
             errors[variants[i].id] = error
         reporter.update(finished)
-    done = [summary for summary in results if summary is not None]
+    done = [summary if details else summary.without_details() for summary in results if summary is not None]
     multi = MultiBacktestSummary(len(done), time.perf_counter_ns() - started, done)
     if errors:
         raise BacktestsFailed(multi, errors)
@@ -242,7 +254,7 @@ def _worker_init(args_pickle: bytes, progress_queue: Any = None) -> None:
 
 
 def _worker_run(variants: list[BacktestArgsDynamic], max_concurrent: int, fail_fast: bool,
-                part: int = 0) -> tuple[str, dict]:
+                part: int = 0, details: bool = True) -> tuple[str, dict]:
     """One part, in a worker: the summaries as wire JSON, and the errors by id. With a
     progress queue, ``(part, done)`` is put on it as backtests finish."""
     assert _WORKER_ARGS is not None
@@ -250,7 +262,7 @@ def _worker_run(variants: list[BacktestArgsDynamic], max_concurrent: int, fail_f
     report = None if queue is None else (lambda done, total: queue.put((part, done)))
     try:
         multi = run_backtests(_WORKER_ARGS, variants, max_concurrent=max_concurrent or None, fail_fast=fail_fast,
-                              progress=report or False)
+                              progress=report or False, details=details)
         return multi.to_json(), {}
     except BacktestsFailed as failed:
         return failed.summary.to_json(), failed.errors
@@ -263,6 +275,7 @@ def _run_in_processes(
     max_concurrent: int,
     fail_fast: bool,
     reporter: Progress,
+    details: bool = True,
 ) -> MultiBacktestSummary:
     import multiprocessing
     import queue as queues
@@ -279,7 +292,8 @@ def _run_in_processes(
     progress_queue = context.Queue() if reporter.active else None
     with ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_init,
                              initargs=(pickle.dumps(args_constant), progress_queue)) as pool:
-        futures = [pool.submit(_worker_run, part, max_concurrent, fail_fast, index) for index, part in enumerate(parts)]
+        futures = [pool.submit(_worker_run, part, max_concurrent, fail_fast, index, details)
+                   for index, part in enumerate(parts)]
         if progress_queue is not None:
             done = [0] * len(parts)
             pending = set(futures)

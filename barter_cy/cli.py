@@ -155,7 +155,7 @@ def _sweep(args: argparse.Namespace) -> int:
         rates = [t.win_rate.value for t in s.trading_summary.instruments.values()
                  if t.win_rate is not None and t.win_rate.value is not None]
         win = f"{rates[0] * 100:.1f}%" if len(rates) == 1 else "N/A"
-        print(f"{s.id:<{width}}  {s.pnl:>16.6f}  {len(s.positions):>9}  {win:>8}  {s.rejected_orders:>8}")
+        print(f"{s.id:<{width}}  {s.pnl:>16.6f}  {s.position_count:>9}  {win:>8}  {s.rejected_orders:>8}")
     print(f"{multi.num_backtests} variants in {multi.duration_ms} ms", file=sys.stderr)
     if args.plot:
         names = list(grid)

@@ -8,7 +8,6 @@ without closed positions) are NaN. Needs the ``pandas`` extra
 from __future__ import annotations
 
 import math
-from collections import Counter
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
@@ -61,7 +60,7 @@ def _param(value: Any) -> Any:
 
 
 def _instrument_columns(summary: "BacktestSummary") -> dict[str, float]:
-    counts = Counter(summary.positions.column("instrument").tolist())
+    counts = summary.position_counts
     row: dict[str, float] = {}
     for name, sheet in summary.trading_summary.instruments.items():
         drawdown = sheet.pnl_drawdown_max
@@ -104,7 +103,7 @@ def summary_row(summary: "BacktestSummary") -> dict[str, Any]:
     for key, value in summary.strategy.params.items():
         row[param_column(key)] = _param(value)
     row["pnl"] = float(summary.pnl)
-    row["positions"] = len(summary.positions)
+    row["positions"] = summary.position_count
     row.update(_instrument_columns(summary))
     return row
 
@@ -119,6 +118,7 @@ def positions_frame(summary: "BacktestSummary") -> "pd.DataFrame":
     and ``time_enter`` / ``time_exit`` (UTC). Built from the summary's columns: no
     ``Position`` object is made."""
     pd = require_pandas("BacktestSummary.positions_frame")
+    summary._require_details("BacktestSummary.positions_frame")
     positions = summary.positions
     columns: dict[str, Any] = {
         "instrument": positions.column("instrument").tolist(),
@@ -135,5 +135,6 @@ def equity_frame(summary: "BacktestSummary") -> "pd.DataFrame":
     """The equity curve: one column ``equity`` (quote asset, float) on a UTC
     DatetimeIndex named ``time``."""
     pd = require_pandas("BacktestSummary.equity_frame")
+    summary._require_details("BacktestSummary.equity_frame")
     equity = summary.equity
     return pd.DataFrame({"equity": np.array(equity.value, dtype=np.float64)}, index=_utc(pd, equity.time_ns, "time"))

@@ -59,6 +59,7 @@ def _times(ns: Any) -> np.ndarray:
 def plot_summary(summary: "BacktestSummary", path: str | os.PathLike | None = None) -> "Figure":
     """The equity curve (quote asset) with closed positions' entries (▲) and exits (▼)
     on it, and the drawdown from the running peak (percent) in a panel below."""
+    summary._require_details("BacktestSummary.plot")
     equity = summary.equity
     if len(equity) == 0:
         raise ValueError(f"backtest {summary.id!r} has no equity curve to plot (no market events)")

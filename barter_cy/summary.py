@@ -32,7 +32,7 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any, Callable, TypeVar
@@ -842,6 +842,21 @@ def _decimal_text(v: Any, rows: int, path: str) -> str:
     return v
 
 
+def _checked_counts(counts: Any, path: str) -> dict[str, int]:
+    """Position counts per instrument name: str keys, int values > 0."""
+    if not isinstance(counts, Mapping):
+        raise TypeError(f"{path}: expected a mapping of instrument name to count, got {type(counts).__name__}")
+    out = {}
+    for name, n in counts.items():
+        if not isinstance(name, str):
+            raise TypeError(f"{path}: instrument names must be str, got {type(name).__name__}")
+        if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+            raise ValueError(f"{path}[{name!r}]: expected a count >= 0, got {n!r}")
+        if n:
+            out[name] = n
+    return out
+
+
 class Positions(Sequence):
     """The closed positions of a backtest: a read-only sequence of :class:`Position`.
 
@@ -921,6 +936,11 @@ class Positions(Sequence):
         """The instrument names the ``instrument`` column indexes, in order of first
         appearance."""
         return self._instruments
+
+    def counts(self) -> dict[str, int]:
+        """Positions per instrument name (names without any left out)."""
+        per_code = np.bincount(self._columns["instrument"], minlength=len(self._instruments))
+        return {name: int(n) for name, n in zip(self._instruments, per_code.tolist()) if n}
 
     def column(self, name: str) -> np.ndarray:
         """One column as a read-only numpy array, one row per position:
@@ -1028,7 +1048,13 @@ _EMPTY_EQUITY = Equity(np.zeros(0, "int64"), np.zeros(0, "float64"))
 class BacktestSummary(_Model):
     """The result of one backtest: its ``id``, risk-free return, barter's trading
     summary, the strategy it ran, the fill rule, closed ``positions``, orders rejected
-    for lack of funds and the ``equity`` curve."""
+    for lack of funds, the ``equity`` curve and ``position_counts`` (closed positions
+    per instrument name, instruments without any left out).
+
+    A summary without details (``run_backtests(..., details=False)`` or
+    :meth:`without_details`) has ``positions`` and ``equity`` ``None``: its statistics
+    and ``position_counts`` are those of the full summary, at a few hundred bytes
+    instead of ~100 bytes per closed position."""
 
     id: str
     risk_free_return: Decimal
@@ -1037,8 +1063,9 @@ class BacktestSummary(_Model):
     fill: str = "next"
     close_at_end: bool = True
     rejected_orders: int = 0
-    positions: Positions = field(default_factory=Positions)
-    equity: Equity = field(default_factory=lambda: _EMPTY_EQUITY)
+    positions: Positions | None = field(default_factory=Positions)
+    equity: Equity | None = field(default_factory=lambda: _EMPTY_EQUITY)
+    position_counts: Mapping[str, int] | None = None
 
     _FIELDS = {
         "id": _str,
@@ -1050,6 +1077,7 @@ class BacktestSummary(_Model):
         "rejected_orders": _opt(_int),
         "positions": _opt(lambda v, path: Positions._from_wire(v, path)),
         "equity": _opt(_model(Equity)),
+        "position_counts": _opt(_map_of(_int)),
     }
 
     def __post_init__(self) -> None:
@@ -1058,8 +1086,44 @@ class BacktestSummary(_Model):
         object.__setattr__(
             self, "risk_free_return", _to_rust_decimal(self.risk_free_return, "BacktestSummary.risk_free_return")
         )
-        if not isinstance(self.positions, Positions):
+        if self.positions is not None and not isinstance(self.positions, Positions):
             object.__setattr__(self, "positions", Positions(self.positions))
+        if self.equity is not None and not isinstance(self.equity, Equity):
+            raise TypeError(f"BacktestSummary.equity: expected Equity or None, got {type(self.equity).__name__}")
+        counts = self.position_counts
+        if counts is not None:
+            counts = _checked_counts(counts, "BacktestSummary.position_counts")
+        if self.positions is not None:
+            held = self.positions.counts()
+            if counts is not None and counts != held:
+                raise ValueError(f"BacktestSummary.position_counts: {counts} do not match the positions ({held})")
+            counts = held
+        elif counts is None:
+            raise ValueError("BacktestSummary.position_counts: required when positions is None "
+                             "(a summary without details)")
+        object.__setattr__(self, "position_counts", counts)
+
+    @property
+    def has_details(self) -> bool:
+        """Whether the closed positions and the equity curve were kept."""
+        return self.positions is not None and self.equity is not None
+
+    @property
+    def position_count(self) -> int:
+        """Closed positions over all instruments."""
+        return sum(self.position_counts.values())  # type: ignore[union-attr]
+
+    def without_details(self) -> "BacktestSummary":
+        """This summary without its closed positions and equity curve (``None``):
+        statistics, strategy and ``position_counts`` unchanged."""
+        if self.positions is None and self.equity is None:
+            return self
+        return replace(self, positions=None, equity=None)
+
+    def _require_details(self, what: str) -> None:
+        if not self.has_details:
+            raise ValueError(f"{what}: backtest {self.id!r} has no positions or equity curve "
+                             "(run with details=False); run it with details=True")
 
     @property
     def pnl(self) -> Decimal:
@@ -1071,7 +1135,7 @@ class BacktestSummary(_Model):
         return (
             f"BACKTEST {self.id} (Risk Free Return: {self.risk_free_return})\n"
             f"Strategy: {self.strategy.name}({params})  Fill: {self.fill}  "
-            f"Positions: {len(self.positions)}  Rejected Orders: {self.rejected_orders}\n"
+            f"Positions: {self.position_count}  Rejected Orders: {self.rejected_orders}\n"
             f"{self.trading_summary.render()}"
         )
 
@@ -1100,7 +1164,7 @@ class BacktestSummary(_Model):
     def __repr__(self) -> str:
         return (
             f"BacktestSummary(id={self.id!r}, risk_free_return={self.risk_free_return!r}, "
-            f"strategy={self.strategy.name!r}, positions={len(self.positions)}, pnl={self.pnl})"
+            f"strategy={self.strategy.name!r}, positions={self.position_count}, pnl={self.pnl})"
         )
 
 
@@ -1161,6 +1225,11 @@ class MultiBacktestSummary(_Model):
     @property
     def ids(self) -> list[str]:
         return [s.id for s in self.summaries]
+
+    def without_details(self) -> "MultiBacktestSummary":
+        """The same summaries without closed positions and equity curves (see
+        :meth:`BacktestSummary.without_details`)."""
+        return replace(self, summaries=tuple(s.without_details() for s in self.summaries))
 
     def to_frame(self) -> Any:
         """One row per backtest as a pandas DataFrame: id, strategy, its parameters, and

@@ -3,6 +3,7 @@
 
     python bench/bench_distributed.py                 # 200 SmaCross variants on 1,000,000 trades, 2 rounds
     python bench/bench_distributed.py --quick         # 20 variants on 100,000 trades, 1 round (smoke run)
+    python bench/bench_distributed.py --no-details    # both sides with details=False (no positions, equity)
 
 Rounds alternate (local first in even rounds, Dask first in odd ones) on one seeded random
 walk (``bench/gen_market_data.py``, via bench_sweep's ``ensure_data``):
@@ -72,6 +73,8 @@ def main(argv=None) -> int:
     ap.add_argument("--fees", default="0.001")
     ap.add_argument("--batch-size", type=int, default=None, help="variants per Dask task (default: barter_cy's)")
     ap.add_argument("--quick", action="store_true", help="20 variants, 100,000 trades, 1 round")
+    ap.add_argument("--no-details", action="store_true",
+                    help="run both sides with details=False: summaries without positions and equity curves")
     ap.add_argument("--dask-profiler", action="store_true",
                     help="keep Dask's statistical profiler on in the workers (off by default here: it "
                          "samples every worker thread's stack every 10 ms, CPU the 2 cores share with the work)")
@@ -100,11 +103,13 @@ def main(argv=None) -> int:
     client.wait_for_workers(2, timeout=60)
     cluster_s = time.perf_counter() - started
 
+    details = not opts.no_details
+
     def local():
-        return barter_cy.run_backtests(args, variants, max_concurrent=1)
+        return barter_cy.run_backtests(args, variants, max_concurrent=1, details=details)
 
     def on_dask():
-        return bd.run_backtests(client, args, variants, batch_size=opts.batch_size)
+        return bd.run_backtests(client, args, variants, batch_size=opts.batch_size, details=details)
 
     rows = {"local": [], "dask": []}
     reference = None
@@ -132,6 +137,7 @@ def main(argv=None) -> int:
     _, parse_s, parsed = c.time_call(lambda: MultiBacktestSummary._from_wire(raw))
     _, pickle_s, pickled = c.time_call(lambda: pickle.dumps(parsed, protocol=5))
     _, unpickle_s, _ = c.time_call(lambda: pickle.loads(pickled))
+    lean_bytes = len(pickle.dumps(parsed.without_details(), protocol=5))
     positions = sum(len(s.positions) for s in parsed)
     _, md_dumps_s, md_pickled = c.time_call(lambda: pickle.dumps(args.market_data, protocol=5))
     _, md_loads_s, md_back = c.time_call(lambda: pickle.loads(md_pickled))
@@ -153,7 +159,7 @@ def main(argv=None) -> int:
             table.append([f"{name} round {i}", c.fmt_s(r["wall"]), f"{r['cpu']:.2f} s", f"{r['workers_cpu']:.2f} s",
                           f"{used:.2f}"])
     print(c.environment_note())
-    print(f"\n{len(variants)} SmaCross variants on {opts.prices:,} trades; market data loaded in {load_s:.2f} s "
+    print(f"\n{len(variants)} SmaCross variants on {opts.prices:,} trades, details={details}; market data loaded in {load_s:.2f} s "
           f"(excluded), cluster started in {cluster_s:.2f} s (excluded)\n")
     print(c.markdown_table(["run", "wall", "CPU, this process", "CPU, workers", "cores used"], table))
     local_cpu = statistics.median(r["cpu"] for r in rows["local"])
@@ -171,6 +177,8 @@ def main(argv=None) -> int:
         ["summaries pickled by the workers (`pickle.dumps`)", c.fmt_s(pickle_s), c.fmt_bytes(len(pickled))],
         ["summaries unpickled by a Dask client (`pickle.loads`)", c.fmt_s(unpickle_s),
          f"{len(pickled) / max(positions, 1):.0f} bytes per position"],
+        ["summaries without details (`details=False`), pickled", "", f"{c.fmt_bytes(lean_bytes)}, "
+         f"{lean_bytes / len(variants):,.0f} bytes per variant"],
         ["market data: `pickle.dumps` (once per sweep)", c.fmt_s(md_dumps_s), f"{c.fmt_bytes(md_pickle)}, "
          f"{md_pickle / len(args.market_data):.1f} bytes per trade"],
         ["market data: `pickle.loads` (once per worker)", c.fmt_s(md_loads_s), ""],
@@ -178,7 +186,8 @@ def main(argv=None) -> int:
     print(c.markdown_table(["where the time goes (one pass)", "CPU", "note"], breakdown))
     print(json.dumps({"local_s": local_wall, "dask_s": dask_wall, "ratios": ratios,
                       "local_cpu_s": local_cpu, "dask_cpu_s": dask_cpu, "rust_cpu_s": rust_cpu, "parse_s": parse_s, "pickle_s": pickle_s,
-                      "unpickle_s": unpickle_s, "summary_bytes": len(pickled),
+                      "unpickle_s": unpickle_s, "summary_bytes": len(pickled), "lean_summary_bytes": lean_bytes,
+                      "details": details,
                       "positions": positions, "md_pickle_bytes": md_pickle,
                       "md_dumps_s": md_dumps_s, "md_loads_s": md_loads_s, "variants": len(variants),
                       "prices": opts.prices, "loadavg": os.getloadavg()}))

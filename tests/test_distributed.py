@@ -93,6 +93,17 @@ def test_results_equal_local_run_backtests_in_input_order(client, sweep):
     assert bd.run_backtests(client, args, [], timeout=WAIT).num_backtests == 0
 
 
+def test_workers_can_send_summaries_without_details(client, sweep):
+    args, variants, local = sweep
+    lean = bd.run_backtests(client, args, variants, batch_size=4, details=False, timeout=WAIT)
+    assert lean.summaries == local.without_details().summaries
+    assert all(s.positions is None and s.equity is None for s in lean)
+    assert [s.position_counts for s in lean] == [s.position_counts for s in local]
+    assert len(pickle.dumps(lean)) * 10 < len(pickle.dumps(local))
+    with pytest.raises(TypeError, match="details must be bool, got str"):
+        bd.run_backtests(client, args, variants, details="no")
+
+
 def test_market_data_crosses_to_each_worker_once(client, sweep):
     args, variants, local = sweep
     before = client.run(_unpickled)

@@ -194,3 +194,49 @@ def test_buy_and_hold_columns_are_exact(args):
     assert str(position.quantity) == "0.123"
     assert position.pnl == summary.pnl
     assert summary.positions.column("quantity").tolist() == [0.123]
+
+
+def test_summaries_without_details_keep_statistics_and_counts(args, multi):
+    variants = [BacktestArgsDynamic(s.id, 0, strategy=SmaCross(int(s.id.split("-")[1]), int(s.id.split("-")[2]), "0.5"),
+                                    fill=s.fill) for s in multi if s.id != "none"]
+    lean = run_backtests(args, variants, max_concurrent=2, details=False)
+    full = [s for s in multi if s.id != "none"]
+    assert lean.summaries == tuple(s.without_details() for s in full)
+    for small, big in zip(lean, full):
+        assert small.positions is None and small.equity is None and not small.has_details and big.has_details
+        assert small.trading_summary == big.trading_summary and small.strategy == big.strategy
+        counts = dict(zip(*np.unique(big.positions.column("instrument"), return_counts=True)))
+        assert small.position_counts == big.position_counts == {k: int(v) for k, v in counts.items()}
+        assert small.position_count == len(big.positions) > 0
+        assert f"positions={len(big.positions)}" in repr(small) and f"Positions: {len(big.positions)}" in str(small)
+    assert multi[-1].position_counts == {} and multi[-1].without_details().position_count == 0
+    # Round trips, and a tenth of the bytes.
+    assert MultiBacktestSummary.from_json(lean.to_json()) == lean
+    assert pickle.loads(pickle.dumps(lean)) == lean
+    assert json.loads(lean[0].to_json())["positions"] is None
+    assert len(pickle.dumps(lean)) * 10 < len(pickle.dumps(MultiBacktestSummary(len(full), 0, full)))
+    # The same through worker processes (they drop the details before sending).
+    assert run_backtests(args, variants, processes=2, details=False).summaries == lean.summaries
+    with pytest.raises(TypeError, match="details must be bool, got int"):
+        run_backtests(args, variants, details=0)
+
+
+def test_summaries_without_details_say_what_is_missing(multi):
+    small = multi[0].without_details()
+    assert small.without_details() is small
+    for call, what in ((small.plot, "plot"), (small.positions_frame, "positions_frame"),
+                       (small.equity_frame, "equity_frame")):
+        with pytest.raises((ValueError, ImportError), match=rf"BacktestSummary\.{what}"):
+            call()
+    with pytest.raises(ValueError, match=r"position_counts: required when positions is None"):
+        BacktestSummary(small.id, 0, small.trading_summary, positions=None)
+    with pytest.raises(ValueError, match=r"position_counts: \{'x': 1\} do not match the positions"):
+        BacktestSummary(small.id, 0, small.trading_summary, position_counts={"x": 1})
+    with pytest.raises(ValueError, match=r"position_counts\['x'\]: expected a count >= 0, got -1"):
+        BacktestSummary(small.id, 0, small.trading_summary, positions=None, position_counts={"x": -1})
+    with pytest.raises(TypeError, match="position_counts: expected a mapping"):
+        BacktestSummary(small.id, 0, small.trading_summary, positions=None, position_counts=[1])
+    with pytest.raises(TypeError, match="BacktestSummary.equity: expected Equity or None, got list"):
+        BacktestSummary(small.id, 0, small.trading_summary, equity=[])
+    assert BacktestSummary(small.id, 0, small.trading_summary, positions=None,
+                           position_counts={"x": 2, "y": 0}).position_counts == {"x": 2}
