@@ -39,9 +39,22 @@ from barter_cy.summary import MultiBacktestSummary
 
 __all__ = ["BatchFailed", "run_backtests"]
 
-#: Batches per worker thread when ``batch_size`` is not given: enough for Dask to
-#: balance uneven variants, few enough that each task amortises its overhead.
-BATCHES_PER_THREAD = 8
+#: Without ``batch_size``, each batch holds the variants not yet batched divided by
+#: this many times the cluster's worker threads ("guided" batches): large batches
+#: first, shrinking to single variants at the end, so that the workers finish together
+#: with few tasks (about ``2 × threads × ln(variants)``).
+GUIDED_SHARE = 2
+
+
+def guided_batches(variants: list, threads: int) -> list[list]:
+    """``variants`` cut in input order into batches of decreasing size: each holds
+    ``ceil(remaining / (GUIDED_SHARE × threads))`` variants."""
+    batches, start = [], 0
+    while start < len(variants):
+        size = math.ceil((len(variants) - start) / (GUIDED_SHARE * max(1, threads)))
+        batches.append(variants[start:start + size])
+        start += size
+    return batches
 
 
 def _require_distributed() -> Any:
@@ -74,8 +87,8 @@ def run_backtests(
     - ``args_constant``: a ``BacktestArgsConstant``, scattered to every worker once and
       released at the end; or a Dask ``Future`` of one you scattered yourself (e.g.
       ``client.scatter(args, broadcast=True)``) to reuse across calls (left alone).
-    - ``batch_size``: variants per task (default: the variants spread over
-      ``8 ×`` the cluster's worker threads).
+    - ``batch_size``: variants per task (default: guided batches, see
+      :func:`guided_batches`, largest first, which the workers take in that order).
     - ``max_concurrent``: Rust threads per task (default 1: the workers' thread count
       is the parallelism, so give workers one thread per core; ``None``: one per core).
     - ``progress``: ``True`` for a tqdm bar, or ``callable(done, total)``; advanced per
@@ -116,9 +129,9 @@ def run_backtests(
             reporter.finish()
             return MultiBacktestSummary(0, time.perf_counter_ns() - started, ())
         if batch_size is None:
-            threads = max(1, sum(client.nthreads().values()))
-            batch_size = max(1, math.ceil(len(variants) / (BATCHES_PER_THREAD * threads)))
-        batches = [variants[i:i + batch_size] for i in range(0, len(variants), batch_size)]
+            batches = guided_batches(variants, sum(client.nthreads().values()))
+        else:
+            batches = [variants[i:i + batch_size] for i in range(0, len(variants), batch_size)]
         if scattered:
             constant = args_constant
         else:
@@ -127,7 +140,7 @@ def run_backtests(
         name = uuid.uuid4().hex[:12]
         futures = [
             client.submit(_run_batch, constant, batch, max_concurrent, details,
-                          key=f"barter-batch-{name}-{index}", pure=False)
+                          key=f"barter-batch-{name}-{index}", pure=False, priority=len(batches) - index)
             for index, batch in enumerate(batches)
         ]
         index_of = {future.key: index for index, future in enumerate(futures)}

@@ -93,6 +93,18 @@ def test_results_equal_local_run_backtests_in_input_order(client, sweep):
     assert bd.run_backtests(client, args, [], timeout=WAIT).num_backtests == 0
 
 
+def test_guided_batches_shrink_to_single_variants_in_input_order():
+    for count, threads in ((200, 2), (10, 2), (1, 8), (1000, 320), (7, 0)):
+        variants = list(range(count))
+        batches = bd.guided_batches(variants, threads)
+        assert [v for batch in batches for v in batch] == variants
+        sizes = [len(batch) for batch in batches]
+        assert sizes == sorted(sizes, reverse=True) and sizes[-1] == 1 and min(sizes) >= 1
+    assert [len(b) for b in bd.guided_batches(list(range(200)), 2)] == [50, 38, 28, 21, 16, 12, 9, 7, 5, 4, 3, 2, 2,
+                                                                         1, 1, 1]
+    assert bd.guided_batches([], 4) == []
+
+
 def test_workers_can_send_summaries_without_details(client, sweep):
     args, variants, local = sweep
     lean = bd.run_backtests(client, args, variants, batch_size=4, details=False, timeout=WAIT)
