@@ -821,7 +821,7 @@ cdef class MarketDataInMemory:
         cdef size_t base = start, count = 0, offset
         with _data._gc_paused():
             while base < stop:
-                _check(barter_market_data_record_views(src, base, views, min(VIEWS_PER_CALL, stop - base), &count, &err), err)
+                _check(barter_market_data_record_views(src, base, views, min(<size_t>VIEWS_PER_CALL, stop - base), &count, &err), err)
                 if count == 0:
                     break
                 for offset in range(count):
