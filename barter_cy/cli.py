@@ -147,7 +147,8 @@ def _sweep(args: argparse.Namespace) -> int:
     if args.plot and args.metric not in ("pnl", "positions", *TEAR_SHEET_COLUMNS) and "." not in args.metric:
         raise ValueError(f"unknown --metric {args.metric!r}; known: pnl, positions, {', '.join(TEAR_SHEET_COLUMNS)} "
                          "(or <instrument>.<stat>)")
-    multi = barter_cy.run_backtests(constant, variants, max_concurrent=args.threads)
+    # The table and the plots read statistics and position counts only.
+    multi = barter_cy.run_backtests(constant, variants, max_concurrent=args.threads, details=False)
     rows = sorted(multi, key=lambda s: s.pnl, reverse=True)
     width = max(len(s.id) for s in rows)
     print(f"{'variant':<{width}}  {'pnl':>16}  {'positions':>9}  {'win_rate':>8}  {'rejected':>8}")
