@@ -37,7 +37,20 @@ from barter_cy.backtest import run_backtests as _local_run_backtests
 from barter_cy.errors import BatchFailed
 from barter_cy.summary import MultiBacktestSummary
 
-__all__ = ["BatchFailed", "run_backtests"]
+__all__ = ["BatchFailed", "LEAN_DASK_CONFIG", "guided_batches", "run_backtests"]
+
+#: Dask settings for clusters whose workers share few cores with the client and the
+#: scheduler (a laptop, a LocalCluster on a small machine): ``dask.config.set(...)``
+#: them before the cluster starts. Dask's statistical profiler samples every worker
+#: thread's stack every 10 ms; every process wakes every 20 ms to check that its event
+#: loop is not blocked, and every 500 ms to record CPU and memory for the dashboard.
+#: Here: no profiler, those checks every second and every 10 s. Measured on 2 cores, an
+#: idle 2-worker LocalCluster then takes 0.25 s of CPU per 10 s instead of 0.54 s.
+LEAN_DASK_CONFIG = {
+    "distributed.worker.profile.enabled": False,
+    "distributed.admin.tick.interval": "1s",
+    "distributed.admin.system-monitor.interval": "10s",
+}
 
 #: Without ``batch_size``, each batch holds the variants not yet batched divided by
 #: this many times the cluster's worker threads ("guided" batches): large batches

@@ -75,9 +75,9 @@ def main(argv=None) -> int:
     ap.add_argument("--quick", action="store_true", help="20 variants, 100,000 trades, 1 round")
     ap.add_argument("--no-details", action="store_true",
                     help="run both sides with details=False: summaries without positions and equity curves")
-    ap.add_argument("--dask-profiler", action="store_true",
-                    help="keep Dask's statistical profiler on in the workers (off by default here: it "
-                         "samples every worker thread's stack every 10 ms, CPU the 2 cores share with the work)")
+    ap.add_argument("--dask-defaults", action="store_true",
+                    help="keep Dask's own settings (by default the bench applies "
+                         "barter_cy.distributed.LEAN_DASK_CONFIG: no profiler, slower ticks)")
     opts = ap.parse_args(argv)
     if opts.quick:
         opts.prices, opts.variants, opts.rounds = 100_000, 20, 1
@@ -94,8 +94,8 @@ def main(argv=None) -> int:
 
     import dask
 
-    if not opts.dask_profiler:
-        dask.config.set({"distributed.worker.profile.enabled": False})
+    if not opts.dask_defaults:
+        dask.config.set(bd.LEAN_DASK_CONFIG)
     started = time.perf_counter()
     cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
                            dashboard_address="127.0.0.1:0", worker_dashboard_address=None)

@@ -93,6 +93,13 @@ def test_results_equal_local_run_backtests_in_input_order(client, sweep):
     assert bd.run_backtests(client, args, [], timeout=WAIT).num_backtests == 0
 
 
+def test_lean_dask_config_names_settings_dask_has():
+    for key, value in bd.LEAN_DASK_CONFIG.items():
+        dask.config.get(key)  # KeyError if Dask has no such setting
+        with dask.config.set({key: value}):
+            assert dask.config.get(key) == value
+
+
 def test_guided_batches_shrink_to_single_variants_in_input_order():
     for count, threads in ((200, 2), (10, 2), (1, 8), (1000, 320), (7, 0)):
         variants = list(range(count))
