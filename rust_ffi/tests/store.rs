@@ -394,6 +394,39 @@ fn binary_v2_truncated_flipped_or_corrupt_is_invalid_input() {
 }
 
 #[test]
+fn binary_v2_side_bytes_other_than_0_or_1_are_named() {
+    // 3 trades on 2 instruments, so that the side and instrument columns are written.
+    let time = [1_700_000_000_000_000_000i64, 1_700_000_000_000_000_001, 1_700_000_000_000_000_002];
+    let cols = TradeColumns {
+        time_exchange_ns: &time,
+        time_received_ns: None,
+        price: &[1.0, 2.0, 3.0],
+        amount: &[1.0, 1.0, 1.0],
+        side: &[1, -1, 1],
+        instrument: Instruments::Column(&[0, 1, 0]),
+    };
+    let data = columns::trades(&cols, ExchangeId::Simulated).unwrap();
+    let bytes = binary::encode(&data).unwrap();
+    // Payload: the exchange table (one name), 22 fixed bytes, then time, price and amount
+    // (8 bytes a trade each), then a side byte per trade (0 buy, 1 sell).
+    let table = 64 + 1 + 1 + usize::from(bytes[65]);
+    let side = table + 22 + 3 * 8 * 3;
+    assert_eq!(&bytes[side..side + 3], &[0, 1, 0]);
+    let mut corrupt = bytes.clone();
+    corrupt[side + 1] = 7;
+    let payload = xxh3_64(&corrupt[64..]);
+    corrupt[40..48].copy_from_slice(&payload.to_le_bytes());
+    let header = xxh3_64(&corrupt[..56]);
+    corrupt[56..64].copy_from_slice(&header.to_le_bytes());
+    let error = binary::decode(&corrupt, "b", 1).unwrap_err();
+    assert_eq!(error.status, BarterStatus::InvalidInput);
+    assert!(error.message.contains("trade 1: side byte 7"), "{}", error.message);
+    let back = binary::decode(&bytes, "b", 1).unwrap();
+    let Store::Trades(trades) = back.store() else { panic!("version 2 decodes to columns") };
+    assert_eq!((&trades.side[..], trades.instrument.each()), (&[1i8, -1, 1][..], Some(&[0i64, 1, 0][..])));
+}
+
+#[test]
 fn backtests_are_identical_on_both_stores() {
     let config_text = std::fs::read(system_config_path()).unwrap();
     let config = barter_ffi::config::parse(&config_text, "config").unwrap();

@@ -1032,6 +1032,25 @@ fn column<T: Copy>(
     Ok(values)
 }
 
+/// `count` little-endian u32 values as i64 (version 2 keeps instrument indices as u32,
+/// the store as i64), widened through a small buffer: no u32 column is made.
+fn column_u32_as_i64(input: &mut dyn Input, count: usize, source: &str) -> FfiResult<Vec<i64>> {
+    const CHUNK: usize = 16 * 1024;
+    if !count.checked_mul(4).is_some_and(|bytes| bytes as u64 <= input.left()) {
+        return Err(corrupt(source, "a column runs past the end of the payload"));
+    }
+    let mut values: Vec<i64> = Vec::new();
+    values.try_reserve_exact(count).map_err(|_| corrupt(source, "cannot allocate a column"))?;
+    advise_huge_pages(values.as_ptr(), count);
+    let mut buffer = vec![0u8; 4 * CHUNK.min(count)];
+    while values.len() < count {
+        let bytes = &mut buffer[..4 * CHUNK.min(count - values.len())];
+        input.read(bytes)?;
+        values.extend(bytes.chunks_exact(4).map(|b| i64::from(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))));
+    }
+    Ok(values)
+}
+
 fn f64_from_le(v: f64) -> f64 {
     f64::from_bits(u64::from_le(v.to_bits()))
 }
@@ -1073,9 +1092,7 @@ fn decode_trades(input: &mut dyn Input, header: &Header, source: &str) -> FfiRes
     let amount = column(input, n, source, f64_from_le)?;
     let side = column(input, n, source, |v: u8| v)?;
     let instrument = match flags & FLAG_INSTRUMENT != 0 {
-        true => {
-            Uniform::from_vec(column(input, n, source, u32::from_le)?.into_iter().map(i64::from).collect())
-        }
+        true => Uniform::from_vec(column_u32_as_i64(input, n, source)?),
         false => Uniform::same(i64::from(instrument_all), n),
     };
     let exchange = match flags & FLAG_EXCHANGE != 0 {
@@ -1111,9 +1128,11 @@ fn decode_trades(input: &mut dyn Input, header: &Header, source: &str) -> FfiRes
             .ok_or_else(|| corrupt(source, "a marker's exchange is unknown"))?;
         reconnects.push((at, exchange));
     }
-    if let Some(row) = side.iter().position(|s| *s > 1) {
+    if side.iter().fold(0, |high, s| high.max(*s)) > 1 {
+        let row = side.iter().position(|s| *s > 1).unwrap_or(0);
         return Err(corrupt(source, format!("trade {row}: side byte {}", side[row])));
     }
+    // 0 (buy) -> 1, 1 (sell) -> -1, in place.
     let side = side.into_iter().map(|s| 1 - 2 * s as i8).collect();
     let max_instrument =
         instrument.each().map_or(instrument.first(), |i| i.iter().copied().max().unwrap_or(0));

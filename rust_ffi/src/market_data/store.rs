@@ -276,14 +276,18 @@ impl TradeStore {
         if n > 0 && usize::from(max_exchange) >= self.exchanges.len() {
             return Err("a trade's exchange is not in the exchange table".to_owned());
         }
-        if let Some(row) = self.side.iter().position(|s| *s != 1 && *s != -1) {
+        // Branch-free folds (vectorised) first; the row is looked for only on failure.
+        if !self.side.iter().fold(true, |ok, s| ok & ((*s == 1) | (*s == -1))) {
+            let row = self.side.iter().position(|s| *s != 1 && *s != -1).unwrap_or(0);
             return Err(format!("trade {row}: side {}", self.side[row]));
         }
-        let negative = match self.instrument.each() {
-            Some(instrument) => instrument.iter().position(|i| *i < 0),
-            None => (n > 0 && self.instrument.first() < 0).then_some(0),
+        let lowest = match self.instrument.each() {
+            Some(instrument) => instrument.iter().fold(0, |low, i| low.min(*i)),
+            None if n > 0 => self.instrument.first(),
+            None => 0,
         };
-        if let Some(row) = negative {
+        if lowest < 0 {
+            let row = self.instrument.each().and_then(|i| i.iter().position(|i| *i < 0)).unwrap_or(0);
             return Err(format!("trade {row}: instrument {}", self.instrument.get(row)));
         }
         let mut previous = 0u32;
