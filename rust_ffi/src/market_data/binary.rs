@@ -1036,7 +1036,7 @@ fn column<T: Copy>(
 /// the store as i64), widened through a small buffer: no u32 column is made.
 fn column_u32_as_i64(input: &mut dyn Input, count: usize, source: &str) -> FfiResult<Vec<i64>> {
     const CHUNK: usize = 16 * 1024;
-    if !count.checked_mul(4).is_some_and(|bytes| bytes as u64 <= input.left()) {
+    if count.checked_mul(4).is_none_or(|bytes| bytes as u64 > input.left()) {
         return Err(corrupt(source, "a column runs past the end of the payload"));
     }
     let mut values: Vec<i64> = Vec::new();
