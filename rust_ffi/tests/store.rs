@@ -424,6 +424,7 @@ fn binary_v2_side_bytes_other_than_0_or_1_are_named() {
     let back = binary::decode(&bytes, "b", 1).unwrap();
     let Store::Trades(trades) = back.store() else { panic!("version 2 decodes to columns") };
     assert_eq!((&trades.side[..], trades.instrument.each()), (&[1i8, -1, 1][..], Some(&[0i64, 1, 0][..])));
+    assert_eq!((back.max_instrument, data.max_instrument), (1, 1));
 }
 
 #[test]

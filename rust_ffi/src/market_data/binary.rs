@@ -1033,8 +1033,9 @@ fn column<T: Copy>(
 }
 
 /// `count` little-endian u32 values as i64 (version 2 keeps instrument indices as u32,
-/// the store as i64), widened through a small buffer: no u32 column is made.
-fn column_u32_as_i64(input: &mut dyn Input, count: usize, source: &str) -> FfiResult<Vec<i64>> {
+/// the store as i64), widened through a small buffer (no u32 column is made), and the
+/// largest of them.
+fn column_u32_as_i64(input: &mut dyn Input, count: usize, source: &str) -> FfiResult<(Vec<i64>, u32)> {
     const CHUNK: usize = 16 * 1024;
     if count.checked_mul(4).is_none_or(|bytes| bytes as u64 > input.left()) {
         return Err(corrupt(source, "a column runs past the end of the payload"));
@@ -1043,12 +1044,15 @@ fn column_u32_as_i64(input: &mut dyn Input, count: usize, source: &str) -> FfiRe
     values.try_reserve_exact(count).map_err(|_| corrupt(source, "cannot allocate a column"))?;
     advise_huge_pages(values.as_ptr(), count);
     let mut buffer = vec![0u8; 4 * CHUNK.min(count)];
+    let mut max = 0;
     while values.len() < count {
         let bytes = &mut buffer[..4 * CHUNK.min(count - values.len())];
         input.read(bytes)?;
+        let start = values.len();
         values.extend(bytes.chunks_exact(4).map(|b| i64::from(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))));
+        max = values[start..].iter().fold(max, |max, v| max.max(*v as u32));
     }
-    Ok(values)
+    Ok((values, max))
 }
 
 fn f64_from_le(v: f64) -> f64 {
@@ -1091,9 +1095,12 @@ fn decode_trades(input: &mut dyn Input, header: &Header, source: &str) -> FfiRes
     let price = column(input, n, source, f64_from_le)?;
     let amount = column(input, n, source, f64_from_le)?;
     let side = column(input, n, source, |v: u8| v)?;
-    let instrument = match flags & FLAG_INSTRUMENT != 0 {
-        true => Uniform::from_vec(column_u32_as_i64(input, n, source)?),
-        false => Uniform::same(i64::from(instrument_all), n),
+    let (instrument, max_instrument) = match flags & FLAG_INSTRUMENT != 0 {
+        true => {
+            let (values, max) = column_u32_as_i64(input, n, source)?;
+            (Uniform::from_vec(values), max)
+        }
+        false => (Uniform::same(i64::from(instrument_all), n), instrument_all),
     };
     let exchange = match flags & FLAG_EXCHANGE != 0 {
         true => Uniform::from_vec(column(input, n, source, |v: u8| v)?),
@@ -1134,8 +1141,6 @@ fn decode_trades(input: &mut dyn Input, header: &Header, source: &str) -> FfiRes
     }
     // 0 (buy) -> 1, 1 (sell) -> -1, in place.
     let side = side.into_iter().map(|s| 1 - 2 * s as i8).collect();
-    let max_instrument =
-        instrument.each().map_or(instrument.first(), |i| i.iter().copied().max().unwrap_or(0));
     let store = TradeStore {
         time_exchange_ns,
         time_received_ns,

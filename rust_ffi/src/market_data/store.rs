@@ -281,12 +281,13 @@ impl TradeStore {
             let row = self.side.iter().position(|s| *s != 1 && *s != -1).unwrap_or(0);
             return Err(format!("trade {row}: side {}", self.side[row]));
         }
-        let lowest = match self.instrument.each() {
-            Some(instrument) => instrument.iter().fold(0, |low, i| low.min(*i)),
+        // The sign bit of the OR of every index: set when one of them is negative.
+        let signs = match self.instrument.each() {
+            Some(instrument) => instrument.iter().fold(0, |signs, i| signs | *i),
             None if n > 0 => self.instrument.first(),
             None => 0,
         };
-        if lowest < 0 {
+        if signs < 0 {
             let row = self.instrument.each().and_then(|i| i.iter().position(|i| *i < 0)).unwrap_or(0);
             return Err(format!("trade {row}: instrument {}", self.instrument.get(row)));
         }
